@@ -1,0 +1,46 @@
+/**
+ * The stable codes of rapsqlite's own errors. SQLite failures use SQLite's extended result code names
+ * (`SQLITE_CONSTRAINT_UNIQUE`, `SQLITE_BUSY_SNAPSHOT`…) instead. Codes are never reused; `docs/errors.md`
+ * explains each one and how to fix it.
+ */
+export const ErrorCodes = {
+  /** The database (or the statement handle) was closed before or while the call was made. */
+  CLOSED: 'ERR_RAPSQLITE_CLOSED',
+  /** An argument of an API call has the wrong type or value (not a bound parameter). */
+  INVALID_ARGUMENT: 'ERR_RAPSQLITE_INVALID_ARGUMENT',
+  /** A bound parameter has a type SQLite cannot store (Date, boolean, object, undefined…) or is out of range. */
+  PARAMETER_TYPE: 'ERR_RAPSQLITE_PARAMETER_TYPE',
+  /** The number of positional parameters does not match the statement. */
+  PARAMETER_COUNT: 'ERR_RAPSQLITE_PARAMETER_COUNT',
+  /** A named parameter of the statement has no value in the parameters object. */
+  PARAMETER_MISSING: 'ERR_RAPSQLITE_PARAMETER_MISSING',
+  /** The parameters object has a key that the statement does not use. */
+  PARAMETER_UNKNOWN: 'ERR_RAPSQLITE_PARAMETER_UNKNOWN',
+  /** An integer read from SQLite lies beyond ±(2^53−1) while `integers` is `'number'`. */
+  INTEGER_OVERFLOW: 'ERR_RAPSQLITE_INTEGER_OVERFLOW',
+  /** `get`, `all`, `values` or `iterate` was used with a statement that returns no rows. */
+  NOT_A_QUERY: 'ERR_RAPSQLITE_NOT_A_QUERY',
+  /** The worker thread died while the call was in flight; the call did not complete. */
+  WORKER_DIED: 'ERR_RAPSQLITE_WORKER_DIED',
+  /** The worker thread died after a write or COMMIT was sent and before it answered: it may or may not have committed. */
+  OUTCOME_UNKNOWN: 'ERR_RAPSQLITE_OUTCOME_UNKNOWN',
+  /** A transaction callback called the database instead of its `tx` handle, which would wait forever. */
+  TRANSACTION_DEADLOCK: 'ERR_RAPSQLITE_TRANSACTION_DEADLOCK',
+  /** A `tx` handle was used after its transaction callback had returned or thrown. */
+  TRANSACTION_CLOSED: 'ERR_RAPSQLITE_TRANSACTION_CLOSED',
+  /** A user function or aggregate module could not be loaded in the worker. */
+  FUNCTION_LOAD: 'ERR_RAPSQLITE_FUNCTION_LOAD',
+  /** A user-defined function or aggregate threw inside SQLite; its message is kept. */
+  USER_FUNCTION: 'ERR_RAPSQLITE_USER_FUNCTION',
+  /** A middleware broke the chain's contract (for example, it did not return a promise). */
+  MIDDLEWARE: 'ERR_RAPSQLITE_MIDDLEWARE',
+  /** The call was cancelled through its `AbortSignal` or `db.interrupt()`; the reason is the `cause`. */
+  ABORTED: 'ERR_RAPSQLITE_ABORTED',
+  /** The call ran past its `timeoutMs` deadline and was stopped. */
+  TIMEOUT: 'ERR_RAPSQLITE_TIMEOUT',
+  /** An unexpected failure inside rapsqlite; please report it. */
+  INTERNAL: 'ERR_RAPSQLITE_INTERNAL',
+} as const;
+
+/** The union of rapsqlite's own error codes. */
+export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

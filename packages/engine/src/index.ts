@@ -1,0 +1,45 @@
+/**
+ * @rapsqlite/engine: truly asynchronous SQLite for Node.js. better-sqlite3 runs in a worker thread behind a
+ * promise API, with transactions that hold the connection, streaming, and a middleware chain.
+ */
+export { open } from './open.ts';
+export { Database, Queryable, Transaction } from './database.ts';
+export type { FunctionSource } from './database.ts';
+export { Statement } from './statement.ts';
+export { RapsqliteError, hasErrorCode } from './errors/rapsqlite-error.ts';
+export type { RapsqliteErrorOptions } from './errors/rapsqlite-error.ts';
+export { ErrorCodes } from './errors/codes.ts';
+export type { ErrorCode } from './errors/codes.ts';
+export { compose } from './middleware/compose.ts';
+export type { Execute, Middleware } from './middleware/middleware.ts';
+export { OPERATION_KINDS } from './middleware/operation.ts';
+export type {
+  ConnectionInfo,
+  ConnectionRole,
+  ControlOperation,
+  ExecOperation,
+  IterateOperation,
+  Operation,
+  OperationKind,
+  RunManyOperation,
+  StatementOperation,
+  TransactionInfo,
+  TransactionOperation,
+} from './middleware/operation.ts';
+export { JOURNAL_MODES, SYNCHRONOUS_LEVELS } from './options.ts';
+export type { DatabaseOptions, JournalMode, SynchronousLevel } from './options.ts';
+export { INTEGER_MODES, TRANSACTION_MODES } from './types.ts';
+export type {
+  ColumnInfo,
+  IntegerMode,
+  IterateOptions,
+  Params,
+  QueryOptions,
+  Row,
+  RunManyResult,
+  RunResult,
+  SqlValue,
+  TransactionMode,
+  TransactionOptions,
+  ValuesResult,
+} from './types.ts';

@@ -1,0 +1,399 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { Worker } from 'node:worker_threads';
+import { ErrorCodes } from '../errors/codes.ts';
+import { RapsqliteError } from '../errors/rapsqlite-error.ts';
+import type { ConnectionInfo, ConnectionRole } from '../middleware/operation.ts';
+import type { Row } from '../types.ts';
+import {
+  CANCEL_SLOTS,
+  Op,
+  Status,
+  type IntModeCode,
+  type OpCode,
+  type RowsPayload,
+  type WireError,
+  type WorkerConfig,
+  type WorkerHello,
+} from '../worker/protocol.ts';
+import { restoreBuffers, rowFactory, type RowFactory } from './rows.ts';
+
+/** Requests per message at most: a bound on how long the worker and the caller spend on one message. */
+const MAX_BATCH = 512;
+
+// Sources run by type stripping (tests, Node 24) load the .ts worker; the published build loads the compiled one.
+const WORKER_URL = new URL(import.meta.url.endsWith('.ts') ? '../worker/worker.ts' : '../worker/worker.js', import.meta.url);
+
+interface Pending {
+  readonly op: OpCode;
+  readonly sql: string;
+  readonly resolve: (value: unknown) => void;
+  readonly reject: (reason: unknown) => void;
+  /** Rows of an `all` that arrived in earlier messages. */
+  chunks: Row[][] | undefined;
+}
+
+/** The lease a transaction holds on a connection: while it is active, only its own operations are sent. */
+export interface Lease {
+  readonly connection: Connection;
+  active: boolean;
+  /** Increases with each worker; a lease from a dead worker's time can no longer commit. */
+  readonly generation: number;
+}
+
+/** Tells which transaction callback (if any) the current async context runs inside, to detect self-deadlock. */
+export const leaseContext = new AsyncLocalStorage<Lease>();
+
+let nextConnectionId = 1;
+
+/** Rebuilds an error that crossed the thread boundary as data. */
+export function fromWire(wire: WireError, sql: string | undefined): RapsqliteError {
+  const err = new RapsqliteError(wire.code, wire.message, { sql });
+  if (wire.index !== undefined) Object.defineProperty(err, 'index', { value: wire.index, enumerable: true });
+  return err;
+}
+
+/**
+ * One worker thread and its better-sqlite3 connection, seen from the caller's thread: batches requests into
+ * messages, decodes replies, serializes transactions, and replaces the worker when it dies.
+ */
+export class Connection {
+  readonly info: ConnectionInfo;
+  readonly #config: WorkerConfig;
+  readonly #cancelMarks: Int32Array;
+  #worker: Worker | undefined;
+  #generation = 0;
+  #ready: Promise<void> | undefined;
+  #nextId = 1;
+  readonly #pending = new Map<number, Pending>();
+  #outbox: unknown[] = [];
+  #flushQueued = false;
+  #shapes: RowFactory[] = [];
+  #lease: Lease | undefined;
+  readonly #waiting: Array<{ readonly transaction: boolean; readonly wake: (lease?: Lease) => void }> = [];
+  #closed = false;
+  #closing: Promise<void> | undefined;
+  #deathCause: unknown;
+
+  private constructor(config: WorkerConfig, role: ConnectionRole) {
+    this.#config = config;
+    this.#cancelMarks = new Int32Array(config.cancelBuffer);
+    this.info = Object.freeze({ role, id: nextConnectionId++, path: config.path });
+  }
+
+  /** Starts a worker and waits until its connection is open and configured. */
+  static async open(config: Omit<WorkerConfig, 'cancelBuffer'>, role: ConnectionRole): Promise<Connection> {
+    const connection = new Connection(
+      { ...config, cancelBuffer: new SharedArrayBuffer(CANCEL_SLOTS * Int32Array.BYTES_PER_ELEMENT) },
+      role,
+    );
+    connection.#spawn();
+    await connection.#ready;
+    return connection;
+  }
+
+  /** The configuration new workers get; `addFunction` extends it so that replacements replay it. */
+  get config(): WorkerConfig {
+    return this.#config;
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** The worker generation: it increases each time a dead worker is replaced. */
+  get generation(): number {
+    return this.#generation;
+  }
+
+  /** Remembers a function registration so that every future worker replays it. */
+  addFunction(spec: WorkerConfig['functions'][number]): void {
+    (this.#config as { functions: WorkerConfig['functions'] }).functions = [...this.#config.functions, spec];
+  }
+
+  #spawn(): void {
+    const worker = new Worker(WORKER_URL, { workerData: this.#config, stdout: false, stderr: false });
+    const generation = ++this.#generation;
+    this.#worker = worker;
+    this.#shapes = [];
+    worker.unref();
+    this.#ready = new Promise<void>((resolve, reject) => {
+      worker.once('message', (hello: WorkerHello) => {
+        if (hello.type === 'ready') {
+          worker.on('message', (replies: unknown[]) => this.#onReplies(replies));
+          resolve();
+        } else {
+          const err = fromWire(hello.error, undefined);
+          this.#deathCause = err;
+          reject(err);
+        }
+      });
+      worker.once('exit', () => reject(this.#deathCause ?? new RapsqliteError(ErrorCodes.WORKER_DIED, 'The worker exited during start-up')));
+    });
+    // Without a handler a rejected start-up promise that nobody awaits would crash the process.
+    this.#ready.catch(() => undefined);
+    worker.on('error', (err) => {
+      this.#deathCause = err;
+    });
+    worker.on('exit', () => this.#onExit(worker, generation));
+    if (this.#pending.size > 0) worker.ref();
+  }
+
+  /**
+   * Sends a request and resolves with its decoded result. Requests issued in the same tick travel in one message.
+   * The caller has already checked the lease (see {@link whenFree}).
+   */
+  request(op: OpCode, sql: string, params: unknown, mode: IntModeCode, extra?: unknown): Promise<unknown> {
+    if (this.#closed && op !== Op.close && op !== Op.iterClose) {
+      return Promise.reject(new RapsqliteError(ErrorCodes.CLOSED, 'The database is closed', { sql }));
+    }
+    if (this.#worker === undefined) this.#spawn();
+    const id = this.#nextId++;
+    if (this.#pending.size === 0) this.#worker!.ref();
+    this.#outbox.push(id, op, sql, params, mode, extra);
+    if (!this.#flushQueued) {
+      this.#flushQueued = true;
+      queueMicrotask(this.#flush);
+    }
+    return new Promise((resolve, reject) => {
+      this.#pending.set(id, { op, sql, resolve, reject, chunks: undefined });
+    });
+  }
+
+  /** Closes a cursor in the worker. Outside the lease rules: it touches no data. */
+  closeCursor(cursor: number): Promise<unknown> {
+    return this.request(Op.iterClose, '', undefined, 0, cursor);
+  }
+
+  /** The id the next request will get; lets a caller cancel the request it is about to send. */
+  get nextRequestId(): number {
+    return this.#nextId;
+  }
+
+  /**
+   * Cancels a request that has not answered: it rejects now with `reason`, and the worker skips it if it has not
+   * started it yet. Returns false when the request already settled.
+   */
+  cancel(id: number, reason: unknown): boolean {
+    const pending = this.#pending.get(id);
+    if (pending === undefined) return false;
+    Atomics.store(this.#cancelMarks, id & (CANCEL_SLOTS - 1), id);
+    this.#settle(id);
+    pending.reject(reason);
+    return true;
+  }
+
+  /** True when `id` is the oldest unanswered request: the one the worker runs now (or is about to). */
+  isRunning(id: number): boolean {
+    const first = this.#pending.keys().next();
+    return first.done !== true && first.value === id;
+  }
+
+  /** Ends the current worker at once (for cancelling an in-flight read without the companion); the next call gets a new one. */
+  async restartWorker(cause: unknown): Promise<void> {
+    const worker = this.#worker;
+    if (worker === undefined) return;
+    this.#deathCause = cause;
+    await worker.terminate();
+  }
+
+  readonly #flush = (): void => {
+    this.#flushQueued = false;
+    const outbox = this.#outbox;
+    if (outbox.length === 0) return;
+    const worker = this.#worker ?? (this.#spawn(), this.#worker!);
+    const slots = 6 * MAX_BATCH;
+    if (outbox.length <= slots) {
+      this.#outbox = [];
+      worker.postMessage(outbox);
+      return;
+    }
+    for (let at = 0; at < outbox.length; at += slots) worker.postMessage(outbox.slice(at, at + slots));
+    this.#outbox = [];
+  };
+
+  #settle(id: number): void {
+    this.#pending.delete(id);
+    if (this.#pending.size === 0 && !this.#closed) this.#worker?.unref();
+  }
+
+  #onReplies(replies: unknown[]): void {
+    for (let i = 0; i < replies.length; i += 3) {
+      const id = replies[i] as number;
+      const pending = this.#pending.get(id);
+      if (pending === undefined) continue; // cancelled earlier: the answer has nobody to go to
+      const status = replies[i + 1] as number;
+      const payload = replies[i + 2];
+      if (status === Status.partial) {
+        (pending.chunks ??= []).push(this.#rows(payload as RowsPayload));
+        continue;
+      }
+      this.#settle(id);
+      if (status === Status.error) {
+        pending.reject(fromWire(payload as WireError, pending.sql));
+        continue;
+      }
+      try {
+        pending.resolve(this.#decode(pending, payload));
+      } catch (err) {
+        pending.reject(err);
+      }
+    }
+  }
+
+  #rows(payload: RowsPayload): Row[] {
+    const [shape, names, rows, blobs] = payload;
+    if (names !== 0) this.#shapes[shape] = rowFactory(names);
+    const make = this.#shapes[shape] as RowFactory;
+    if (blobs === 1) restoreBuffers(rows);
+    const out = new Array<Row>(rows.length);
+    for (let i = 0; i < rows.length; i++) out[i] = make(rows[i] as unknown[]);
+    return out;
+  }
+
+  #decode(pending: Pending, payload: unknown): unknown {
+    switch (pending.op) {
+      case Op.get:
+        return payload === undefined ? undefined : this.#rows(payload as RowsPayload)[0];
+      case Op.all: {
+        const last = this.#rows(payload as RowsPayload);
+        return pending.chunks === undefined ? last : pending.chunks.concat([last]).flat();
+      }
+      case Op.run: {
+        const [changes, lastInsertRowid] = payload as [number, number | bigint];
+        return { changes, lastInsertRowid };
+      }
+      case Op.runMany: {
+        const [changes, lastInsertRowid, count] = payload as [number, number | bigint, number];
+        return { changes, lastInsertRowid, count };
+      }
+      case Op.values: {
+        const [columns, rows, blobs] = payload as [unknown, unknown[][], 0 | 1];
+        if (blobs === 1) restoreBuffers(rows);
+        return { columns, rows };
+      }
+      case Op.iterOpen: {
+        const [cursor, rows, done] = payload as [number, RowsPayload, 0 | 1];
+        return { cursor, rows: this.#rows(rows), done: done === 1 };
+      }
+      case Op.iterNext: {
+        const [rows, done] = payload as [RowsPayload, 0 | 1];
+        return { rows: this.#rows(rows), done: done === 1 };
+      }
+      default:
+        return payload;
+    }
+  }
+
+  #onExit(worker: Worker, generation: number): void {
+    if (this.#worker === worker) this.#worker = undefined;
+    if (this.#closed && this.#pending.size === 0) return;
+    const cause = this.#deathCause;
+    this.#deathCause = undefined;
+    if (generation !== this.#generation) return;
+    const lease = this.#lease;
+    if (lease !== undefined && lease.generation === generation) lease.active = false;
+    const pending = [...this.#pending];
+    this.#pending.clear();
+    for (const [, p] of pending) {
+      // A write that was sent may have committed before the worker died: the caller must not assume either way.
+      const unknownOutcome = p.op === Op.run || p.op === Op.runMany || p.op === Op.exec;
+      const code = cause instanceof RapsqliteError && cause.code === ErrorCodes.ABORTED ? cause.code : unknownOutcome ? ErrorCodes.OUTCOME_UNKNOWN : ErrorCodes.WORKER_DIED;
+      const message =
+        code === ErrorCodes.OUTCOME_UNKNOWN
+          ? 'The worker died after the statement was sent; it may or may not have been committed'
+          : code === ErrorCodes.ABORTED
+            ? 'The call was cancelled'
+            : 'The worker died while the call was in flight';
+      p.reject(new RapsqliteError(code, message, { sql: p.sql, cause }));
+    }
+  }
+
+  // ---- Transactions: one lease at a time; other calls wait in arrival order. ----
+
+  /** The active lease, if a transaction holds the connection. */
+  get lease(): Lease | undefined {
+    return this.#lease;
+  }
+
+  /**
+   * Resolves when a call outside any transaction may be sent: at once (undefined) when no transaction holds the
+   * connection and nobody waits before it, otherwise in arrival order. Fails fast when called from inside the
+   * callback of the transaction that holds the lease, which would otherwise wait forever.
+   */
+  whenFree(sql: string): Promise<void> | undefined {
+    if (this.#lease === undefined && this.#waiting.length === 0) return undefined;
+    this.#checkDeadlock(sql);
+    return new Promise((resolve) => this.#waiting.push({ transaction: false, wake: () => resolve() }));
+  }
+
+  /** Takes the connection for a transaction, after the transactions and calls that asked before. */
+  acquire(): Lease | Promise<Lease> {
+    if (this.#lease === undefined && this.#waiting.length === 0) return (this.#lease = this.#newLease());
+    this.#checkDeadlock('BEGIN');
+    return new Promise((resolve) => this.#waiting.push({ transaction: true, wake: resolve as (lease?: Lease) => void }));
+  }
+
+  /** Gives the connection back and wakes waiting calls in order, up to and including the next waiting transaction. */
+  release(lease: Lease): void {
+    lease.active = false;
+    if (this.#lease !== lease) return;
+    this.#lease = undefined;
+    for (let waiter = this.#waiting.shift(); waiter !== undefined; waiter = this.#waiting.shift()) {
+      if (waiter.transaction) {
+        // Granted synchronously, so nothing woken later can slip in before its BEGIN.
+        waiter.wake((this.#lease = this.#newLease()));
+        return;
+      }
+      waiter.wake();
+    }
+  }
+
+  #newLease(): Lease {
+    return { connection: this, active: true, generation: this.#generation };
+  }
+
+  #checkDeadlock(sql: string): void {
+    const store = leaseContext.getStore();
+    if (store !== undefined && store.active && store.connection === this) {
+      throw new RapsqliteError(
+        ErrorCodes.TRANSACTION_DEADLOCK,
+        'Called the database from inside its own transaction callback; use the `tx` argument instead (the call would wait for the transaction forever)',
+        { sql },
+      );
+    }
+  }
+
+  // ---- Closing ----
+
+  /** True once `close()` was called: new calls are refused, queued ones still run. */
+  get closing(): boolean {
+    return this.#closing !== undefined;
+  }
+
+  /** Lets queued work finish, then closes the connection and stops the worker. Idempotent. */
+  close(): Promise<void> {
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  async #close(): Promise<void> {
+    // Wait for the transaction and calls already queued behind the lease, then for everything in flight.
+    while (this.#lease !== undefined || this.#waiting.length > 0) {
+      await new Promise<void>((resolve) => this.#waiting.push({ transaction: false, wake: () => resolve() }));
+    }
+    this.#closed = true;
+    const worker = this.#worker;
+    if (worker === undefined) return;
+    // Keep the process alive until the worker has really gone, so the file is closed before the caller moves on.
+    worker.ref();
+    try {
+      await this.request(Op.close, '', undefined, 0);
+    } catch {
+      // A worker that died during close has released its connection through better-sqlite3's cleanup hook.
+    }
+    await new Promise<void>((resolve) => {
+      if (this.#worker !== worker) return resolve();
+      worker.once('exit', () => resolve());
+    });
+  }
+}

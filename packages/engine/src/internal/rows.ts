@@ -1,0 +1,39 @@
+import type { Row } from '../types.ts';
+
+/** Builds a row object from an array of values in column order. */
+export type RowFactory = (values: readonly unknown[]) => Row;
+
+/**
+ * Makes a row factory for a list of column names. Every column becomes an own data property, even one named
+ * `__proto__` (an object literal's plain `"__proto__":` key would replace the prototype instead; the computed form
+ * does not). With duplicate names the last column wins, as in better-sqlite3 and node:sqlite.
+ */
+export function rowFactory(names: readonly string[]): RowFactory {
+  try {
+    const props = names.map((name, i) =>
+      name === '__proto__' ? `["__proto__"]: v[${i}]` : `${JSON.stringify(name)}: v[${i}]`,
+    );
+    // A generated literal lets V8 give all rows one hidden class: building 5 000 rows this way costs less than half of
+    // receiving them as structured-cloned objects.
+    return new Function('v', `return {${props.join(',')}};`) as RowFactory;
+  } catch {
+    // Code generation can be disabled (--disallow-code-generation-from-strings).
+    return (values) => {
+      const row: Row = {};
+      for (let i = 0; i < names.length; i++) {
+        Object.defineProperty(row, names[i] as string, { value: values[i], writable: true, enumerable: true, configurable: true });
+      }
+      return row;
+    };
+  }
+}
+
+/** Turns BLOB cells, which arrive as plain Uint8Arrays after `postMessage`, back into Buffers without copying. */
+export function restoreBuffers(rows: unknown[][]): void {
+  for (const row of rows) {
+    for (let c = 0; c < row.length; c++) {
+      const v = row[c];
+      if (v instanceof Uint8Array && !Buffer.isBuffer(v)) row[c] = Buffer.from(v.buffer, v.byteOffset, v.byteLength);
+    }
+  }
+}

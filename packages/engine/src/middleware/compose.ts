@@ -1,0 +1,31 @@
+import { ErrorCodes } from '../errors/codes.ts';
+import { RapsqliteError } from '../errors/rapsqlite-error.ts';
+import type { Execute, Middleware } from './middleware.ts';
+
+/**
+ * Composes middleware around a terminal step, once: the first middleware is the outermost. With no middleware the
+ * terminal itself is returned, so the fast path pays nothing for the chain.
+ */
+export function compose(middleware: readonly Middleware[], terminal: Execute): Execute {
+  let next = terminal;
+  for (let i = middleware.length - 1; i >= 0; i--) {
+    const mw = middleware[i] as Middleware;
+    const step = mw.wrap(next);
+    if (typeof step !== 'function') {
+      throw new RapsqliteError(ErrorCodes.MIDDLEWARE, `Middleware "${mw.name}" did not return a function from wrap()`);
+    }
+    next = step;
+  }
+  return next;
+}
+
+/** Checks that a value has the shape of a middleware, so a mistake fails when it is registered, not per query. */
+export function assertMiddleware(value: unknown): asserts value is Middleware {
+  const mw = value as Partial<Middleware> | null;
+  if (typeof mw !== 'object' || mw === null || typeof mw.name !== 'string' || typeof mw.wrap !== 'function') {
+    throw new RapsqliteError(
+      ErrorCodes.INVALID_ARGUMENT,
+      'A middleware is an object with a string `name` and a `wrap(next)` function',
+    );
+  }
+}

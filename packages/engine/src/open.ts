@@ -1,0 +1,46 @@
+import { Database } from './database.ts';
+import { Connection } from './internal/connection.ts';
+import { resolveOptions, type DatabaseOptions } from './options.ts';
+import { ErrorCodes } from './errors/codes.ts';
+import { RapsqliteError } from './errors/rapsqlite-error.ts';
+
+/**
+ * Opens a database: starts a worker thread that owns one better-sqlite3 connection, applies the settings (WAL,
+ * `synchronous`, `trusted_schema = OFF`, foreign keys, your pragmas) and resolves when it is ready.
+ * `':memory:'` opens a private in-memory database.
+ *
+ * @example
+ * ```ts
+ * import { open } from '@rapsqlite/engine';
+ *
+ * await using db = await open('app.db');
+ * await db.exec('CREATE TABLE IF NOT EXISTS users (id INTEGER PRIMARY KEY, name TEXT NOT NULL)');
+ * await db.run('INSERT INTO users (name) VALUES (?)', ['Ada']);
+ * const users = await db.all<{ id: number; name: string }>('SELECT * FROM users');
+ * ```
+ */
+export async function open(path: string, options?: DatabaseOptions): Promise<Database> {
+  if (typeof path !== 'string' || path.trim() === '') {
+    throw new RapsqliteError(ErrorCodes.INVALID_ARGUMENT, 'open() takes a file path or ":memory:"');
+  }
+  const resolved = resolveOptions(options);
+  const memory = path === ':memory:';
+  if (memory && resolved.readonly) {
+    throw new RapsqliteError(ErrorCodes.INVALID_ARGUMENT, 'An in-memory database cannot be read-only');
+  }
+  const connection = await Connection.open(
+    {
+      path,
+      readonly: resolved.readonly,
+      busyTimeoutMs: resolved.busyTimeoutMs,
+      synchronous: resolved.synchronous,
+      journalMode: memory ? undefined : resolved.journalMode,
+      foreignKeys: resolved.foreignKeys,
+      pragmas: resolved.pragmas,
+      statementCacheSize: resolved.statementCacheSize,
+      functions: [],
+    },
+    resolved.readonly ? 'reader' : 'writer',
+  );
+  return new Database({ connection, options: resolved }, resolved.middleware);
+}

@@ -1,0 +1,109 @@
+import { ErrorCodes } from './errors/codes.ts';
+import { RapsqliteError } from './errors/rapsqlite-error.ts';
+import type { Middleware } from './middleware/middleware.ts';
+import { INTEGER_MODES, type IntegerMode } from './types.ts';
+
+/** SQLite's `synchronous` levels, as an `as const` tuple. */
+export const SYNCHRONOUS_LEVELS = ['off', 'normal', 'full', 'extra'] as const;
+
+/**
+ * How hard SQLite works to make a commit durable. With WAL, every level survives a killed process; only `'full'`
+ * and `'extra'` survive power loss. rapsqlite's default is `'full'`; `'normal'` is the documented faster profile.
+ */
+export type SynchronousLevel = (typeof SYNCHRONOUS_LEVELS)[number];
+
+/** SQLite's journal modes, as an `as const` tuple. */
+export const JOURNAL_MODES = ['wal', 'delete', 'truncate', 'persist', 'memory', 'off'] as const;
+
+/** SQLite's journal mode for the database file. */
+export type JournalMode = (typeof JOURNAL_MODES)[number];
+
+/** Options of {@link open}. Every option is optional; the defaults suit a server. */
+export interface DatabaseOptions {
+  /** Opens the file read-only (it must exist). Default false. */
+  readonly readonly?: boolean;
+  /** Statements run on every new connection after the built-in settings, in order, e.g. `['cache_size = -64000']`. */
+  readonly pragmas?: readonly string[];
+  /** How long a statement waits for another process's lock before `SQLITE_BUSY`. Default 5000. */
+  readonly busyTimeoutMs?: number;
+  /** How SQLite integers reach JavaScript; see {@link IntegerMode}. Default `'number'`. */
+  readonly integers?: IntegerMode;
+  /** Prepared statements kept per connection (least recently used are dropped). Default 128; 0 disables the cache. */
+  readonly statementCacheSize?: number;
+  /** Middleware composed around every call, first = outermost. */
+  readonly middleware?: readonly Middleware[];
+  /** `PRAGMA synchronous`, set explicitly on every connection. Default `'full'` (durable); `'normal'` is faster. */
+  readonly synchronous?: SynchronousLevel;
+  /** `PRAGMA journal_mode` for a writable file. Default `'wal'`. */
+  readonly journalMode?: JournalMode;
+  /** `PRAGMA foreign_keys`. Default true. */
+  readonly foreignKeys?: boolean;
+  /** A deadline, in milliseconds, for every call that does not set its own `timeoutMs`. Default none. */
+  readonly timeoutMs?: number;
+}
+
+/** The options after defaults, frozen. */
+export type ResolvedOptions = Readonly<Required<Omit<DatabaseOptions, 'timeoutMs'>>> & { readonly timeoutMs: number | undefined };
+
+const KNOWN = new Set<string>([
+  'readonly',
+  'pragmas',
+  'busyTimeoutMs',
+  'integers',
+  'statementCacheSize',
+  'middleware',
+  'synchronous',
+  'journalMode',
+  'foreignKeys',
+  'timeoutMs',
+]);
+
+function invalid(message: string): never {
+  throw new RapsqliteError(ErrorCodes.INVALID_ARGUMENT, message);
+}
+
+function oneOf<T extends string>(name: string, value: unknown, allowed: readonly T[], fallback: T): T {
+  if (value === undefined) return fallback;
+  if (!allowed.includes(value as T)) invalid(`Option ${name} must be one of ${allowed.map((a) => `'${a}'`).join(', ')}`);
+  return value as T;
+}
+
+function count(name: string, value: unknown, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) invalid(`Option ${name} must be a non-negative integer`);
+  return value;
+}
+
+/** Checks an integer mode given per call. */
+export function checkIntegerMode(value: unknown): IntegerMode {
+  return oneOf('integers', value, INTEGER_MODES, 'number');
+}
+
+/** Validates options, applies defaults and freezes the result, so that later mutation by the caller has no effect. */
+export function resolveOptions(options: DatabaseOptions | undefined): ResolvedOptions {
+  if (options === undefined) options = {};
+  if (typeof options !== 'object' || options === null) invalid('Options must be an object');
+  for (const key of Object.keys(options)) {
+    if (!KNOWN.has(key)) invalid(`Unknown option "${key}"${key === 'readOnly' ? ' (did you mean "readonly"?)' : ''}`);
+  }
+  const pragmas = options.pragmas ?? [];
+  if (!Array.isArray(pragmas) || pragmas.some((p) => typeof p !== 'string')) invalid('Option pragmas must be an array of strings');
+  const middleware = options.middleware ?? [];
+  if (!Array.isArray(middleware)) invalid('Option middleware must be an array');
+  if (options.readonly !== undefined && typeof options.readonly !== 'boolean') invalid('Option readonly must be a boolean');
+  if (options.foreignKeys !== undefined && typeof options.foreignKeys !== 'boolean') invalid('Option foreignKeys must be a boolean');
+  const timeoutMs = options.timeoutMs;
+  if (timeoutMs !== undefined && (typeof timeoutMs !== 'number' || !(timeoutMs > 0))) invalid('Option timeoutMs must be a positive number');
+  return Object.freeze({
+    readonly: options.readonly ?? false,
+    pragmas: Object.freeze([...pragmas]),
+    busyTimeoutMs: count('busyTimeoutMs', options.busyTimeoutMs, 5000),
+    integers: checkIntegerMode(options.integers),
+    statementCacheSize: count('statementCacheSize', options.statementCacheSize, 128),
+    middleware: Object.freeze([...middleware]),
+    synchronous: oneOf('synchronous', options.synchronous, SYNCHRONOUS_LEVELS, 'full'),
+    journalMode: oneOf('journalMode', options.journalMode, JOURNAL_MODES, 'wal'),
+    foreignKeys: options.foreignKeys ?? true,
+    timeoutMs,
+  });
+}

@@ -1,0 +1,90 @@
+import type { ColumnInfo } from '../types.ts';
+
+/**
+ * The wire format between a connection (main thread) and its worker. Requests and replies travel in batches:
+ * one `postMessage` carries many, flattened into one array, because the thread hop's wake-up, not the payload,
+ * dominates the cost of a small query.
+ */
+
+/** Request opcodes. */
+export const Op = {
+  run: 1,
+  get: 2,
+  all: 3,
+  values: 4,
+  exec: 5,
+  runMany: 6,
+  prepare: 7,
+  iterOpen: 8,
+  iterNext: 9,
+  iterClose: 10,
+  register: 11,
+  invalidate: 12,
+  close: 13,
+} as const;
+export type OpCode = (typeof Op)[keyof typeof Op];
+
+/** Integer modes on the wire. */
+export const IntMode = { number: 0, auto: 1, bigint: 2 } as const;
+export type IntModeCode = (typeof IntMode)[keyof typeof IntMode];
+
+/** A request occupies this many slots of the flat batch: id, op, sql, params, integer mode, extra. */
+export const REQUEST_SLOTS = 6;
+
+/** Reply statuses. A reply occupies three slots of the flat batch: id, status, payload. */
+export const Status = { ok: 0, error: 1, partial: 2 } as const;
+
+/** Rows on the wire: a shape id, the column names the first time a shape is sent (else 0), the rows as arrays, a blob flag. */
+export type RowsPayload = [shape: number, names: string[] | 0, rows: unknown[][], hasBlobs: 0 | 1];
+
+/** An error on the wire: errors do not survive `postMessage` with their class and properties, so they travel as data. */
+export interface WireError {
+  readonly code: string;
+  readonly message: string;
+  readonly name: string;
+  /** For `runMany`: the index of the parameter set that failed. */
+  readonly index?: number;
+}
+
+/** What `prepare` reports about a statement. */
+export interface StatementInfo {
+  /** True when the statement returns rows (SELECT, PRAGMA that returns, … RETURNING). */
+  readonly reader: boolean;
+  /** True when the statement cannot change the database (better-sqlite3's `readonly`). */
+  readonly readonly: boolean;
+  /** Result columns, for a reader. */
+  readonly columns: readonly ColumnInfo[];
+}
+
+/** A user function or aggregate to load and register inside each worker. */
+export interface FunctionSpec {
+  readonly kind: 'function' | 'aggregate';
+  readonly name: string;
+  /** An absolute file URL or a bare package specifier, imported inside the worker. */
+  readonly module: string;
+  readonly export: string;
+  readonly deterministic?: boolean;
+  readonly varargs?: boolean;
+  readonly directOnly?: boolean;
+}
+
+/** What a worker needs to open its connection; replayed unchanged when a worker is replaced. */
+export interface WorkerConfig {
+  readonly path: string;
+  readonly readonly: boolean;
+  readonly busyTimeoutMs: number;
+  readonly synchronous: string;
+  readonly journalMode: string | undefined;
+  readonly foreignKeys: boolean;
+  readonly pragmas: readonly string[];
+  readonly statementCacheSize: number;
+  readonly functions: readonly FunctionSpec[];
+  /** Shared cancellation marks: the worker skips a request whose id the main thread wrote here. */
+  readonly cancelBuffer: SharedArrayBuffer;
+}
+
+/** Size (in Int32 slots) of the shared cancellation table; a request's slot is `id & (CANCEL_SLOTS - 1)`. */
+export const CANCEL_SLOTS = 1024;
+
+/** The first message a worker sends. */
+export type WorkerHello = { readonly type: 'ready' } | { readonly type: 'init-error'; readonly error: WireError };

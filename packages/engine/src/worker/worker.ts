@@ -1,0 +1,501 @@
+/**
+ * The worker thread: owns one better-sqlite3 connection and answers batches of requests from its connection on
+ * the main thread. Everything that touches SQLite happens here, never on the caller's thread.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { ErrorCodes } from '../errors/codes.ts';
+import { sqlParameters } from '../sql/parameter-names.ts';
+import type { ColumnInfo } from '../types.ts';
+import { loadDriver, type DriverDatabase, type DriverStatement } from './driver.ts';
+import {
+  CANCEL_SLOTS,
+  IntMode,
+  Op,
+  REQUEST_SLOTS,
+  Status,
+  type FunctionSpec,
+  type IntModeCode,
+  type RowsPayload,
+  type StatementInfo,
+  type WireError,
+  type WorkerConfig,
+  type WorkerHello,
+} from './protocol.ts';
+import { StatementCache } from './statement-cache.ts';
+
+/** Rows of an `all` result above which the result moves in several messages (a huge message stalls its receiver). */
+const ALL_CHUNK_ROWS = 2000;
+/** After this long inside one batch, replies so far are sent, so fast answers do not wait behind a slow query. */
+const FLUSH_AFTER_MS = 2;
+
+class WorkerError extends Error {
+  readonly code: string;
+  readonly index: number | undefined;
+  constructor(code: string, message: string, index?: number) {
+    super(message);
+    this.code = code;
+    this.index = index;
+  }
+}
+
+interface Entry {
+  readonly stmt: DriverStatement;
+  readonly sql: string;
+  readonly reader: boolean;
+  shape: number;
+  names: string[];
+  params: ReadonlySet<string> | undefined;
+}
+
+interface Cursor {
+  readonly entry: Entry;
+  readonly it: IterableIterator<unknown>;
+  readonly mode: IntModeCode;
+  readonly chunkSize: number;
+}
+
+const port = parentPort;
+if (port === null) throw new Error('rapsqlite: worker.ts must run in a worker thread');
+const config = workerData as WorkerConfig;
+const cancelled = new Int32Array(config.cancelBuffer);
+const MAX = BigInt(Number.MAX_SAFE_INTEGER);
+const MIN = -MAX;
+
+let db!: DriverDatabase;
+const cache = new StatementCache<Entry>(config.statementCacheSize);
+const shapeIds = new Map<string, number>();
+const shapeSent: boolean[] = [];
+const cursors = new Map<number, Cursor>();
+let nextCursor = 1;
+
+function shapeOf(names: string[]): number {
+  const key = names.join('\u0000');
+  let id = shapeIds.get(key);
+  if (id === undefined) {
+    id = shapeIds.size;
+    shapeIds.set(key, id);
+  }
+  return id;
+}
+
+function prepare(sql: string, cacheIt: boolean): Entry {
+  const stmt = db.prepare(sql);
+  const reader = stmt.reader;
+  let names: string[] = [];
+  if (reader) {
+    stmt.raw(true);
+    names = stmt.columns().map((c) => c.name);
+  }
+  const entry: Entry = { stmt, sql, reader, shape: reader ? shapeOf(names) : -1, names, params: undefined };
+  if (cacheIt) cache.set(sql, entry);
+  return entry;
+}
+
+/** A cached statement, or a fresh one when the cached one is held by an open cursor. */
+function statement(sql: string): Entry {
+  const entry = cache.get(sql);
+  if (entry === undefined) return prepare(sql, true);
+  return entry.stmt.busy ? prepare(sql, false) : entry;
+}
+
+function isNamedParams(params: unknown): params is Record<string, unknown> {
+  return typeof params === 'object' && params !== null && !Array.isArray(params) && !ArrayBuffer.isView(params);
+}
+
+/** Rejects keys the statement does not use: better-sqlite3 would ignore them, hiding a typo. */
+function checkNamed(entry: Entry, params: Record<string, unknown>): void {
+  const known = (entry.params ??= new Set(sqlParameters(entry.sql).named));
+  for (const key in params) {
+    if (!known.has(key)) {
+      const hint = /^[:@$]/.test(key) ? ' (use the name without its prefix)' : '';
+      throw new WorkerError(ErrorCodes.PARAMETER_UNKNOWN, `Unknown named parameter "${key}"${hint}`);
+    }
+  }
+}
+
+function bindArgs(entry: Entry, params: unknown): unknown[] {
+  if (params === undefined) return [];
+  if (isNamedParams(params)) checkNamed(entry, params);
+  return [params];
+}
+
+function requireReader(entry: Entry): void {
+  if (!entry.reader) {
+    throw new WorkerError(ErrorCodes.NOT_A_QUERY, 'This statement returns no rows: use run() or exec()');
+  }
+}
+
+/** A bigint read from SQLite, as the integer mode wants it. */
+function integer(value: bigint, mode: IntModeCode, column: string): number | bigint {
+  if (mode === IntMode.bigint) return value;
+  if (value <= MAX && value >= MIN) return Number(value);
+  if (mode === IntMode.auto) return value;
+  throw new WorkerError(
+    ErrorCodes.INTEGER_OVERFLOW,
+    `Column "${column}" holds an integer beyond ±(2^53−1); read it with { integers: 'bigint' } or 'auto'`,
+  );
+}
+
+/** Converts integers in place and reports whether any cell is a BLOB (the caller then turns them into Buffers). */
+function convertRows(rows: unknown[][], mode: IntModeCode, names: string[]): 0 | 1 {
+  let blobs: 0 | 1 = 0;
+  for (let r = 0; r < rows.length; r++) {
+    const row = rows[r] as unknown[];
+    for (let c = 0; c < row.length; c++) {
+      const v = row[c];
+      if (typeof v === 'bigint') {
+        if (mode !== IntMode.bigint) row[c] = integer(v, mode, names[c] ?? String(c));
+      } else if (v !== null && typeof v === 'object') {
+        blobs = 1;
+      }
+    }
+  }
+  return blobs;
+}
+
+function rowsPayload(entry: Entry, rows: unknown[][], mode: IntModeCode): RowsPayload {
+  const first = rows[0];
+  if (first !== undefined && first.length !== entry.names.length) {
+    // The schema changed under a cached statement (SELECT * after ALTER TABLE): read the names again.
+    entry.names = entry.stmt.columns().map((c) => c.name);
+    entry.shape = shapeOf(entry.names);
+  }
+  const blobs = convertRows(rows, mode, entry.names);
+  const shape = entry.shape;
+  let names: string[] | 0 = 0;
+  if (shapeSent[shape] !== true) {
+    shapeSent[shape] = true;
+    names = entry.names;
+  }
+  return [shape, names, rows, blobs];
+}
+
+function columnInfo(stmt: DriverStatement): ColumnInfo[] {
+  return stmt.columns().map((c) => ({
+    name: c.name,
+    type: c.type,
+    table: c.table,
+    column: c.column,
+    database: c.database,
+  }));
+}
+
+function runResult(result: { changes: number; lastInsertRowid: number | bigint }, mode: IntModeCode) {
+  const id = result.lastInsertRowid;
+  // A rowid beyond 2^53 is returned as a bigint even in 'number' mode: failing after the write committed would be worse.
+  const rowid = typeof id === 'bigint' && mode !== IntMode.bigint && id <= MAX && id >= MIN ? Number(id) : id;
+  return [result.changes, rowid];
+}
+
+function readChunk(cursor: Cursor): [RowsPayload, 0 | 1] {
+  const rows: unknown[][] = [];
+  let done: 0 | 1 = 0;
+  for (let i = 0; i < cursor.chunkSize; i++) {
+    const next = cursor.it.next();
+    if (next.done === true) {
+      done = 1;
+      break;
+    }
+    rows.push(next.value as unknown[]);
+  }
+  return [rowsPayload(cursor.entry, rows, cursor.mode), done];
+}
+
+function closeCursor(id: number): void {
+  const cursor = cursors.get(id);
+  if (cursor === undefined) return;
+  cursors.delete(id);
+  cursor.it.return?.();
+}
+
+const SCHEMA_CHANGE = /^\s*(?:CREATE|DROP|ALTER)\b/i;
+
+async function register(spec: FunctionSpec): Promise<void> {
+  let target: unknown;
+  try {
+    const mod = (await import(spec.module)) as Record<string, unknown>;
+    target = mod[spec.export];
+  } catch (err) {
+    throw new WorkerError(ErrorCodes.FUNCTION_LOAD, `Cannot import ${spec.module}: ${(err as Error).message}`);
+  }
+  const options: Record<string, unknown> = {};
+  if (spec.deterministic !== undefined) options['deterministic'] = spec.deterministic;
+  if (spec.varargs !== undefined) options['varargs'] = spec.varargs;
+  if (spec.directOnly !== undefined) options['directOnly'] = spec.directOnly;
+  if (spec.kind === 'function') {
+    if (typeof target !== 'function') {
+      throw new WorkerError(ErrorCodes.FUNCTION_LOAD, `${spec.module} has no function export "${spec.export}"`);
+    }
+    db.function(spec.name, options, target as (...args: unknown[]) => unknown);
+  } else {
+    if (typeof target !== 'object' || target === null || typeof (target as { step?: unknown }).step !== 'function') {
+      throw new WorkerError(
+        ErrorCodes.FUNCTION_LOAD,
+        `${spec.module} export "${spec.export}" is not an aggregate ({ start?, step, inverse?, result? })`,
+      );
+    }
+    db.aggregate(spec.name, { ...(target as Record<string, unknown>), ...options });
+  }
+}
+
+/** Runs one synchronous request and returns its payload. */
+function execute(op: number, sql: string, params: unknown, mode: IntModeCode, extra: unknown): unknown {
+  switch (op) {
+    case Op.get: {
+      const entry = statement(sql);
+      requireReader(entry);
+      const row = entry.stmt.get(...bindArgs(entry, params)) as unknown[] | undefined;
+      return row === undefined ? undefined : rowsPayload(entry, [row], mode);
+    }
+    case Op.run: {
+      const entry = statement(sql);
+      const result = runResult(entry.stmt.run(...bindArgs(entry, params)), mode);
+      if (!entry.reader && SCHEMA_CHANGE.test(sql)) cache.clear();
+      return result;
+    }
+    case Op.all: {
+      const entry = statement(sql);
+      requireReader(entry);
+      return entry.stmt.all(...bindArgs(entry, params)) as unknown[][];
+    }
+    case Op.values: {
+      const entry = statement(sql);
+      requireReader(entry);
+      const rows = entry.stmt.all(...bindArgs(entry, params)) as unknown[][];
+      const blobs = convertRows(rows, mode, entry.names);
+      return [columnInfo(entry.stmt), rows, blobs];
+    }
+    case Op.exec: {
+      db.exec(sql);
+      // A script may change the schema; cached statements would then report stale column names.
+      cache.clear();
+      return undefined;
+    }
+    case Op.runMany: {
+      const entry = statement(sql);
+      const list = params as unknown[];
+      let changes = 0;
+      let last: number | bigint = 0;
+      let index = 0;
+      const body = () => {
+        for (; index < list.length; index++) {
+          const result = entry.stmt.run(...bindArgs(entry, list[index]));
+          changes += result.changes;
+          last = result.lastInsertRowid;
+        }
+      };
+      try {
+        // Inside an open transaction better-sqlite3 uses a savepoint, so a failing runMany is still all-or-nothing.
+        const tx = db.transaction(body);
+        if (db.inTransaction) tx();
+        else tx.immediate();
+      } catch (err) {
+        (err as { index?: number }).index = index;
+        throw err;
+      }
+      const [, rowid] = runResult({ changes, lastInsertRowid: last }, mode);
+      return [changes, rowid, list.length];
+    }
+    case Op.prepare: {
+      const entry = statement(sql);
+      const info: StatementInfo = {
+        reader: entry.reader,
+        readonly: entry.stmt.readonly,
+        columns: entry.reader ? columnInfo(entry.stmt) : [],
+      };
+      return info;
+    }
+    case Op.iterOpen: {
+      const entry = statement(sql);
+      requireReader(entry);
+      const it = entry.stmt.iterate(...bindArgs(entry, params));
+      const cursor: Cursor = { entry, it, mode, chunkSize: extra as number };
+      const id = nextCursor++;
+      cursors.set(id, cursor);
+      const [rows, done] = readChunk(cursor);
+      if (done === 1) cursors.delete(id);
+      return [id, rows, done];
+    }
+    case Op.iterNext: {
+      const cursor = cursors.get(extra as number);
+      if (cursor === undefined) throw new WorkerError(ErrorCodes.CLOSED, 'The cursor is closed');
+      const [rows, done] = readChunk(cursor);
+      if (done === 1) cursors.delete(extra as number);
+      return [rows, done];
+    }
+    case Op.iterClose: {
+      closeCursor(extra as number);
+      return undefined;
+    }
+    case Op.invalidate: {
+      cache.clear();
+      return undefined;
+    }
+    case Op.close: {
+      for (const id of [...cursors.keys()]) closeCursor(id);
+      cache.clear();
+      db.close();
+      return undefined;
+    }
+    default:
+      throw new WorkerError(ErrorCodes.INTERNAL, `Unknown request ${op}`);
+  }
+}
+
+/** better-sqlite3's own TypeErrors and RangeErrors, by message, mapped to stable codes. */
+const DRIVER_ERRORS: ReadonlyArray<readonly [RegExp, string]> = [
+  [/^Too (few|many) parameter values were provided/, ErrorCodes.PARAMETER_COUNT],
+  [/^Missing named parameter/, ErrorCodes.PARAMETER_MISSING],
+  [/can only bind numbers, strings, bigints, buffers, and null/, ErrorCodes.PARAMETER_TYPE],
+  [/BigInt value is too large/, ErrorCodes.PARAMETER_TYPE],
+  [/^You cannot specify named parameters in two different objects/, ErrorCodes.PARAMETER_TYPE],
+  [/^Named parameters can only be passed within plain objects/, ErrorCodes.PARAMETER_TYPE],
+  [/does not return data/, ErrorCodes.NOT_A_QUERY],
+  [/contains no statements/, ErrorCodes.INVALID_ARGUMENT],
+  [/more than one statement/, ErrorCodes.INVALID_ARGUMENT],
+  [/connection is not open/, ErrorCodes.CLOSED],
+];
+
+function toWire(err: unknown): WireError {
+  const e = err as { code?: unknown; message?: unknown; name?: unknown; index?: unknown };
+  const message = typeof e?.message === 'string' ? e.message : String(err);
+  const index = typeof e?.index === 'number' ? e.index : undefined;
+  const base = index === undefined ? {} : { index };
+  if (typeof e?.code === 'string') {
+    return { ...base, code: e.code, message, name: e.code.startsWith('SQLITE_') ? 'SqliteError' : 'RapsqliteError' };
+  }
+  if (err instanceof TypeError || err instanceof RangeError) {
+    for (const [pattern, code] of DRIVER_ERRORS) {
+      if (pattern.test(message)) return { ...base, code, message, name: 'RapsqliteError' };
+    }
+  }
+  // Anything else was thrown by user code inside SQLite (a user function or aggregate): keep its message.
+  return { ...base, code: ErrorCodes.USER_FUNCTION, message, name: typeof e?.name === 'string' ? e.name : 'Error' };
+}
+
+let replies: unknown[] = [];
+
+function flush(): void {
+  if (replies.length === 0) return;
+  port!.postMessage(replies);
+  replies = [];
+}
+
+/** Processes a batch from `start`; returns a promise if it had to wait for an asynchronous request. */
+function processBatch(batch: unknown[], start: number): Promise<void> | undefined {
+  let flushedAt = performance.now();
+  for (let i = start; i < batch.length; i += REQUEST_SLOTS) {
+    const id = batch[i] as number;
+    const op = batch[i + 1] as number;
+    if (Atomics.load(cancelled, id & (CANCEL_SLOTS - 1)) === id) {
+      replies.push(id, Status.error, { code: ErrorCodes.ABORTED, message: 'Cancelled before it started', name: 'RapsqliteError' });
+      continue;
+    }
+    if (op === Op.register) {
+      flush();
+      return register(batch[i + 5] as FunctionSpec).then(
+        () => {
+          replies.push(id, Status.ok, undefined);
+          flush();
+          return processBatch(batch, i + REQUEST_SLOTS);
+        },
+        (err: unknown) => {
+          replies.push(id, Status.error, toWire(err));
+          flush();
+          return processBatch(batch, i + REQUEST_SLOTS);
+        },
+      );
+    }
+    const sql = batch[i + 2] as string;
+    const mode = batch[i + 4] as IntModeCode;
+    // better-sqlite3 refuses writes while an iterator is open; SQLite itself allows them. Unsafe mode is enabled
+    // only around such a request, because it also turns off SQLite's defensive mode.
+    const unsafe = cursors.size > 0 && op !== Op.iterNext && op !== Op.iterClose && op !== Op.close;
+    if (unsafe) db.unsafeMode(true);
+    try {
+      const payload = execute(op, sql, batch[i + 3], mode, batch[i + 5]);
+      if (op === Op.all) {
+        pushAll(id, sql, payload as unknown[][], mode);
+      } else {
+        replies.push(id, Status.ok, payload);
+      }
+    } catch (err) {
+      replies.push(id, Status.error, toWire(err));
+    } finally {
+      if (unsafe) db.unsafeMode(false);
+    }
+    const now = performance.now();
+    if (now - flushedAt > FLUSH_AFTER_MS) {
+      flush();
+      flushedAt = now;
+    }
+  }
+  flush();
+  if (batch[batch.length - REQUEST_SLOTS + 1] === Op.close) port!.close();
+  return undefined;
+}
+
+/** Sends an `all` result, in several messages when it is large. */
+function pushAll(id: number, sql: string, rows: unknown[][], mode: IntModeCode): void {
+  const entry = cache.get(sql) ?? statement(sql);
+  if (rows.length <= ALL_CHUNK_ROWS) {
+    replies.push(id, Status.ok, rowsPayload(entry, rows, mode));
+    return;
+  }
+  // Convert every chunk before sending any, so an integer overflow fails the call without a partial answer.
+  const payloads: RowsPayload[] = [];
+  for (let at = 0; at < rows.length; at += ALL_CHUNK_ROWS) {
+    payloads.push(rowsPayload(entry, rows.slice(at, at + ALL_CHUNK_ROWS), mode));
+  }
+  flush();
+  for (let k = 0; k < payloads.length - 1; k++) port!.postMessage([id, Status.partial, payloads[k]]);
+  replies.push(id, Status.ok, payloads[payloads.length - 1]);
+}
+
+const inbox: unknown[][] = [];
+let draining = false;
+
+function drain(): void {
+  draining = true;
+  for (let batch = inbox.shift(); batch !== undefined; batch = inbox.shift()) {
+    const pending = processBatch(batch, 0);
+    if (pending !== undefined) {
+      void pending.then(drain);
+      return;
+    }
+  }
+  draining = false;
+}
+
+async function init(): Promise<void> {
+  const Driver = loadDriver();
+  db = new Driver(config.path, { readonly: config.readonly, timeout: config.busyTimeoutMs });
+  db.defaultSafeIntegers(true);
+  // Schemas are not trusted: a malicious schema cannot call functions with side effects from views or triggers.
+  db.pragma('trusted_schema = OFF');
+  if (config.journalMode !== undefined && !config.readonly) db.pragma(`journal_mode = ${config.journalMode}`);
+  // better-sqlite3 reopens an existing WAL file at NORMAL without saying so; the level is always set explicitly.
+  db.pragma(`synchronous = ${config.synchronous}`);
+  db.pragma(`foreign_keys = ${config.foreignKeys ? 'ON' : 'OFF'}`);
+  for (const pragma of config.pragmas) db.pragma(pragma);
+  for (const spec of config.functions) await register(spec);
+}
+
+init().then(
+  () => {
+    port.on('message', (batch: unknown[]) => {
+      inbox.push(batch);
+      if (!draining) drain();
+    });
+    port.postMessage({ type: 'ready' } satisfies WorkerHello);
+  },
+  (err: unknown) => {
+    port.postMessage({ type: 'init-error', error: toWire(err) } satisfies WorkerHello);
+    try {
+      db?.close();
+    } catch {
+      // The connection may never have opened; nothing else to release.
+    }
+    port.close();
+  },
+);
