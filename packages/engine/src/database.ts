@@ -65,10 +65,24 @@ function closedError(sql: string): RapsqliteError {
 }
 
 /**
- * The query methods shared by a {@link Database} and a {@link Transaction}. Every method is asynchronous and
- * takes an optional last argument of per-call {@link QueryOptions}.
+ * The query API shared by a {@link Database}, a {@link Transaction} and other handles such as a pool: code and
+ * middleware written against it work on any of them. Every method is asynchronous and takes an optional last
+ * argument of per-call {@link QueryOptions}.
  */
-export abstract class Queryable {
+export interface Queryable {
+  exec(sql: string, options?: QueryOptions): Promise<void>;
+  run(sql: string, params?: Params, options?: QueryOptions): Promise<RunResult>;
+  runMany(sql: string, paramsList: readonly Params[], options?: QueryOptions): Promise<RunManyResult>;
+  get<R = Row>(sql: string, params?: Params, options?: QueryOptions): Promise<R | undefined>;
+  all<R = Row>(sql: string, params?: Params, options?: QueryOptions): Promise<R[]>;
+  values<V extends unknown[] = unknown[]>(sql: string, params?: Params, options?: QueryOptions): Promise<ValuesResult<V>>;
+  iterate<R = Row>(sql: string, params?: Params, options?: IterateOptions): AsyncIterableIterator<R> & AsyncDisposable;
+  prepare<R = Row>(sql: string, options?: QueryOptions): Promise<Statement<R>>;
+  transaction<T>(callback: (tx: Transaction) => Promise<T> | T, options?: TransactionOptions): Promise<T>;
+}
+
+/** The implementation of {@link Queryable} for a database and its transactions. */
+abstract class QueryableBase implements Queryable {
   readonly #core: Core;
   readonly #tx: TxState | undefined;
   readonly #chain: () => Execute;
@@ -231,7 +245,7 @@ export abstract class Queryable {
  * connection. It is valid only until its callback settles; calls after that fail with
  * `ERR_RAPSQLITE_TRANSACTION_CLOSED`.
  */
-export class Transaction extends Queryable {
+export class Transaction extends QueryableBase {
   readonly #state: TxState;
 
   /** @internal */
@@ -432,7 +446,7 @@ function moduleSpecifier(source: unknown): string {
  * A database: one worker thread that owns one better-sqlite3 connection, behind promises. Create it with
  * {@link open}. The caller's thread never runs SQLite, so a slow query never stalls the event loop.
  */
-export class Database extends Queryable implements AsyncDisposable {
+export class Database extends QueryableBase implements AsyncDisposable {
   #middleware: readonly Middleware[];
   #chain: Execute;
   readonly #terminal: Execute;

@@ -3,8 +3,8 @@
  * promise API, with transactions that hold the connection, streaming, and a middleware chain.
  */
 export { open } from './open.ts';
-export { Database, Queryable, Transaction } from './database.ts';
-export type { FunctionSource } from './database.ts';
+export { Database, Transaction } from './database.ts';
+export type { FunctionSource, Queryable } from './database.ts';
 export { Statement } from './statement.ts';
 export { RapsqliteError, hasErrorCode } from './errors/rapsqlite-error.ts';
 export type { RapsqliteErrorOptions } from './errors/rapsqlite-error.ts';
