@@ -45,6 +45,8 @@ interface Entry {
   shape: number;
   names: string[];
   params: ReadonlySet<string> | undefined;
+  /** Uses `?NNN` parameters, which better-sqlite3 binds by name ("1", "2"…) rather than from an array. */
+  readonly numbered: boolean;
 }
 
 interface Cursor {
@@ -86,7 +88,7 @@ function prepare(sql: string, cacheIt: boolean): Entry {
     stmt.raw(true);
     names = stmt.columns().map((c) => c.name);
   }
-  const entry: Entry = { stmt, sql, reader, shape: reader ? shapeOf(names) : -1, names, params: undefined };
+  const entry: Entry = { stmt, sql, reader, shape: reader ? shapeOf(names) : -1, names, params: undefined, numbered: NUMBERED.test(sql) };
   if (cacheIt) cache.set(sql, entry);
   return entry;
 }
@@ -113,9 +115,16 @@ function checkNamed(entry: Entry, params: Record<string, unknown>): void {
   }
 }
 
+const NUMBERED = /\?\d/;
+
 function bindArgs(entry: Entry, params: unknown): unknown[] {
   if (params === undefined) return [];
   if (isNamedParams(params)) checkNamed(entry, params);
+  else if (entry.numbered && Array.isArray(params)) {
+    const byNumber: Record<string, unknown> = {};
+    for (let i = 0; i < params.length; i++) byNumber[i + 1] = params[i];
+    return [byNumber];
+  }
   return [params];
 }
 
@@ -347,7 +356,7 @@ const DRIVER_ERRORS: ReadonlyArray<readonly [RegExp, string]> = [
   [/^Too (few|many) parameter values were provided/, ErrorCodes.PARAMETER_COUNT],
   [/^Missing named parameter/, ErrorCodes.PARAMETER_MISSING],
   [/can only bind numbers, strings, bigints, buffers, and null/, ErrorCodes.PARAMETER_TYPE],
-  [/BigInt value is too large/, ErrorCodes.PARAMETER_TYPE],
+  [/BigInt value is too large|bound string, buffer, or bigint is too big/, ErrorCodes.PARAMETER_TYPE],
   [/^You cannot specify named parameters in two different objects/, ErrorCodes.PARAMETER_TYPE],
   [/^Named parameters can only be passed within plain objects/, ErrorCodes.PARAMETER_TYPE],
   [/does not return data/, ErrorCodes.NOT_A_QUERY],
