@@ -428,6 +428,11 @@ export interface FunctionSource {
   readonly deterministic?: boolean;
   /** The function takes any number of arguments. */
   readonly varargs?: boolean;
+  /**
+   * Integer arguments arrive as bigints (exact beyond 2^53) instead of numbers. Default false: numbers, as most
+   * JavaScript code expects; integers beyond ±(2^53−1) are then rounded.
+   */
+  readonly bigintArguments?: boolean;
   /** The function may not be called from views, triggers or schema structures (recommended for side effects). */
   readonly directOnly?: boolean;
 }
@@ -529,6 +534,7 @@ export class Database extends QueryableBase implements AsyncDisposable {
       ...(source.deterministic === undefined ? {} : { deterministic: source.deterministic }),
       ...(source.varargs === undefined ? {} : { varargs: source.varargs }),
       ...(source.directOnly === undefined ? {} : { directOnly: source.directOnly }),
+      bigintArguments: source.bigintArguments ?? false,
     };
     const connection = this.core.connection;
     if (connection.closing) throw new RapsqliteError(ErrorCodes.CLOSED, 'The database is closed');

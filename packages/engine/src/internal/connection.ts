@@ -100,7 +100,7 @@ export class Connection {
     return this.#closed;
   }
 
-  /** The worker generation: it increases each time a dead worker is replaced. */
+  /** The worker generation: it increases each time a worker exits. */
   get generation(): number {
     return this.#generation;
   }
@@ -111,8 +111,10 @@ export class Connection {
   }
 
   #spawn(): void {
-    const worker = new Worker(WORKER_URL, { workerData: this.#config, stdout: false, stderr: false });
-    const generation = ++this.#generation;
+    // Workers inherit the parent's execArgv; --input-type (from `node -e`) would make loading the worker file fail.
+    const execArgv = process.execArgv.filter((arg) => !arg.startsWith('--input-type'));
+    const worker = new Worker(WORKER_URL, { workerData: this.#config, execArgv, stdout: false, stderr: false });
+    const generation = this.#generation;
     this.#worker = worker;
     this.#shapes = [];
     worker.unref();
@@ -290,6 +292,9 @@ export class Connection {
     const cause = this.#deathCause;
     this.#deathCause = undefined;
     if (generation !== this.#generation) return;
+    // A new generation at death, not at the next spawn: until then, a transaction or cursor of the dead worker must
+    // already see that its connection is gone, or its next statement would run on the replacement outside any transaction.
+    this.#generation++;
     const lease = this.#lease;
     if (lease !== undefined && lease.generation === generation) lease.active = false;
     const pending = [...this.#pending];

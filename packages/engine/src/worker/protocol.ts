@@ -66,6 +66,7 @@ export interface FunctionSpec {
   readonly deterministic?: boolean;
   readonly varargs?: boolean;
   readonly directOnly?: boolean;
+  readonly bigintArguments: boolean;
 }
 
 /** What a worker needs to open its connection; replayed unchanged when a worker is replaced. */

@@ -227,7 +227,8 @@ async function register(spec: FunctionSpec): Promise<void> {
   } catch (err) {
     throw new WorkerError(ErrorCodes.FUNCTION_LOAD, `Cannot import ${spec.module}: ${(err as Error).message}`);
   }
-  const options: Record<string, unknown> = {};
+  // The connection reads integers as bigints (to convert them exactly); arguments follow the registration's choice.
+  const options: Record<string, unknown> = { safeIntegers: spec.bigintArguments };
   if (spec.deterministic !== undefined) options['deterministic'] = spec.deterministic;
   if (spec.varargs !== undefined) options['varargs'] = spec.varargs;
   if (spec.directOnly !== undefined) options['directOnly'] = spec.directOnly;
