@@ -2,7 +2,7 @@ import { isAbsolute } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ErrorCodes } from './errors/codes.ts';
 import { RapsqliteError } from './errors/rapsqlite-error.ts';
-import { leaseContext, type Connection, type Lease } from './internal/connection.ts';
+import { leaseContext, type Connection, type Lease, type Ticket } from './internal/connection.ts';
 import { RemoteCursor } from './internal/cursor.ts';
 import { checkParams } from './internal/params.ts';
 import { assertMiddleware, compose } from './middleware/compose.ts';
@@ -16,6 +16,7 @@ import type {
   TransactionInfo,
   TransactionOperation,
 } from './middleware/operation.ts';
+import type { AuthorizerRules } from './native/authorizer-rules.ts';
 import { checkIntegerMode, type ResolvedOptions } from './options.ts';
 import { Statement } from './statement.ts';
 import {
@@ -43,6 +44,8 @@ interface TxState {
   active: boolean;
   /** Cursors opened inside the transaction, closed when it ends. */
   readonly cursors: Set<RemoteCursor>;
+  /** Why the transaction was cancelled (its signal or deadline), reported to the callback's later calls. */
+  abortError?: RapsqliteError;
 }
 
 /** Lets the terminal find a transaction's state from the info object that operations carry (copies of an op keep it). */
@@ -303,22 +306,73 @@ function terminal(core: Core, op: Operation, chain: () => Execute): Promise<unkn
         code = Op.run;
         break;
     }
-    return send(core, tx, CONTROL_KINDS.has(op.kind), code as OpCode, op.sql, params, mode, undefined);
+    return cancellable(core, tx, CONTROL_KINDS.has(op.kind), code as OpCode, op.sql, params, mode, undefined, op.options);
   } catch (err) {
     return Promise.reject(err);
   }
 }
 
 /** Sends a request: at once inside its transaction, else when no transaction holds the connection. */
-function send(core: Core, tx: TxState | undefined, framing: boolean, code: OpCode, sql: string, params: unknown, mode: IntModeCode, extra: unknown): Promise<unknown> {
+function send(core: Core, tx: TxState | undefined, framing: boolean, code: OpCode, sql: string, params: unknown, mode: IntModeCode, extra: unknown, ticket?: Ticket): Promise<unknown> {
   const connection = core.connection;
   if (tx !== undefined) {
     const error = txError(core, tx, sql, framing);
-    return error === undefined ? connection.request(code, sql, params, mode, extra) : Promise.reject(error);
+    return error === undefined ? connection.request(code, sql, params, mode, extra, ticket) : Promise.reject(error);
   }
   if (connection.closing) return Promise.reject(closedError(sql));
   const wait = connection.whenFree(sql);
-  return wait === undefined ? connection.request(code, sql, params, mode, extra) : wait.then(() => connection.request(code, sql, params, mode, extra));
+  if (wait === undefined) return connection.request(code, sql, params, mode, extra, ticket);
+  // A call cancelled while it waited for a transaction to end is never sent.
+  return wait.then(() => (ticket?.cancelled === undefined ? connection.request(code, sql, params, mode, extra, ticket) : Promise.reject(ticket.cancelled)));
+}
+
+const WRITES: ReadonlySet<number> = new Set([Op.run, Op.runMany, Op.exec]);
+
+function abortedError(reason: unknown, sql: string): RapsqliteError {
+  return new RapsqliteError(ErrorCodes.ABORTED, 'The call was cancelled', { sql, cause: reason });
+}
+
+function timeoutError(timeoutMs: number, sql: string): RapsqliteError {
+  return new RapsqliteError(ErrorCodes.TIMEOUT, `The call did not finish within ${timeoutMs} ms`, { sql });
+}
+
+/**
+ * Sends a request that an `AbortSignal` or a deadline may cancel: before it starts it never runs; while it runs it
+ * is interrupted (see `Connection.abort` for what happens without the native companion).
+ */
+function cancellable(core: Core, tx: TxState | undefined, framing: boolean, code: OpCode, sql: string, params: unknown, mode: IntModeCode, extra: unknown, options: QueryOptions): Promise<unknown> {
+  const signal = options.signal;
+  const timeoutMs = options.timeoutMs ?? (framing ? undefined : core.options.timeoutMs);
+  if (signal === undefined && timeoutMs === undefined) return send(core, tx, framing, code, sql, params, mode, extra);
+  if (signal?.aborted === true) return Promise.reject(abortedError(signal.reason, sql));
+  if (timeoutMs !== undefined && !(timeoutMs > 0)) return Promise.reject(invalid('timeoutMs must be a positive number'));
+  const ticket: Ticket = { id: 0, cancelled: undefined };
+  const sent = send(core, tx, framing, code, sql, params, mode, extra, ticket);
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    const finish = (): boolean => {
+      if (settled) return false;
+      settled = true;
+      signal?.removeEventListener('abort', onAbort);
+      if (timer !== undefined) clearTimeout(timer);
+      return true;
+    };
+    const cancel = (error: RapsqliteError): void => {
+      if (ticket.id === 0) {
+        ticket.cancelled = error;
+        if (finish()) reject(error);
+        return;
+      }
+      core.connection.abort(ticket.id, error, WRITES.has(code));
+    };
+    const onAbort = (): void => cancel(abortedError(signal?.reason, sql));
+    signal?.addEventListener('abort', onAbort, { once: true });
+    const timer = timeoutMs === undefined ? undefined : setTimeout(() => cancel(timeoutError(timeoutMs, sql)), timeoutMs);
+    sent.then(
+      (value) => finish() && resolve(value),
+      (error: unknown) => finish() && reject(error),
+    );
+  });
 }
 
 function txError(core: Core, tx: TxState, sql: string, framing: boolean): RapsqliteError | undefined {
@@ -326,6 +380,7 @@ function txError(core: Core, tx: TxState, sql: string, framing: boolean): Rapsql
     return new RapsqliteError(ErrorCodes.WORKER_DIED, 'The worker died during the transaction; SQLite rolled it back', { sql });
   }
   // BEGIN/COMMIT/ROLLBACK run around the callback, so they only need the lease, not a live callback.
+  if (!framing && tx.abortError !== undefined) return tx.abortError;
   if (framing ? !tx.lease.active : !tx.active) {
     return new RapsqliteError(ErrorCodes.TRANSACTION_CLOSED, 'The transaction has ended; this tx handle can no longer be used', { sql });
   }
@@ -342,8 +397,8 @@ async function openCursor(core: Core, op: IterateOperation, tx: TxState | undefi
   const mode = integerMode(core, op.options);
   const chunkSize = op.options.chunkSize ?? DEFAULT_CHUNK;
   if (!Number.isInteger(chunkSize) || chunkSize < 1) throw invalid('chunkSize must be a positive integer');
-  const first = (await send(core, tx, false, Op.iterOpen, op.sql, op.params, mode, chunkSize)) as { cursor: number; rows: Row[]; done: boolean };
-  const fetch = (id: number) => send(core, tx, false, Op.iterNext, op.sql, undefined, mode, id) as Promise<{ rows: Row[]; done: boolean }>;
+  const first = (await cancellable(core, tx, false, Op.iterOpen, op.sql, op.params, mode, chunkSize, op.options)) as { cursor: number; rows: Row[]; done: boolean };
+  const fetch = (id: number) => cancellable(core, tx, false, Op.iterNext, op.sql, undefined, mode, id, op.options) as Promise<{ rows: Row[]; done: boolean }>;
   const cursor: RemoteCursor = new RemoteCursor(core.connection, first.cursor, first, fetch, () => tx?.cursors.delete(cursor));
   if (tx !== undefined && !first.done) tx.cursors.add(cursor);
   return cursor;
@@ -394,13 +449,23 @@ async function frame(core: Core, op: TransactionOperation, state: TxState, chain
   };
   await control(nested ? 'savepoint' : 'begin', op.sql);
   let result: unknown;
+  const deadline = transactionDeadline(core, op, state);
   try {
-    result = await (op.callback as (tx: Transaction) => unknown)(new Transaction(core, state, chain));
+    const body = Promise.resolve().then(() => (op.callback as (tx: Transaction) => unknown)(new Transaction(core, state, chain)));
+    if (deadline === undefined) {
+      result = await body;
+    } else {
+      // The callback may be stuck on something else entirely: the deadline rolls back without waiting for it.
+      body.catch(() => undefined);
+      result = await Promise.race([body, deadline.expired]);
+    }
   } catch (err) {
+    deadline?.clear();
     await end(state);
     await rollback();
     throw err;
   }
+  deadline?.clear();
   await end(state);
   try {
     await control(nested ? 'release' : 'commit', nested ? `RELEASE ${name}` : 'COMMIT');
@@ -411,6 +476,31 @@ async function frame(core: Core, op: TransactionOperation, state: TxState, chain
     throw err;
   }
   return result;
+}
+
+/** Arms a transaction's `signal` and `timeoutMs`: on expiry its running statement is interrupted and it is ended. */
+function transactionDeadline(core: Core, op: TransactionOperation, state: TxState): { expired: Promise<never>; clear: () => void } | undefined {
+  const { signal, timeoutMs } = op.options;
+  if (signal === undefined && timeoutMs === undefined) return undefined;
+  let fail!: (error: RapsqliteError) => void;
+  const expired = new Promise<never>((_, reject) => (fail = reject));
+  expired.catch(() => undefined);
+  const expire = (error: RapsqliteError): void => {
+    clear();
+    state.abortError = error;
+    state.active = false;
+    core.connection.interruptRunning(error);
+    fail(error);
+  };
+  const onAbort = (): void => expire(abortedError(signal?.reason, op.sql));
+  const timer = timeoutMs === undefined ? undefined : setTimeout(() => expire(timeoutError(timeoutMs, op.sql)), timeoutMs);
+  const clear = (): void => {
+    if (timer !== undefined) clearTimeout(timer);
+    signal?.removeEventListener('abort', onAbort);
+  };
+  if (signal?.aborted === true) onAbort();
+  else signal?.addEventListener('abort', onAbort, { once: true });
+  return { expired, clear };
 }
 
 async function end(state: TxState): Promise<void> {
@@ -540,6 +630,26 @@ export class Database extends QueryableBase implements AsyncDisposable {
     if (connection.closing) throw new RapsqliteError(ErrorCodes.CLOSED, 'The database is closed');
     await connection.request(Op.register, '', undefined, 0, spec);
     connection.addFunction(spec);
+  }
+
+  /**
+   * Stops whatever statement the connection runs now: its call rejects with `ERR_RAPSQLITE_ABORTED`. Calls queued
+   * behind it still run. Returns false when nothing was running or the native companion is not available.
+   */
+  interrupt(): boolean {
+    return this.core.connection.interruptRunning(new RapsqliteError(ErrorCodes.ABORTED, 'Interrupted by db.interrupt()'));
+  }
+
+  /**
+   * Installs (or, with `null`, removes) an authorizer on the connection: statements that need a denied action or
+   * table fail when prepared, with `SQLITE_AUTH`. Needs the native companion (`ERR_RAPSQLITE_UNSUPPORTED` without it).
+   * The rules are replayed on a replacement worker.
+   */
+  async authorizer(rules: AuthorizerRules | null): Promise<void> {
+    const connection = this.core.connection;
+    if (connection.closing) throw new RapsqliteError(ErrorCodes.CLOSED, 'The database is closed');
+    await connection.request(Op.authorize, '', undefined, 0, rules);
+    connection.setAuthorizer(rules);
   }
 
   /**

@@ -3,6 +3,9 @@ import { Connection } from './internal/connection.ts';
 import { resolveOptions, type DatabaseOptions } from './options.ts';
 import { ErrorCodes } from './errors/codes.ts';
 import { RapsqliteError } from './errors/rapsqlite-error.ts';
+import { companionUnavailableReason, loadCompanion } from './native/companion.ts';
+
+let warned = false;
 
 /**
  * Opens a database: starts a worker thread that owns one better-sqlite3 connection, applies the settings (WAL,
@@ -28,6 +31,19 @@ export async function open(path: string, options?: DatabaseOptions): Promise<Dat
   if (memory && resolved.readonly) {
     throw new RapsqliteError(ErrorCodes.INVALID_ARGUMENT, 'An in-memory database cannot be read-only');
   }
+  const companion = loadCompanion() !== undefined;
+  if (!companion && !warned && process.env['RAPSQLITE_NO_COMPANION'] !== '1') {
+    warned = true;
+    process.emitWarning(
+      `rapsqlite: the native companion is not available (${companionUnavailableReason() ?? 'unknown reason'}). ` +
+        'Queued calls can still be cancelled, and a running read is abandoned, but a running write cannot be stopped, ' +
+        'db.interrupt() does nothing and the authorizer is unavailable. See docs/cancellation.md.',
+      { code: 'RAPSQLITE_NO_COMPANION' },
+    );
+  }
+  if (resolved.authorizer !== undefined && !companion) {
+    throw new RapsqliteError(ErrorCodes.UNSUPPORTED, 'The authorizer option needs the native companion, which is not available');
+  }
   const connection = await Connection.open(
     {
       path,
@@ -39,6 +55,8 @@ export async function open(path: string, options?: DatabaseOptions): Promise<Dat
       pragmas: resolved.pragmas,
       statementCacheSize: resolved.statementCacheSize,
       functions: [],
+      companion,
+      authorizer: resolved.authorizer,
     },
     resolved.readonly ? 'reader' : 'writer',
   );

@@ -1,6 +1,7 @@
 import { ErrorCodes } from './errors/codes.ts';
 import { RapsqliteError } from './errors/rapsqlite-error.ts';
 import type { Middleware } from './middleware/middleware.ts';
+import type { AuthorizerRules } from './native/authorizer-rules.ts';
 import { INTEGER_MODES, type IntegerMode } from './types.ts';
 
 /** SQLite's `synchronous` levels, as an `as const` tuple. */
@@ -40,10 +41,18 @@ export interface DatabaseOptions {
   readonly foreignKeys?: boolean;
   /** A deadline, in milliseconds, for every call that does not set its own `timeoutMs`. Default none. */
   readonly timeoutMs?: number;
+  /**
+   * Denies actions and tables to the SQL this connection runs (for untrusted SQL): denied statements fail when
+   * prepared, with `SQLITE_AUTH`. Needs the native companion. See docs/security.md.
+   */
+  readonly authorizer?: AuthorizerRules;
 }
 
 /** The options after defaults, frozen. */
-export type ResolvedOptions = Readonly<Required<Omit<DatabaseOptions, 'timeoutMs'>>> & { readonly timeoutMs: number | undefined };
+export type ResolvedOptions = Readonly<Required<Omit<DatabaseOptions, 'timeoutMs' | 'authorizer'>>> & {
+  readonly timeoutMs: number | undefined;
+  readonly authorizer: AuthorizerRules | undefined;
+};
 
 const KNOWN = new Set<string>([
   'readonly',
@@ -56,6 +65,7 @@ const KNOWN = new Set<string>([
   'journalMode',
   'foreignKeys',
   'timeoutMs',
+  'authorizer',
 ]);
 
 function invalid(message: string): never {
@@ -105,5 +115,6 @@ export function resolveOptions(options: DatabaseOptions | undefined): ResolvedOp
     journalMode: oneOf('journalMode', options.journalMode, JOURNAL_MODES, 'wal'),
     foreignKeys: options.foreignKeys ?? true,
     timeoutMs,
+    authorizer: options.authorizer,
   });
 }

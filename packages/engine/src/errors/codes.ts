@@ -38,6 +38,8 @@ export const ErrorCodes = {
   ABORTED: 'ERR_RAPSQLITE_ABORTED',
   /** The call ran past its `timeoutMs` deadline and was stopped. */
   TIMEOUT: 'ERR_RAPSQLITE_TIMEOUT',
+  /** The feature needs the native companion (authorizer), which is not built or cannot load here. */
+  UNSUPPORTED: 'ERR_RAPSQLITE_UNSUPPORTED',
   /** An unexpected failure inside rapsqlite; please report it. */
   INTERNAL: 'ERR_RAPSQLITE_INTERNAL',
 } as const;

@@ -15,6 +15,7 @@ import {
   type WorkerConfig,
   type WorkerHello,
 } from '../worker/protocol.ts';
+import { loadCompanion, type Companion } from '../native/companion.ts';
 import { restoreBuffers, rowFactory, type RowFactory } from './rows.ts';
 
 /** Requests per message at most: a bound on how long the worker and the caller spend on one message. */
@@ -30,6 +31,14 @@ interface Pending {
   readonly reject: (reason: unknown) => void;
   /** Rows of an `all` that arrived in earlier messages. */
   chunks: Row[][] | undefined;
+  /** Set when the call was cancelled while running: its `SQLITE_INTERRUPT` is reported as this error. */
+  abortError: RapsqliteError | undefined;
+}
+
+/** Tells a cancellable caller which request carries its call (0 until sent), and stops a call still waiting to be sent. */
+export interface Ticket {
+  id: number;
+  cancelled: RapsqliteError | undefined;
 }
 
 /** The lease a transaction holds on a connection: while it is active, only its own operations are sent. */
@@ -73,11 +82,14 @@ export class Connection {
   #closed = false;
   #closing: Promise<void> | undefined;
   #deathCause: unknown;
+  #slot: number | undefined;
+  readonly #companion: Companion | undefined;
 
   private constructor(config: WorkerConfig, role: ConnectionRole) {
     this.#config = config;
     this.#cancelMarks = new Int32Array(config.cancelBuffer);
     this.info = Object.freeze({ role, id: nextConnectionId++, path: config.path });
+    this.#companion = config.companion ? loadCompanion() : undefined;
   }
 
   /** Starts a worker and waits until its connection is open and configured. */
@@ -105,6 +117,11 @@ export class Connection {
     return this.#generation;
   }
 
+  /** Remembers the authorizer rules so that every future worker installs them. */
+  setAuthorizer(rules: unknown): void {
+    (this.#config as { authorizer: unknown }).authorizer = rules;
+  }
+
   /** Remembers a function registration so that every future worker replays it. */
   addFunction(spec: WorkerConfig['functions'][number]): void {
     (this.#config as { functions: WorkerConfig['functions'] }).functions = [...this.#config.functions, spec];
@@ -121,6 +138,7 @@ export class Connection {
     this.#ready = new Promise<void>((resolve, reject) => {
       worker.once('message', (hello: WorkerHello) => {
         if (hello.type === 'ready') {
+          this.#slot = hello.slot;
           worker.on('message', (replies: unknown[]) => this.#onReplies(replies));
           resolve();
         } else {
@@ -144,12 +162,13 @@ export class Connection {
    * Sends a request and resolves with its decoded result. Requests issued in the same tick travel in one message.
    * The caller has already checked the lease (see {@link whenFree}).
    */
-  request(op: OpCode, sql: string, params: unknown, mode: IntModeCode, extra?: unknown): Promise<unknown> {
+  request(op: OpCode, sql: string, params: unknown, mode: IntModeCode, extra?: unknown, ticket?: Ticket): Promise<unknown> {
     if (this.#closed && op !== Op.close && op !== Op.iterClose) {
       return Promise.reject(new RapsqliteError(ErrorCodes.CLOSED, 'The database is closed', { sql }));
     }
     if (this.#worker === undefined) this.#spawn();
     const id = this.#nextId++;
+    if (ticket !== undefined) ticket.id = id;
     if (this.#pending.size === 0) this.#worker!.ref();
     this.#outbox.push(id, op, sql, params, mode, extra);
     if (!this.#flushQueued) {
@@ -157,7 +176,7 @@ export class Connection {
       queueMicrotask(this.#flush);
     }
     return new Promise((resolve, reject) => {
-      this.#pending.set(id, { op, sql, resolve, reject, chunks: undefined });
+      this.#pending.set(id, { op, sql, resolve, reject, chunks: undefined, abortError: undefined });
     });
   }
 
@@ -166,36 +185,57 @@ export class Connection {
     return this.request(Op.iterClose, '', undefined, 0, cursor);
   }
 
-  /** The id the next request will get; lets a caller cancel the request it is about to send. */
-  get nextRequestId(): number {
-    return this.#nextId;
+  /** True when the native companion is loaded into this connection, so a running statement can be interrupted. */
+  get interruptible(): boolean {
+    return this.#companion !== undefined && this.#slot !== undefined;
   }
 
   /**
-   * Cancels a request that has not answered: it rejects now with `reason`, and the worker skips it if it has not
-   * started it yet. Returns false when the request already settled.
+   * Cancels request `id` with `error`. A request the worker has not started is skipped and rejected now. A running
+   * one is interrupted through the companion and rejects with `error` once SQLite stops it (or resolves, if it
+   * finished first). Without the companion, a running read is abandoned (rejected now; its result is dropped) and
+   * its worker replaced when nothing else depends on it; a running write cannot be stopped and is left to finish.
    */
-  cancel(id: number, reason: unknown): boolean {
+  abort(id: number, error: RapsqliteError, write: boolean): void {
     const pending = this.#pending.get(id);
-    if (pending === undefined) return false;
-    Atomics.store(this.#cancelMarks, id & (CANCEL_SLOTS - 1), id);
-    this.#settle(id);
-    pending.reject(reason);
-    return true;
-  }
-
-  /** True when `id` is the oldest unanswered request: the one the worker runs now (or is about to). */
-  isRunning(id: number): boolean {
+    if (pending === undefined) return;
     const first = this.#pending.keys().next();
-    return first.done !== true && first.value === id;
+    const running = first.done !== true && first.value === id;
+    if (!running) {
+      Atomics.store(this.#cancelMarks, id & (CANCEL_SLOTS - 1), id);
+      this.#settle(id);
+      pending.reject(error);
+      return;
+    }
+    if (this.#companion !== undefined && this.#slot !== undefined) {
+      pending.abortError = error;
+      this.#companion.interrupt(this.#slot, id);
+      return;
+    }
+    if (write) return;
+    this.#settle(id);
+    pending.reject(error);
+    // Replacing the worker stops the query, but only when no other call or transaction would die with it.
+    const worker = this.#worker;
+    if (this.#pending.size === 0 && this.#lease === undefined && worker !== undefined) {
+      // Forget the worker now, so the next call starts a new one instead of posting to one that is terminating.
+      this.#worker = undefined;
+      this.#generation++;
+      void worker.terminate();
+    }
   }
 
-  /** Ends the current worker at once (for cancelling an in-flight read without the companion); the next call gets a new one. */
-  async restartWorker(cause: unknown): Promise<void> {
-    const worker = this.#worker;
-    if (worker === undefined) return;
-    this.#deathCause = cause;
-    await worker.terminate();
+  /**
+   * Interrupts whatever the connection runs now (`db.interrupt()`). Returns false when nothing was running or the
+   * companion is not available.
+   */
+  interruptRunning(error: RapsqliteError): boolean {
+    const first = this.#pending.entries().next();
+    if (first.done === true) return false;
+    const [id, pending] = first.value;
+    if (this.#companion === undefined || this.#slot === undefined) return false;
+    pending.abortError = error;
+    return this.#companion.interrupt(this.#slot, id);
   }
 
   readonly #flush = (): void => {
@@ -231,7 +271,12 @@ export class Connection {
       }
       this.#settle(id);
       if (status === Status.error) {
-        pending.reject(fromWire(payload as WireError, pending.sql));
+        const wire = payload as WireError;
+        if (pending.abortError !== undefined && wire.code === 'SQLITE_INTERRUPT') {
+          pending.reject(pending.abortError);
+        } else {
+          pending.reject(fromWire(wire, pending.sql));
+        }
         continue;
       }
       try {

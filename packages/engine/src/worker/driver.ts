@@ -13,6 +13,7 @@ export interface DriverStatement {
   all(...params: unknown[]): unknown[];
   iterate(...params: unknown[]): IterableIterator<unknown>;
   raw(toggle?: boolean): this;
+  pluck(toggle?: boolean): this;
   safeIntegers(toggle?: boolean): this;
   columns(): Array<{ name: string; column: string | null; table: string | null; database: string | null; type: string | null }>;
 }

@@ -21,6 +21,7 @@ export const Op = {
   register: 11,
   invalidate: 12,
   close: 13,
+  authorize: 14,
 } as const;
 export type OpCode = (typeof Op)[keyof typeof Op];
 
@@ -82,10 +83,16 @@ export interface WorkerConfig {
   readonly functions: readonly FunctionSpec[];
   /** Shared cancellation marks: the worker skips a request whose id the main thread wrote here. */
   readonly cancelBuffer: SharedArrayBuffer;
+  /** Load the native companion into the connection (interrupts, authorizer, statement timing). */
+  readonly companion: boolean;
+  /** Authorizer rules to install at open (needs the companion). */
+  readonly authorizer: unknown;
 }
 
 /** Size (in Int32 slots) of the shared cancellation table; a request's slot is `id & (CANCEL_SLOTS - 1)`. */
 export const CANCEL_SLOTS = 1024;
 
 /** The first message a worker sends. */
-export type WorkerHello = { readonly type: 'ready' } | { readonly type: 'init-error'; readonly error: WireError };
+export type WorkerHello =
+  | { readonly type: 'ready'; readonly slot: number | undefined }
+  | { readonly type: 'init-error'; readonly error: WireError };

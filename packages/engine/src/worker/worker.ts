@@ -4,6 +4,8 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { ErrorCodes } from '../errors/codes.ts';
+import { loadCompanion, type Companion } from '../native/companion.ts';
+import type { AuthorizerRules } from '../native/authorizer-rules.ts';
 import { sqlParameters } from '../sql/parameter-names.ts';
 import type { ColumnInfo } from '../types.ts';
 import { loadDriver, type DriverDatabase, type DriverStatement } from './driver.ts';
@@ -64,6 +66,8 @@ const MAX = BigInt(Number.MAX_SAFE_INTEGER);
 const MIN = -MAX;
 
 let db!: DriverDatabase;
+let companion: Companion | undefined;
+let slot = 0;
 const cache = new StatementCache<Entry>(config.statementCacheSize);
 const shapeIds = new Map<string, number>();
 const shapeSent: boolean[] = [];
@@ -337,6 +341,13 @@ function execute(op: number, sql: string, params: unknown, mode: IntModeCode, ex
       closeCursor(extra as number);
       return undefined;
     }
+    case Op.authorize: {
+      if (companion === undefined) throw new WorkerError(ErrorCodes.UNSUPPORTED, 'The authorizer needs the native companion, which is not available');
+      companion.setAuthorizer(slot, (extra ?? null) as AuthorizerRules | null);
+      // Statements prepared under the old rules must be checked again under the new ones.
+      cache.clear();
+      return undefined;
+    }
     case Op.invalidate: {
       cache.clear();
       return undefined;
@@ -422,6 +433,8 @@ function processBatch(batch: unknown[], start: number): Promise<void> | undefine
     // only around such a request, because it also turns off SQLite's defensive mode.
     const unsafe = cursors.size > 0 && op !== Op.iterNext && op !== Op.iterClose && op !== Op.close;
     if (unsafe) db.unsafeMode(true);
+    // Lets the caller's thread interrupt exactly this request, never the next one.
+    if (companion !== undefined) companion.setActive(slot, id);
     try {
       const payload = execute(op, sql, batch[i + 3], mode, batch[i + 5]);
       if (op === Op.all) {
@@ -432,6 +445,7 @@ function processBatch(batch: unknown[], start: number): Promise<void> | undefine
     } catch (err) {
       replies.push(id, Status.error, toWire(err));
     } finally {
+      if (companion !== undefined && op !== Op.close) companion.setActive(slot, 0);
       if (unsafe) db.unsafeMode(false);
     }
     const now = performance.now();
@@ -488,6 +502,17 @@ async function init(): Promise<void> {
   db.pragma(`synchronous = ${config.synchronous}`);
   db.pragma(`foreign_keys = ${config.foreignKeys ? 'ON' : 'OFF'}`);
   for (const pragma of config.pragmas) db.pragma(pragma);
+  if (config.companion) {
+    companion = loadCompanion();
+    if (companion !== undefined) {
+      db.loadExtension(companion.extensionPath, companion.entryPoint);
+      slot = Number(db.prepare(companion.slotSql).pluck().get());
+    }
+  }
+  if (config.authorizer !== undefined && config.authorizer !== null) {
+    if (companion === undefined) throw new WorkerError(ErrorCodes.UNSUPPORTED, 'The authorizer needs the native companion, which is not available');
+    companion.setAuthorizer(slot, config.authorizer as AuthorizerRules);
+  }
   for (const spec of config.functions) await register(spec);
 }
 
@@ -497,7 +522,7 @@ init().then(
       inbox.push(batch);
       if (!draining) drain();
     });
-    port.postMessage({ type: 'ready' } satisfies WorkerHello);
+    port.postMessage({ type: 'ready', slot: companion === undefined ? undefined : slot } satisfies WorkerHello);
   },
   (err: unknown) => {
     port.postMessage({ type: 'init-error', error: toWire(err) } satisfies WorkerHello);

@@ -1,0 +1,214 @@
+/*
+ * The SQLite-extension half of the companion.
+ *
+ * better-sqlite3 links SQLite statically and exports none of its symbols, so every SQLite call goes through
+ * the API table passed to the entry point. A process could hold several SQLite copies (better-sqlite3,
+ * node:sqlite...), each with its own table and its own struct layouts; SQLITE_EXTENSION_INIT1's single global
+ * table cannot serve two of them, so the companion binds to the first copy that loads it and refuses others.
+ */
+#include "companion.h"
+
+#include <stdlib.h>
+
+SQLITE_EXTENSION_INIT1
+
+#ifdef _WIN32
+#define RC_EXPORT __declspec(dllexport)
+#else
+#define RC_EXPORT __attribute__((visibility("default")))
+#endif
+
+static int rc_ascii_ieq(const char *a, const char *b) {
+  for (;; a++, b++) {
+    unsigned char ca = (unsigned char)*a, cb = (unsigned char)*b;
+    if (ca >= 'A' && ca <= 'Z') ca = (unsigned char)(ca + 32);
+    if (cb >= 'A' && cb <= 'Z') cb = (unsigned char)(cb + 32);
+    if (ca != cb) return 0;
+    if (ca == 0) return 1;
+  }
+}
+
+static int rc_in_list(char *const *list, size_t n, const char *name) {
+  size_t i;
+  if (name == NULL) return 0;
+  for (i = 0; i < n; i++) {
+    if (rc_ascii_ieq(list[i], name)) return 1;
+  }
+  return 0;
+}
+
+/* The argument of an authorizer call that names the table the action touches, or NULL. */
+static const char *rc_table_of(int action, const char *arg1, const char *arg2) {
+  switch (action) {
+    case SQLITE_CREATE_TABLE:
+    case SQLITE_CREATE_TEMP_TABLE:
+    case SQLITE_CREATE_VIEW:
+    case SQLITE_CREATE_TEMP_VIEW:
+    case SQLITE_DELETE:
+    case SQLITE_DROP_TABLE:
+    case SQLITE_DROP_TEMP_TABLE:
+    case SQLITE_DROP_VIEW:
+    case SQLITE_DROP_TEMP_VIEW:
+    case SQLITE_INSERT:
+    case SQLITE_READ:
+    case SQLITE_UPDATE:
+    case SQLITE_ANALYZE:
+    case SQLITE_CREATE_VTABLE:
+    case SQLITE_DROP_VTABLE:
+      return arg1;
+    case SQLITE_CREATE_INDEX:
+    case SQLITE_CREATE_TEMP_INDEX:
+    case SQLITE_CREATE_TRIGGER:
+    case SQLITE_CREATE_TEMP_TRIGGER:
+    case SQLITE_DROP_INDEX:
+    case SQLITE_DROP_TEMP_INDEX:
+    case SQLITE_DROP_TRIGGER:
+    case SQLITE_DROP_TEMP_TRIGGER:
+    case SQLITE_ALTER_TABLE:
+      return arg2;
+    default:
+      return NULL;
+  }
+}
+
+/* Runs on the owner thread, while a statement is prepared; rules are only replaced on that thread. */
+static int rc_authorize(void *ctx, int action, const char *arg1, const char *arg2, const char *schema,
+                        const char *trigger) {
+  const rc_rules *rules = ((const rc_conn *)ctx)->rules;
+  (void)schema;
+  (void)trigger;
+  if (rules == NULL) return SQLITE_OK;
+  if (action >= 0 && action < 64 && (rules->deny_mask & ((uint64_t)1 << action)) != 0) {
+    if (action != SQLITE_PRAGMA) return SQLITE_DENY;
+    if (!rc_in_list(rules->pragmas_any_arg, rules->n_pragmas_any_arg, arg1) &&
+        !(arg2 == NULL && rc_in_list(rules->pragmas_no_arg, rules->n_pragmas_no_arg, arg1))) {
+      return SQLITE_DENY;
+    }
+  }
+  if (rules->n_deny_tables > 0 &&
+      rc_in_list(rules->deny_tables, rules->n_deny_tables, rc_table_of(action, arg1, arg2))) {
+    return SQLITE_DENY;
+  }
+  return SQLITE_OK;
+}
+
+/*
+ * Runs at each statement start (SQLITE_TRACE_STMT) and end (SQLITE_TRACE_PROFILE), on the owner thread.
+ *
+ * Statement profiling. SQLite's own profile time has millisecond resolution (it reads the VFS clock), useless
+ * for microsecond statements, so the start is taken from a monotonic clock at SQLITE_TRACE_STMT and the end at
+ * SQLITE_TRACE_PROFILE. Cursors may interleave on one connection, hence a small ring keyed by statement.
+ */
+static int rc_trace(unsigned type, void *ctx, void *p, void *x) {
+  rc_conn *conn = (rc_conn *)ctx;
+  unsigned i;
+  if (type == SQLITE_TRACE_STMT) {
+    const char *sql = (const char *)x;
+    int64_t now;
+    /*
+     * Pairs with the fence in interrupt(): SQLite cleared its interrupt flag before this callback, and either
+     * this load sees `cancelled`, or the interrupter's sqlite3_interrupt landed after that clearing.
+     */
+    rc_fence();
+    if (rc_atomic_load(&conn->cancelled)) conn->api->interruptx(conn->db);
+    now = rc_now_ns();
+    for (i = 0; i < RC_PROFILE_RING; i++) {
+      if (conn->starts[i].stmt == p) {
+        /* A trigger program reports "-- TRIGGER name" under its outer statement: keep the outer start. */
+        if (sql != NULL && sql[0] == '-' && sql[1] == '-') return 0;
+        conn->starts[i].start_ns = now;
+        return 0;
+      }
+    }
+    i = conn->next_start;
+    conn->next_start = (i + 1) % RC_PROFILE_RING;
+    conn->starts[i].stmt = p;
+    conn->starts[i].start_ns = now;
+  } else if (type == SQLITE_TRACE_PROFILE) {
+    int64_t now = rc_now_ns();
+    double elapsed = (double)*(const sqlite3_int64 *)x;
+    for (i = 0; i < RC_PROFILE_RING; i++) {
+      if (conn->starts[i].stmt == p) {
+        elapsed = (double)(now - conn->starts[i].start_ns);
+        conn->starts[i].stmt = NULL;
+        break;
+      }
+    }
+    conn->profile_count += 1;
+    conn->profile_total_ns += elapsed;
+    conn->profile_last_ns = elapsed;
+  }
+  return 0;
+}
+
+static void rc_slot_function(sqlite3_context *context, int argc, sqlite3_value **argv) {
+  const rc_conn *conn = (const rc_conn *)sqlite3_user_data(context);
+  (void)argc;
+  (void)argv;
+  conn->api->result_int64(context, (sqlite3_int64)conn->id);
+}
+
+/*
+ * The slot function's destructor. SQLite calls it when the connection closes (after every statement is
+ * finalized, before the sqlite3 object is freed), or when the function is replaced. Clearing the slot under
+ * the table mutex is what keeps interrupt() from ever reaching a freed connection.
+ */
+static void rc_conn_destroy(void *p) {
+  rc_conn *conn = (rc_conn *)p;
+  rc_slot_release(conn);
+  if (conn->hooks_installed) {
+    /* Matters only when the function is replaced on a live connection: the hooks must not outlive conn. */
+    conn->api->trace_v2(conn->db, 0, NULL, NULL);
+    conn->api->set_authorizer(conn->db, NULL, NULL);
+  }
+  rc_rules_free(conn->rules);
+  free(conn);
+}
+
+int rc_install_authorizer(rc_conn *conn, rc_rules *rules) {
+  rc_rules *previous = conn->rules;
+  int rc;
+  conn->rules = rules;
+  rc = conn->api->set_authorizer(conn->db, rules != NULL ? rc_authorize : NULL, rules != NULL ? conn : NULL);
+  rc_rules_free(previous);
+  return rc;
+}
+
+RC_EXPORT int sqlite3_rapsqlitecompanion_init(sqlite3 *db, char **pzErrMsg, const sqlite3_api_routines *pApi) {
+  rc_conn *conn;
+  int rc;
+  rc_lock();
+  if (sqlite3_api != NULL && sqlite3_api != pApi) {
+    rc_unlock();
+    if (pzErrMsg != NULL) {
+      *pzErrMsg = pApi->mprintf("rapsqlite companion is already bound to another SQLite library in this process");
+    }
+    return SQLITE_ERROR;
+  }
+  SQLITE_EXTENSION_INIT2(pApi);
+  rc_unlock();
+  if (pApi->libversion_number() < 3030000) {
+    if (pzErrMsg != NULL) *pzErrMsg = pApi->mprintf("rapsqlite companion needs SQLite 3.30.0 or newer");
+    return SQLITE_ERROR;
+  }
+  conn = (rc_conn *)calloc(1, sizeof(*conn));
+  if (conn == NULL) return SQLITE_NOMEM;
+  conn->db = db;
+  conn->api = pApi;
+  conn->owner = rc_current_thread();
+  if (rc_slot_register(conn) != 0) {
+    free(conn);
+    if (pzErrMsg != NULL) *pzErrMsg = pApi->mprintf("rapsqlite companion: no free connection slot");
+    return SQLITE_NOMEM;
+  }
+  /* On failure SQLite calls rc_conn_destroy itself, which releases the slot and frees conn. */
+  rc = pApi->create_function_v2(db, RC_SLOT_FUNCTION, 0, SQLITE_UTF8 | SQLITE_DIRECTONLY, conn, rc_slot_function,
+                                NULL, NULL, rc_conn_destroy);
+  if (rc != SQLITE_OK) {
+    if (pzErrMsg != NULL) *pzErrMsg = pApi->mprintf("rapsqlite companion: cannot register %s", RC_SLOT_FUNCTION);
+    return rc;
+  }
+  pApi->trace_v2(db, SQLITE_TRACE_STMT | SQLITE_TRACE_PROFILE, rc_trace, conn);
+  conn->hooks_installed = 1;
+  return SQLITE_OK;
+}

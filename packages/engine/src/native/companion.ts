@@ -1,0 +1,207 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+
+import { compileAuthorizerRules, type AuthorizerRules } from './authorizer-rules.ts';
+
+/** The companion ABI this loader speaks; a binary reporting another one is ignored as stale. */
+const ABI_VERSION = 1;
+const BINARY_NAME = 'rapsqlite_companion.node';
+
+/** What {@link Companion.takeProfile} reports: statements that finished on a connection since the last call. */
+export interface CompanionProfile {
+  /** Statements that finished (ran to completion, failed, were interrupted or were reset). */
+  readonly count: number;
+  /** Time spent inside those statements, from their first step to their end, in nanoseconds. */
+  readonly totalNs: number;
+  /** How long the last of them ran, in nanoseconds (0 when none finished). */
+  readonly lastNs: number;
+}
+
+/**
+ * The native companion: a C library that is both a Node-API addon and an SQLite extension. Loaded into a
+ * connection with `db.loadExtension(extensionPath, entryPoint)`, it gives that connection a process-wide slot
+ * id (`slotSql` returns it) through which any thread can interrupt the connection's running statement; the
+ * owning thread can also install an authorizer and read statement timings.
+ *
+ * Thread rules: `interrupt`, `setActive`, `isInterrupted`, `isLive` and `liveSlots` work from any thread;
+ * `setAuthorizer` and `takeProfile` only on the thread that loaded the extension into the connection (they throw
+ * `ERR_RAPSQLITE_INVALID_ARGUMENT` elsewhere). Calls on a closed slot: `interrupt`/`setActive` return false,
+ * `setAuthorizer`/`takeProfile` throw `ERR_RAPSQLITE_CLOSED`.
+ *
+ * @example
+ * ```ts
+ * // in the worker that owns `db` (a better-sqlite3 Database)
+ * db.loadExtension(companion.extensionPath, companion.entryPoint);
+ * const slot = db.prepare(companion.slotSql).pluck().get() as number;
+ * companion.setActive(slot, requestId);   // before running request `requestId`
+ * // … run it; meanwhile the main thread may call companion.interrupt(slot, requestId)
+ * companion.setActive(slot, 0);           // after it
+ * ```
+ */
+export interface Companion {
+  /** The companion's own version. */
+  readonly version: string;
+  /** The ABI version of the loaded binary. */
+  readonly abiVersion: number;
+  /** Absolute path of the shared library, to pass to `loadExtension`. */
+  readonly extensionPath: string;
+  /** The SQLite extension entry point, to pass to `loadExtension`. */
+  readonly entryPoint: string;
+  /** SQL that returns the connection's slot id once the extension is loaded into it. */
+  readonly slotSql: string;
+  /**
+   * Records the request now running on the slot's connection (`token` a positive request id), or none (`0`).
+   * Returns false when the slot is closed.
+   */
+  setActive(slot: number, token: number): boolean;
+  /**
+   * Interrupts the request running on the slot's connection: always when `token` is omitted, else only while
+   * `token` is the active request. Returns true when it called `sqlite3_interrupt`. The running statement fails
+   * with `SQLITE_INTERRUPT`, and so does every statement the same request starts until the next `setActive`
+   * (an interrupt landing between two statements, or before the first step, is not lost). SQLite interrupts
+   * every statement running on the connection, open cursors of other requests included; see `isInterrupted`.
+   */
+  interrupt(slot: number, token?: number): boolean;
+  /**
+   * Whether SQLite's interrupt flag is still set on the slot's connection. After an interrupt it stays set while
+   * any statement (an open cursor) is running, failing each statement that steps; reset or finalize the open
+   * cursors to clear it. Always false before SQLite 3.41.
+   */
+  isInterrupted(slot: number): boolean;
+  /** Installs an authorizer on the slot's connection (`null` removes it). Owner thread only. */
+  setAuthorizer(slot: number, rules: AuthorizerRules | null): void;
+  /** Returns and resets the slot's statement timings. Owner thread only. */
+  takeProfile(slot: number): CompanionProfile;
+  /** Whether the slot names an open connection. */
+  isLive(slot: number): boolean;
+  /** How many connections of this process hold a slot. */
+  liveSlots(): number;
+}
+
+/** The raw Node-API exports of the binary. */
+interface NativeCompanion {
+  readonly version: string;
+  readonly abiVersion: number;
+  readonly entryPoint: string;
+  readonly slotFunction: string;
+  setActive(slot: number, token: number): boolean;
+  interrupt(slot: number, token?: number): boolean;
+  isInterrupted(slot: number): boolean;
+  isLive(slot: number): boolean;
+  liveSlots(): number;
+  setAuthorizer(
+    slot: number,
+    denyMask: number | null,
+    denyTables?: readonly string[],
+    pragmasAnyArg?: readonly string[],
+    pragmasNoArg?: readonly string[],
+  ): void;
+  takeProfile(slot: number, out: Float64Array): void;
+}
+
+let cached: Companion | undefined;
+let attempted = false;
+let failure: string | undefined;
+
+/** `<platform>-<arch>`, with `linuxmusl` for musl-based Linux (the libc loader mapped into this process tells). */
+function companionPlatformTag(): string {
+  let platform: string = process.platform;
+  if (platform === 'linux') {
+    try {
+      if (readFileSync('/proc/self/maps', 'latin1').includes('/ld-musl-')) platform = 'linuxmusl';
+    } catch {
+      // No procfs: assume glibc, the common case; a wrong guess only means the prebuilt binary fails to load.
+    }
+  }
+  return `${platform}-${process.arch}`;
+}
+
+/**
+ * Where a binary may be, best first. A binary compiled in the package comes first: it exists only when it was
+ * built on purpose, since the install script does not compile when a prebuilt binary for the platform ships.
+ */
+function candidates(): string[] {
+  // `src/native/` and `dist/native/` both sit two levels below the package root.
+  return [
+    fileURLToPath(new URL(`../../native/build/Release/${BINARY_NAME}`, import.meta.url)),
+    fileURLToPath(new URL(`../../prebuilds/${companionPlatformTag()}/${BINARY_NAME}`, import.meta.url)),
+  ];
+}
+
+function wrap(native: NativeCompanion, extensionPath: string): Companion {
+  // One scratch buffer per thread (each thread has its own module instance): takeProfile allocates nothing native.
+  const scratch = new Float64Array(3);
+  return Object.freeze({
+    version: native.version,
+    abiVersion: native.abiVersion,
+    extensionPath,
+    entryPoint: native.entryPoint,
+    slotSql: `SELECT ${native.slotFunction}()`,
+    setActive: (slot: number, token: number) => native.setActive(slot, token),
+    interrupt: (slot: number, token?: number) =>
+      token === undefined ? native.interrupt(slot) : native.interrupt(slot, token),
+    setAuthorizer(slot: number, rules: AuthorizerRules | null): void {
+      if (rules === null) {
+        native.setAuthorizer(slot, null);
+        return;
+      }
+      const compiled = compileAuthorizerRules(rules);
+      native.setAuthorizer(slot, compiled.denyMask, compiled.denyTables, compiled.pragmasAnyArg, compiled.pragmasNoArg);
+    },
+    takeProfile(slot: number): CompanionProfile {
+      native.takeProfile(slot, scratch);
+      return { count: scratch[0] ?? 0, totalNs: scratch[1] ?? 0, lastNs: scratch[2] ?? 0 };
+    },
+    isInterrupted: (slot: number) => native.isInterrupted(slot),
+    isLive: (slot: number) => native.isLive(slot),
+    liveSlots: () => native.liveSlots(),
+  });
+}
+
+function load(): Companion | undefined {
+  const require = createRequire(import.meta.url);
+  const reasons: string[] = [];
+  for (const path of candidates()) {
+    if (!existsSync(path)) continue;
+    try {
+      const native = require(path) as NativeCompanion;
+      if (native.abiVersion !== ABI_VERSION) {
+        reasons.push(`${path}: ABI ${String(native.abiVersion)}, expected ${ABI_VERSION} (rebuild it)`);
+        continue;
+      }
+      return wrap(native, path);
+    } catch (error) {
+      reasons.push(`${path}: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+  failure = reasons.length > 0 ? reasons.join('; ') : 'no binary was built or shipped for this platform';
+  return undefined;
+}
+
+/**
+ * Loads the native companion, once per thread, or returns undefined when it is not available: not built, not
+ * loadable, or disabled by `RAPSQLITE_NO_COMPANION=1` (checked on every call). Without it, rapsqlite still works:
+ * queued calls are cancelled in JavaScript and an in-flight one is abandoned by replacing its worker.
+ *
+ * @example
+ * ```ts
+ * const companion = loadCompanion();
+ * if (companion === undefined) console.warn(companionUnavailableReason());
+ * ```
+ */
+export function loadCompanion(): Companion | undefined {
+  if (process.env['RAPSQLITE_NO_COMPANION'] === '1') return undefined;
+  if (!attempted) {
+    attempted = true;
+    cached = load();
+  }
+  return cached;
+}
+
+/** Why {@link loadCompanion} returned undefined in this thread, for diagnostics; undefined when it did not. */
+export function companionUnavailableReason(): string | undefined {
+  if (process.env['RAPSQLITE_NO_COMPANION'] === '1') return 'disabled by RAPSQLITE_NO_COMPANION=1';
+  loadCompanion();
+  return cached === undefined ? failure : undefined;
+}
