@@ -14,6 +14,13 @@ export default tseslint.config(
     },
   },
   {
+    // Plain JavaScript files (fixtures, build scripts, examples) run on Node: give ESLint its globals.
+    files: ['**/*.js', '**/*.mjs'],
+    languageOptions: {
+      globals: { process: 'readonly', console: 'readonly', Buffer: 'readonly', URL: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', setInterval: 'readonly', clearInterval: 'readonly', performance: 'readonly' },
+    },
+  },
+  {
     files: ['**/test/**', 'tools/**', 'examples/**'],
     rules: { 'no-console': 'off' },
   },
