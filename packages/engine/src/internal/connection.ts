@@ -208,7 +208,10 @@ export class Connection {
       return;
     }
     if (this.#companion !== undefined && this.#slot !== undefined) {
+      // The mark first, then the interrupt: the worker marks a request active before it reads the mark, so one of the
+      // two always reaches it, however the threads interleave.
       pending.abortError = error;
+      Atomics.store(this.#cancelMarks, id & (CANCEL_SLOTS - 1), id);
       this.#companion.interrupt(this.#slot, id);
       return;
     }
@@ -272,7 +275,7 @@ export class Connection {
       this.#settle(id);
       if (status === Status.error) {
         const wire = payload as WireError;
-        if (pending.abortError !== undefined && wire.code === 'SQLITE_INTERRUPT') {
+        if (pending.abortError !== undefined && (wire.code === 'SQLITE_INTERRUPT' || wire.code === ErrorCodes.ABORTED)) {
           pending.reject(pending.abortError);
         } else {
           pending.reject(fromWire(wire, pending.sql));

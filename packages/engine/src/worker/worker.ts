@@ -408,7 +408,11 @@ function processBatch(batch: unknown[], start: number): Promise<void> | undefine
   for (let i = start; i < batch.length; i += REQUEST_SLOTS) {
     const id = batch[i] as number;
     const op = batch[i + 1] as number;
+    // Marked active before the cancel mark is read: the caller's thread writes the mark before it interrupts, so a
+    // cancellation either finds the mark here or finds this request active and interrupts it.
+    if (companion !== undefined) companion.setActive(slot, id);
     if (Atomics.load(cancelled, id & (CANCEL_SLOTS - 1)) === id) {
+      if (companion !== undefined) companion.setActive(slot, 0);
       replies.push(id, Status.error, { code: ErrorCodes.ABORTED, message: 'Cancelled before it started', name: 'RapsqliteError' });
       continue;
     }
@@ -433,8 +437,6 @@ function processBatch(batch: unknown[], start: number): Promise<void> | undefine
     // only around such a request, because it also turns off SQLite's defensive mode.
     const unsafe = cursors.size > 0 && op !== Op.iterNext && op !== Op.iterClose && op !== Op.close;
     if (unsafe) db.unsafeMode(true);
-    // Lets the caller's thread interrupt exactly this request, never the next one.
-    if (companion !== undefined) companion.setActive(slot, id);
     try {
       const payload = execute(op, sql, batch[i + 3], mode, batch[i + 5]);
       if (op === Op.all) {
