@@ -399,7 +399,11 @@ async function openCursor(core: Core, op: IterateOperation, tx: TxState | undefi
   if (!Number.isInteger(chunkSize) || chunkSize < 1) throw invalid('chunkSize must be a positive integer');
   const first = (await cancellable(core, tx, false, Op.iterOpen, op.sql, op.params, mode, chunkSize, op.options)) as { cursor: number; rows: Row[]; done: boolean };
   const fetch = (id: number) => cancellable(core, tx, false, Op.iterNext, op.sql, undefined, mode, id, op.options) as Promise<{ rows: Row[]; done: boolean }>;
-  const cursor: RemoteCursor = new RemoteCursor(core.connection, first.cursor, first, fetch, () => tx?.cursors.delete(cursor));
+  let cursor: RemoteCursor | undefined = undefined;
+  // The constructor calls onClose at once for a result that fits in its first chunk, before `cursor` is assigned.
+  cursor = new RemoteCursor(core.connection, first.cursor, first, fetch, () => {
+    if (cursor !== undefined) tx?.cursors.delete(cursor);
+  });
   if (tx !== undefined && !first.done) tx.cursors.add(cursor);
   return cursor;
 }

@@ -15,6 +15,15 @@ describe('the native companion', () => {
 });
 
 describe.runIf(hasCompanion)('cancellation with the native companion', () => {
+  it('still loads after every connection closed and Node unloaded better-sqlite3 with the last worker', async () => {
+    const first = await openTemp();
+    await first.close();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const second = await openTemp();
+    await expect(second.get(LONG, undefined, { timeoutMs: 100 })).rejects.toMatchObject({ code: 'ERR_RAPSQLITE_TIMEOUT' });
+    expect(await second.get('SELECT 1 AS ok')).toEqual({ ok: 1 });
+  });
+
   it('stops a running query through its AbortSignal, and the connection serves the next call', async () => {
     const db = await openTemp();
     const controller = new AbortController();

@@ -178,7 +178,10 @@ RC_EXPORT int sqlite3_rapsqlitecompanion_init(sqlite3 *db, char **pzErrMsg, cons
   rc_conn *conn;
   int rc;
   rc_lock();
-  if (sqlite3_api != NULL && sqlite3_api != pApi) {
+  /* Node unloads an addon (better-sqlite3, and the SQLite inside it) when the last thread that loaded it exits, and a
+     later worker loads it again at another address. Rebinding is safe when no connection holds a slot: nothing can
+     still call through the old table. With live slots, a second SQLite copy is refused. */
+  if (sqlite3_api != NULL && sqlite3_api != pApi && rc_slot_count_locked() != 0) {
     rc_unlock();
     if (pzErrMsg != NULL) {
       *pzErrMsg = pApi->mprintf("rapsqlite companion is already bound to another SQLite library in this process");

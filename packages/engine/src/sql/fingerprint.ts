@@ -9,7 +9,8 @@ function hex4(limb: number): string {
 
 /**
  * 64-bit FNV-1a of the UTF-8 bytes of `text`, as 16 hex digits. The state is kept in four 16-bit limbs so that
- * every step stays in exact small-integer arithmetic, without BigInt.
+ * every step stays in exact small-integer arithmetic: BigInt is far slower, and two 32-bit halves leave V8's
+ * small-integer fast path.
  */
 export function fnv1a64(text: string): string {
   // Offset basis 0xcbf29ce484222325, lowest limb first.
@@ -58,9 +59,10 @@ export function fnv1a64(text: string): string {
  * {@link normalizeSql} form, so statements that differ only in constants, parameter style, list lengths,
  * whitespace, comments or keyword case share a fingerprint.
  *
- * FNV-1a rather than `node:crypto`: for the short texts of SQL statements a hash in plain JavaScript costs less
- * than one call into OpenSSL, and a statistics key needs spread, not resistance to attack. Stable across
- * processes, platforms and versions of this library that normalize alike. Never throws.
+ * FNV-1a rather than `node:crypto`: up to about 100 characters it is faster than one `crypto.hash()` call into
+ * OpenSSL (longer texts favour SHA-1, but hashing is a small part of the cost next to normalizing), it needs no
+ * crypto provider (none to be missing or restricted by FIPS), and a statistics key needs spread, not resistance
+ * to attack. Stable across processes, platforms and versions of this library that normalize alike. Never throws.
  *
  * @example fingerprintSql('SELECT * FROM t WHERE id = 1') === fingerprintSql('select * from t where id = :id') // true
  */

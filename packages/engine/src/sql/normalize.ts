@@ -46,6 +46,7 @@ function isChar(sql: string, token: ScannedToken | undefined, c: number): boolea
 const OPEN = 40;
 const CLOSE = 41;
 const COMMA = 44;
+const DOT = 46;
 const SEMICOLON = 59;
 
 /** Whether a `+` or `-` after `before` is a unary sign: `before` does not end an operand. */
@@ -138,7 +139,7 @@ export function normalizeSql(sql: string): string {
         level.values = 1;
       }
       out.write(',', 'other', false);
-    } else if (single === 46) {
+    } else if (single === DOT) {
       out.write('.', 'dot', false);
     } else if (kind === 'parameter' || isLiteral(kind, upper)) {
       out.write('?', 'other', true);

@@ -1,4 +1,4 @@
-import { SQLITE_KEYWORDS } from './keywords.ts';
+import { keywordAt } from './keywords.ts';
 import type { SqlTokenKind } from './tokenize.ts';
 
 // Character classes follow SQLite's own tokenizer (tokenize.c): identifiers may hold any character at or above
@@ -23,9 +23,6 @@ function isSpace(c: number): boolean {
   return c === 32 || c === 10 || c === 9 || c === 13 || c === 12;
 }
 
-/** Longest SQLite keyword (`CURRENT_TIMESTAMP`); longer words are identifiers without a look-up. */
-const MAX_KEYWORD_LENGTH = 17;
-
 /**
  * An allocation-free cursor over the tokens of a SQL text: each `next()` moves `kind`, `start` and `end` to the
  * following token. Shared by every SQL utility so they agree on what is a string, a comment or a parameter.
@@ -37,7 +34,7 @@ export class SqlScanner {
   kind: SqlTokenKind = 'whitespace';
   start = 0;
   end = 0;
-  /** The uppercased text of an `identifier` or `keyword` token; `''` for every other kind. */
+  /** The keyword in uppercase for a `keyword` token (`select` gives `SELECT`); `''` for every other kind. */
   upper = '';
 
   constructor(sql: string) {
@@ -120,10 +117,8 @@ export class SqlScanner {
   }
 
   #word(end: number): true {
-    const upper = this.sql.slice(this.start, end).toUpperCase();
-    this.upper = upper;
-    const keyword = end - this.start <= MAX_KEYWORD_LENGTH && SQLITE_KEYWORDS.has(upper);
-    return this.#emit(keyword ? 'keyword' : 'identifier', end);
+    this.upper = keywordAt(this.sql, this.start, end);
+    return this.#emit(this.upper === '' ? 'identifier' : 'keyword', end);
   }
 
   /** The end of a run quoted by `quote` that doubles the quote to escape it, from just after the opening quote. */
@@ -214,7 +209,7 @@ export interface ScannedToken {
   readonly kind: SqlTokenKind;
   readonly start: number;
   readonly end: number;
-  /** Uppercased text of identifiers and keywords, `''` otherwise. */
+  /** The keyword in uppercase for a `keyword` token, `''` for every other kind. */
   readonly upper: string;
 }
 

@@ -142,7 +142,8 @@ class Summarizer {
   #nameKey(i: number): string {
     const token = this.#tokens[i];
     if (token === undefined) return '';
-    if (token.kind === 'identifier' || token.kind === 'keyword') return token.upper;
+    if (token.kind === 'keyword') return token.upper;
+    if (token.kind === 'identifier') return this.#sql.slice(token.start, token.end).toUpperCase();
     return this.#sql.slice(token.start + 1, token.end - 1).toUpperCase();
   }
 

@@ -40,8 +40,8 @@ export interface SqlToken {
  * Splits SQL text into SQLite tokens, whitespace and comments included, so that joining every token's `text`
  * gives back the input.
  *
- * Follows SQLite's tokenizer: `''` escapes inside strings, `""` and ` `` ` inside quoted identifiers, `[x]`
- * without escapes, `--` comments up to the line break. Never throws: unterminated strings, identifiers and
+ * Follows SQLite's tokenizer: a doubled quote escapes itself inside strings and `"`/backtick identifiers, `[x]`
+ * has no escape, a `--` comment ends before the line break. Never throws: unterminated strings, identifiers and
  * comments run to the end of the text, and anything else is returned as a one-character `operator`; a value
  * that is not a string gives no tokens.
  *

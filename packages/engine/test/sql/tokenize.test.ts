@@ -30,11 +30,15 @@ describe('tokenizeSql', () => {
       ['operator', '.'],
       ['identifier', 'orders'],
     ]);
-    expect(tokens('true False NULL')).toEqual([
+    expect(tokens('true False NULL current_Timestamp')).toEqual([
       ['keyword', 'true'],
       ['keyword', 'False'],
       ['keyword', 'NULL'],
+      ['keyword', 'current_Timestamp'],
     ]);
+    expect(tokens('selects sel _select éselect x1')).toEqual(
+      ['selects', 'sel', '_select', 'éselect', 'x1'].map((text) => ['identifier', text]),
+    );
   });
 
   it("reads '' as an escaped quote inside a string", () => {
