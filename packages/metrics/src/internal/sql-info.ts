@@ -1,0 +1,93 @@
+import { fingerprintSql, normalizeSql, sanitizeSql, summarizeSql } from '@rapsqlite/engine';
+
+/** Texts longer than this are analysed on every call rather than kept as cache keys. */
+const MAX_CACHED_LENGTH = 8192;
+
+/** What the plugins need to know about one SQL text, each part computed on first use. */
+export class SqlInfo {
+  readonly sql: string;
+  #summary: string | undefined;
+  #normalized: string | undefined;
+  #fingerprint: string | undefined;
+  #sanitized: string | undefined;
+
+  constructor(sql: string) {
+    this.sql = sql;
+  }
+
+  /** OpenTelemetry's `db.query.summary` (operations and targets): a label of bounded cardinality. */
+  get summary(): string {
+    let value = this.#summary;
+    if (value === undefined) this.#summary = value = summarizeSql(this.sql);
+    return value;
+  }
+
+  /** The text with constants, parameters, list lengths, comments and spacing normalized. */
+  get normalized(): string {
+    let value = this.#normalized;
+    if (value === undefined) this.#normalized = value = normalizeSql(this.sql);
+    return value;
+  }
+
+  /** 16 hex digits identifying the normalized text. */
+  get fingerprint(): string {
+    let value = this.#fingerprint;
+    if (value === undefined) this.#fingerprint = value = fingerprintSql(this.sql);
+    return value;
+  }
+
+  /** The text with literal values replaced by `?` and comments removed. */
+  get sanitized(): string {
+    let value = this.#sanitized;
+    if (value === undefined) this.#sanitized = value = sanitizeSql(this.sql);
+    return value;
+  }
+}
+
+/**
+ * A bounded cache of {@link SqlInfo} by SQL text. Applications run a small set of distinct statements, so nearly
+ * every lookup hits; one that builds SQL with inline values cannot grow it past `capacity` (oldest entries go).
+ */
+export class SqlInfoCache {
+  readonly #capacity: number;
+  readonly #entries = new Map<string, SqlInfo>();
+
+  constructor(capacity = 2000) {
+    this.#capacity = capacity;
+  }
+
+  get(sql: string): SqlInfo {
+    let info = this.#entries.get(sql);
+    if (info !== undefined) return info;
+    info = new SqlInfo(sql);
+    if (sql.length > MAX_CACHED_LENGTH) return info;
+    if (this.#entries.size >= this.#capacity) {
+      const oldest = this.#entries.keys().next();
+      if (oldest.done !== true) this.#entries.delete(oldest.value);
+    }
+    this.#entries.set(sql, info);
+    return info;
+  }
+}
+
+/**
+ * Keeps the `summary` label of bounded cardinality: the first `max` distinct summaries are used as they are,
+ * later ones become `'other'`. Summaries already name operations and tables only, so `max` is a safety net for
+ * applications that generate schema objects (a table per tenant…).
+ */
+export class SummaryLabels {
+  readonly #max: number;
+  readonly #seen = new Set<string>();
+
+  constructor(max: number) {
+    this.#max = max;
+  }
+
+  label(summary: string): string {
+    if (summary === '') return 'unknown';
+    if (this.#seen.has(summary)) return summary;
+    if (this.#seen.size >= this.#max) return 'other';
+    this.#seen.add(summary);
+    return summary;
+  }
+}

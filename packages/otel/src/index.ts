@@ -1,0 +1,18 @@
+/**
+ * @rapsqlite/otel: OpenTelemetry spans and metrics for rapsqlite, per the database semantic conventions, built on
+ * `@opentelemetry/api` only.
+ */
+export { DURATION_BUCKETS, RETURNED_ROWS_BUCKETS, otel } from './otel.ts';
+export type { OtelOptions } from './otel.ts';
+export { POOL_EVENTS, POOL_TIME_BUCKETS, observePool } from './observe-pool.ts';
+export type {
+  ObservablePool,
+  ObservePoolOptions,
+  PoolEventName,
+  PoolEventPayload,
+  PoolGroupStats,
+  PoolObservation,
+  PoolStatsSnapshot,
+} from './observe-pool.ts';
+export type { PluginErrorContext, PluginErrorHandler } from './internal/report.ts';
+export { INSTRUMENTATION_NAME, INSTRUMENTATION_VERSION } from './version.ts';

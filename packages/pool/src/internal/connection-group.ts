@@ -1,0 +1,269 @@
+import { ErrorCodes, RapsqliteError, type ConnectionRole, type Database, type OperationKind } from '@rapsqlite/engine';
+import { PoolErrorCodes, poolError } from '../errors.ts';
+import type { ConnectionGroupStats } from '../stats.ts';
+
+/** One connection of the pool: an engine database without middleware (handles with middleware are made from it). */
+export interface Slot {
+  readonly role: ConnectionRole;
+  /** The engine connection id, as middleware sees it in `op.connection.id`. */
+  readonly id: number;
+  readonly raw: Database;
+  readonly createdAt: number;
+  /** Calls holding the connection: user calls and the pool's own (probes, pings, recovery). */
+  running: number;
+  /** A transaction holds the connection: nothing else may be sent. */
+  exclusive: boolean;
+  state: 'ready' | 'recovering' | 'closed';
+  /** When `running` last fell to 0. */
+  idleSince: number;
+  /** When `running` last rose from 0. */
+  busySince: number;
+  /** When the last user call or ping finished, for keep-alive. */
+  lastActive: number;
+}
+
+interface Waiter {
+  readonly kind: OperationKind;
+  readonly exclusive: boolean;
+  readonly since: number;
+  readonly resolve: (slot: Slot) => void;
+  readonly reject: (reason: unknown) => void;
+  timer: ReturnType<typeof setTimeout> | undefined;
+  cleanup: (() => void) | undefined;
+  settled: boolean;
+}
+
+/** How a queued call gives up. */
+export interface WaitLimits {
+  /** Milliseconds before the call fails. */
+  readonly ms: number;
+  /** The code it fails with: the pool's acquire timeout, or the engine's call deadline when that is shorter. */
+  readonly code: string;
+  readonly signal: AbortSignal | undefined;
+  readonly sql: string;
+}
+
+/** What a group tells the pool. */
+export interface GroupHooks {
+  /** A call had to wait: the pool may open another connection. */
+  readonly onEnqueue: (group: ConnectionGroup, kind: OperationKind) => void;
+  readonly onTimeout: (group: ConnectionGroup, kind: OperationKind, waitMs: number) => void;
+  readonly onReject: (group: ConnectionGroup, kind: OperationKind) => void;
+}
+
+/**
+ * The connections of one role and the calls waiting for them, in arrival order. A connection takes up to
+ * `pipelining` calls at once, or one transaction alone. The head of the queue is served first, so a transaction
+ * waiting for an idle connection is not overtaken by the calls behind it.
+ */
+export class ConnectionGroup {
+  readonly role: ConnectionRole;
+  readonly min: number;
+  readonly max: number;
+  readonly #pipelining: number;
+  readonly #maxQueue: number;
+  readonly #hooks: GroupHooks;
+  readonly slots: Slot[] = [];
+  /** Connections being opened. */
+  creating = 0;
+  #queue: Waiter[] = [];
+  #head = 0;
+  #pending = 0;
+  created = 0;
+  destroyed = 0;
+  timeouts = 0;
+  rejected = 0;
+  acquired = 0;
+
+  constructor(role: ConnectionRole, limits: { min: number; max: number; pipelining: number; maxQueue: number }, hooks: GroupHooks) {
+    this.role = role;
+    this.min = limits.min;
+    this.max = limits.max;
+    this.#pipelining = limits.pipelining;
+    this.#maxQueue = limits.maxQueue;
+    this.#hooks = hooks;
+  }
+
+  /** Calls waiting for a connection. */
+  get pending(): number {
+    return this.#pending;
+  }
+
+  /** True when no call runs or waits (the pool's own calls included). */
+  get quiet(): boolean {
+    return this.#pending === 0 && this.slots.every((s) => s.running === 0);
+  }
+
+  /**
+   * A connection for a call: at once when one is free and nobody waits before, else a promise that resolves in
+   * arrival order, or rejects on timeout, abort, or a full queue.
+   */
+  acquire(kind: OperationKind, exclusive: boolean, limits: WaitLimits): Slot | Promise<Slot> {
+    if (this.#pending === 0) {
+      const slot = this.#pick(exclusive);
+      if (slot !== undefined) {
+        this.#grant(slot, exclusive);
+        return slot;
+      }
+    }
+    if (limits.signal?.aborted === true) return Promise.reject(aborted(limits.signal, limits.sql));
+    if (this.#pending >= this.#maxQueue) {
+      this.rejected++;
+      this.#hooks.onReject(this, kind);
+      return Promise.reject(poolError(PoolErrorCodes.QUEUE_FULL, `${this.#pending} calls already wait for a ${this.role} (maxQueue)`, limits.sql));
+    }
+    return new Promise<Slot>((resolve, reject) => {
+      const waiter: Waiter = { kind, exclusive, since: performance.now(), resolve, reject, timer: undefined, cleanup: undefined, settled: false };
+      waiter.timer = setTimeout(() => {
+        if (!this.#drop(waiter)) return;
+        const waitMs = performance.now() - waiter.since;
+        this.timeouts++;
+        this.#hooks.onTimeout(this, kind, waitMs);
+        const message =
+          limits.code === PoolErrorCodes.ACQUIRE_TIMEOUT
+            ? `No ${this.role} became free within ${limits.ms} ms (acquireTimeoutMs)`
+            : `The call's deadline of ${limits.ms} ms passed while it waited for a ${this.role}`;
+        reject(new RapsqliteError(limits.code, message, { sql: limits.sql }));
+      }, limits.ms);
+      const signal = limits.signal;
+      if (signal !== undefined) {
+        const onAbort = () => {
+          if (this.#drop(waiter)) reject(aborted(signal, limits.sql));
+        };
+        signal.addEventListener('abort', onAbort, { once: true });
+        waiter.cleanup = () => signal.removeEventListener('abort', onAbort);
+      }
+      this.#queue.push(waiter);
+      this.#pending++;
+      this.#hooks.onEnqueue(this, kind);
+    });
+  }
+
+  /** Gives a connection back and serves the queue. */
+  release(slot: Slot, exclusive: boolean): void {
+    if (exclusive) slot.exclusive = false;
+    slot.running--;
+    const now = performance.now();
+    slot.lastActive = now;
+    if (slot.running === 0) slot.idleSince = now;
+    this.dispatch();
+  }
+
+  /** Takes a connection for one of the pool's own calls, only if one is idle now. */
+  takeIdle(slot: Slot): boolean {
+    if (slot.state !== 'ready' || slot.running !== 0 || slot.exclusive) return false;
+    this.#grant(slot, false);
+    return true;
+  }
+
+  /** Adds an opened connection and serves the queue. */
+  add(slot: Slot): void {
+    this.slots.push(slot);
+    this.created++;
+    this.dispatch();
+  }
+
+  /** Removes a connection from the group (it no longer takes calls); `count` adds it to `destroyed`. */
+  remove(slot: Slot, count = true): void {
+    const at = this.slots.indexOf(slot);
+    if (at !== -1) this.slots.splice(at, 1);
+    if (count) this.destroyed++;
+  }
+
+  /** Serves waiting calls while connections are free. */
+  dispatch(): void {
+    while (this.#pending > 0) {
+      const waiter = this.#queue[this.#head];
+      if (waiter === undefined) break;
+      if (waiter.settled) {
+        this.#head++;
+        continue;
+      }
+      const slot = this.#pick(waiter.exclusive);
+      if (slot === undefined) break;
+      this.#head++;
+      this.#drop(waiter);
+      this.#grant(slot, waiter.exclusive);
+      waiter.resolve(slot);
+    }
+    if (this.#head > 0 && (this.#pending === 0 || this.#head > 1024)) {
+      this.#queue = this.#queue.slice(this.#head);
+      this.#head = 0;
+    }
+  }
+
+  /** Fails every waiting call (no connection can ever serve them). */
+  rejectAll(reason: unknown): void {
+    for (let i = this.#head; i < this.#queue.length; i++) {
+      const waiter = this.#queue[i] as Waiter;
+      if (this.#drop(waiter)) waiter.reject(reason);
+    }
+    this.#queue = [];
+    this.#head = 0;
+  }
+
+  stats(): ConnectionGroupStats {
+    let idle = 0;
+    let running = 0;
+    for (const slot of this.slots) {
+      if (slot.running === 0) idle++;
+      running += slot.running;
+    }
+    let maxWaitMs = 0;
+    for (let i = this.#head; i < this.#queue.length; i++) {
+      const waiter = this.#queue[i] as Waiter;
+      if (!waiter.settled) {
+        maxWaitMs = performance.now() - waiter.since;
+        break;
+      }
+    }
+    return {
+      total: this.slots.length,
+      idle,
+      used: this.slots.length - idle,
+      creating: this.creating,
+      running,
+      pending: this.#pending,
+      maxWaitMs,
+      min: this.min,
+      max: this.max,
+      created: this.created,
+      destroyed: this.destroyed,
+      timeouts: this.timeouts,
+      rejected: this.rejected,
+      acquired: this.acquired,
+    };
+  }
+
+  /** The free connection with the fewest calls; the oldest first among equals, so newer ones go idle and are reaped. */
+  #pick(exclusive: boolean): Slot | undefined {
+    let best: Slot | undefined;
+    for (const slot of this.slots) {
+      if (slot.state !== 'ready' || slot.exclusive) continue;
+      if (exclusive ? slot.running !== 0 : slot.running >= this.#pipelining) continue;
+      if (best === undefined || slot.running < best.running) best = slot;
+      if (slot.running === 0) break;
+    }
+    return best;
+  }
+
+  #grant(slot: Slot, exclusive: boolean): void {
+    if (slot.running === 0) slot.busySince = performance.now();
+    slot.running++;
+    if (exclusive) slot.exclusive = true;
+  }
+
+  /** Takes a waiter out of the queue's accounting; false when it had already left. */
+  #drop(waiter: Waiter): boolean {
+    if (waiter.settled) return false;
+    waiter.settled = true;
+    this.#pending--;
+    if (waiter.timer !== undefined) clearTimeout(waiter.timer);
+    waiter.cleanup?.();
+    return true;
+  }
+}
+
+function aborted(signal: AbortSignal, sql: string): RapsqliteError {
+  return new RapsqliteError(ErrorCodes.ABORTED, 'The call was cancelled while it waited for a connection', { sql, cause: signal.reason });
+}

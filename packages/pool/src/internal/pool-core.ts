@@ -1,0 +1,597 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { EventEmitter } from 'node:events';
+import {
+  ErrorCodes,
+  open,
+  RapsqliteError,
+  type ConnectionInfo,
+  type Database,
+  type FunctionSource,
+  type OperationKind,
+  type QueryOptions,
+} from '@rapsqlite/engine';
+import { PoolErrorCodes, poolError } from '../errors.ts';
+import type { CheckpointMode, CheckpointResult, CreateReason, DestroyReason, PoolEventMap, PoolEventName, WarningEvent } from '../events.ts';
+import type { ResolvedPoolOptions } from '../pool-options.ts';
+import type { PoolStats } from '../stats.ts';
+import { ConnectionGroup, type Slot, type WaitLimits } from './connection-group.ts';
+import { RouteCache } from './route-cache.ts';
+import { WalMonitor } from './wal-monitor.ts';
+import { WriteBarrier } from './write-barrier.ts';
+
+/** Where a call goes: a read (reader if its statement is read-only), a write, or a transaction on either role. */
+export type Target = 'read' | 'write' | 'readTx' | 'writeTx';
+
+/** A connection held by one call, and what is needed to give it back. */
+export interface Lease {
+  readonly slot: Slot;
+  readonly group: ConnectionGroup;
+  readonly exclusive: boolean;
+  readonly kind: OperationKind;
+  /** The write-barrier sequence number of a call on the writer, else 0. */
+  readonly seq: number;
+  /** When the connection was obtained. */
+  readonly start: number;
+  /** The call's options, with `timeoutMs` reduced by the time spent waiting. */
+  readonly options: CallOptions | undefined;
+  /** An open cursor holds the lease (it does not delay `close()`). */
+  cursor: boolean;
+}
+
+/** The options of a call that matter for routing and waiting. */
+export interface CallOptions extends QueryOptions {
+  readonly readYourWrites?: boolean;
+}
+
+/** The transaction callback the current async context runs in, if any. */
+interface TxScope {
+  active: boolean;
+  readonly slot: Slot;
+}
+
+interface FunctionRegistration {
+  readonly kind: 'function' | 'aggregate';
+  readonly name: string;
+  readonly source: FunctionSource;
+}
+
+const txScope = new AsyncLocalStorage<TxScope>();
+
+const DEATH_CODES: ReadonlySet<string> = new Set([ErrorCodes.WORKER_DIED, ErrorCodes.OUTCOME_UNKNOWN]);
+
+function isDeath(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && DEATH_CODES.has(code);
+}
+
+function closedError(sql: string): RapsqliteError {
+  return new RapsqliteError(ErrorCodes.CLOSED, 'The pool is closed', { sql });
+}
+
+function deadlockError(sql: string): RapsqliteError {
+  return new RapsqliteError(
+    ErrorCodes.TRANSACTION_DEADLOCK,
+    'Called the pool for the writer from inside a write transaction callback; use the `tx` argument instead (the call would wait for the transaction forever)',
+    { sql },
+  );
+}
+
+/**
+ * Reads the engine connection behind a database without a round trip: a middleware that answers at once sees the
+ * operation's `connection`. (The engine has no public accessor for it.)
+ */
+function connectionOf(db: Database): ConnectionInfo {
+  let info: ConnectionInfo | undefined;
+  const probe = db.with({
+    name: 'rapsqlite-pool:identify',
+    wrap: () => (op) => {
+      info = op.connection;
+      return Promise.resolve();
+    },
+  });
+  void probe.exec('');
+  if (info === undefined) throw new RapsqliteError(ErrorCodes.INTERNAL, 'Could not identify the connection');
+  return info;
+}
+
+function makeSlot(raw: Database): Slot {
+  const info = connectionOf(raw);
+  const now = performance.now();
+  return { role: info.role, id: info.id, raw, createdAt: now, running: 0, exclusive: false, state: 'ready', idleSince: now, busySince: now, lastActive: now };
+}
+
+/**
+ * The shared state of a pool and of every handle made from it with `with()`: the connections, the queues, routing,
+ * read-your-writes, health, WAL maintenance, statistics and events.
+ */
+export class PoolCore {
+  readonly path: string;
+  readonly options: ResolvedPoolOptions;
+  readonly writer: ConnectionGroup;
+  readonly readers: ConnectionGroup;
+  readonly barrier = new WriteBarrier();
+  readonly routes: RouteCache;
+  readonly wal: WalMonitor;
+  readonly #emitter = new EventEmitter();
+  readonly #functions: FunctionRegistration[] = [];
+  readonly #creations = new Set<Promise<unknown>>();
+  readonly #drainWaiters: Array<() => void> = [];
+  #timer: ReturnType<typeof setInterval> | undefined;
+  #ticking = false;
+  #closing: Promise<void> | undefined;
+  #probes = 0;
+  #warnings = 0;
+
+  private constructor(path: string, options: ResolvedPoolOptions) {
+    this.path = path;
+    this.options = options;
+    const hooks = {
+      onEnqueue: (group: ConnectionGroup, kind: OperationKind) => {
+        if (group === this.readers) this.#grow();
+        this.#emit('enqueue', () => ({ role: group.role, kind, pending: group.pending }));
+      },
+      onTimeout: (group: ConnectionGroup, kind: OperationKind, waitMs: number) =>
+        this.#emit('timeout', () => ({ role: group.role, kind, waitMs, pending: group.pending })),
+      onReject: (group: ConnectionGroup, kind: OperationKind) => this.#emit('reject', () => ({ role: group.role, kind, pending: group.pending })),
+    };
+    const limits = { pipelining: options.pipelining, maxQueue: options.maxQueue };
+    this.writer = new ConnectionGroup('writer', { ...limits, min: 1, max: 1 }, hooks);
+    this.readers = new ConnectionGroup('reader', { ...limits, min: options.minReaders, max: options.maxReaders }, hooks);
+    this.routes = new RouteCache(options.routeCacheSize);
+    this.wal = new WalMonitor(path, options, {
+      onCheckpoint: (result) => this.#emit('checkpoint', () => result),
+      onStarvation: (event) => this.#emit('starvation', () => event),
+    });
+  }
+
+  /** Opens the writer (checking WAL mode) and the minimum readers, and starts maintenance. */
+  static async create(path: string, options: ResolvedPoolOptions): Promise<PoolCore> {
+    const core = new PoolCore(path, options);
+    const start = performance.now();
+    const limit = options.journalSizeLimit;
+    const writer = await open(path, {
+      ...options.connection,
+      journalMode: 'wal',
+      pragmas: [...options.connection.pragmas, `journal_size_limit = ${limit}`],
+    });
+    try {
+      const row = await writer.get<{ journal_mode: string }>('PRAGMA journal_mode');
+      const mode = String(row?.journal_mode).toLowerCase();
+      if (mode !== 'wal') {
+        throw poolError(
+          PoolErrorCodes.NOT_WAL,
+          `The pool needs WAL mode, but the database reports journal_mode "${mode}"${path === ':memory:' || path === '' ? ' (in-memory and temporary databases cannot use WAL)' : ''}`,
+        );
+      }
+      const slot = makeSlot(writer);
+      core.writer.add(slot);
+      core.#emit('create', () => ({ role: 'writer', connectionId: slot.id, reason: 'initial', createMs: performance.now() - start }));
+      const readers = await Promise.allSettled(Array.from({ length: options.minReaders }, () => core.#openReader('initial')));
+      const failed = readers.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failed !== undefined) throw failed.reason;
+    } catch (err) {
+      await core.close().catch(() => undefined);
+      await writer.close().catch(() => undefined);
+      throw err;
+    }
+    core.wal.bytes = await core.wal.size().catch(() => 0);
+    core.#timer = setInterval(() => void core.#tick(), options.maintenanceIntervalMs);
+    core.#timer.unref();
+    return core;
+  }
+
+  get closing(): boolean {
+    return this.#closing !== undefined;
+  }
+
+  /** The writer's connection (there is always exactly one). */
+  get writerSlot(): Slot {
+    return this.writer.slots[0] as Slot;
+  }
+
+  // ---- Routing and acquisition ----
+
+  /**
+   * Finds the connection for a call and holds it: the writer for writes and write transactions; for reads, a reader
+   * when the statement is read-only (learned once per SQL string by preparing it on the reader it will run on).
+   */
+  async acquire(kind: OperationKind, sql: string, target: Target, options: CallOptions | undefined): Promise<Lease> {
+    if (typeof sql !== 'string') throw new RapsqliteError(ErrorCodes.INVALID_ARGUMENT, 'SQL must be a string');
+    if (this.#closing !== undefined) throw closedError(sql);
+    const start = performance.now();
+    const scope = txScope.getStore();
+    const inWriteTx = scope !== undefined && scope.active && scope.slot.role === 'writer';
+    if (this.readers.max === 0) {
+      if (target === 'read') target = 'write';
+      else if (target === 'readTx') target = 'writeTx';
+    }
+    let readonly: boolean | undefined;
+    if (target === 'read') {
+      readonly = this.routes.get(sql);
+      if (readonly === false) target = 'write';
+    }
+    if (target === 'write' || target === 'writeTx') {
+      if (inWriteTx) throw deadlockError(sql);
+      return this.#acquireWriter(kind, sql, target === 'writeTx', options, start);
+    }
+    const rywOption = options?.readYourWrites ?? this.options.readYourWrites;
+    // Inside a transaction callback, every earlier write has settled and later ones wait for the transaction.
+    if (rywOption && (scope === undefined || !scope.active)) {
+      const wait = this.barrier.wait();
+      if (wait !== undefined) await wait;
+    }
+    const exclusive = target === 'readTx';
+    const pending = this.readers.acquire(kind, exclusive, this.#limits(sql, options, start));
+    const slot = pending instanceof Promise ? await pending : pending;
+    if (readonly === undefined && !exclusive) {
+      let learned = false;
+      this.#probes++;
+      try {
+        const statement = await slot.raw.prepare(sql);
+        learned = statement.readonly;
+        this.routes.set(sql, learned);
+      } catch (err) {
+        // A statement that does not compile here (a syntax error, a TEMP table of the writer) goes to the writer,
+        // whose middleware chain reports the error or runs it.
+        if (isDeath(err)) this.#markDead(this.readers, slot);
+      }
+      if (!learned) {
+        this.readers.release(slot, false);
+        if (inWriteTx) throw deadlockError(sql);
+        return this.#acquireWriter(kind, sql, false, options, start);
+      }
+    }
+    return this.#lease(slot, this.readers, exclusive, kind, 0, options, start);
+  }
+
+  async #acquireWriter(kind: OperationKind, sql: string, exclusive: boolean, options: CallOptions | undefined, start: number): Promise<Lease> {
+    // Issued before any wait, so a read issued after this call waits for it under read-your-writes.
+    const seq = this.barrier.issue();
+    let slot: Slot;
+    try {
+      const pending = this.writer.acquire(kind, exclusive, this.#limits(sql, options, start));
+      slot = pending instanceof Promise ? await pending : pending;
+    } catch (err) {
+      this.barrier.settle(seq);
+      throw err;
+    }
+    return this.#lease(slot, this.writer, exclusive, kind, seq, options, start);
+  }
+
+  #limits(sql: string, options: CallOptions | undefined, start: number): WaitLimits {
+    const acquireMs = this.options.acquireTimeoutMs;
+    const deadline = options?.timeoutMs ?? this.options.connection.timeoutMs;
+    const left = deadline === undefined ? Infinity : Math.max(1, deadline - (performance.now() - start));
+    return left < acquireMs
+      ? { ms: left, code: ErrorCodes.TIMEOUT, signal: options?.signal, sql }
+      : { ms: acquireMs, code: PoolErrorCodes.ACQUIRE_TIMEOUT, signal: options?.signal, sql };
+  }
+
+  #lease(slot: Slot, group: ConnectionGroup, exclusive: boolean, kind: OperationKind, seq: number, options: CallOptions | undefined, start: number): Lease {
+    const now = performance.now();
+    const waitMs = now - start;
+    group.acquired++;
+    this.#emit('acquire', () => ({ role: group.role, connectionId: slot.id, kind, waitMs }));
+    let callOptions = options;
+    // The engine counts a call's deadline from when it reaches the connection; the wait here already used part of it.
+    const deadline = options?.timeoutMs;
+    if (deadline !== undefined && waitMs >= 1) callOptions = { ...options, timeoutMs: Math.max(1, deadline - waitMs) };
+    return { slot, group, exclusive, kind, seq, start: now, options: callOptions, cursor: false };
+  }
+
+  /** Gives a call's connection back. A call that failed because its worker died starts the worker's replacement. */
+  release(lease: Lease, error: unknown): void {
+    const { slot, group } = lease;
+    if (error !== undefined && isDeath(error)) this.#markDead(group, slot);
+    group.release(slot, lease.exclusive);
+    if (lease.seq !== 0) this.barrier.settle(lease.seq);
+    this.#emit('release', () => ({
+      role: group.role,
+      connectionId: slot.id,
+      kind: lease.kind,
+      useMs: performance.now() - lease.start,
+      error: error === undefined ? undefined : String((error as { code?: unknown } | null)?.code ?? 'ERR_UNKNOWN'),
+    }));
+    if (this.#closing !== undefined) this.#checkDrain();
+  }
+
+  /** Runs a transaction callback so that pool calls made inside it can be recognised (deadlock, read-your-writes). */
+  runInScope<T>(slot: Slot, callback: () => T): { readonly result: T; readonly end: () => void } {
+    const scope: TxScope = { active: true, slot };
+    return { result: txScope.run(scope, callback), end: () => (scope.active = false) };
+  }
+
+  // ---- Connections: creation, replacement, reaping ----
+
+  async #openReader(reason: CreateReason): Promise<Slot> {
+    const group = this.readers;
+    group.creating++;
+    const start = performance.now();
+    let raw: Database | undefined;
+    const creation = (async () => {
+      raw = await open(this.path, { ...this.options.connection, readonly: true });
+      // Registrations made while this reader opens are picked up too: the loop reads the live list.
+      for (let i = 0; i < this.#functions.length; i++) {
+        const fn = this.#functions[i] as FunctionRegistration;
+        await (fn.kind === 'function' ? raw.function(fn.name, fn.source) : raw.aggregate(fn.name, fn.source));
+      }
+      return makeSlot(raw);
+    })();
+    this.#creations.add(creation);
+    let slot: Slot;
+    try {
+      slot = await creation;
+    } catch (err) {
+      await (raw as Database | undefined)?.close().catch(() => undefined);
+      throw err;
+    } finally {
+      this.#creations.delete(creation);
+      group.creating--;
+    }
+    if (this.#closing !== undefined) {
+      await slot.raw.close();
+      throw closedError('');
+    }
+    group.add(slot);
+    this.#emit('create', () => ({ role: 'reader', connectionId: slot.id, reason, createMs: performance.now() - start }));
+    return slot;
+  }
+
+  /** Opens a reader in the background; a failure is reported, and waiting reads fail when no reader can serve them. */
+  #createReader(reason: CreateReason): void {
+    this.#openReader(reason).catch((err: unknown) => {
+      if (this.#closing !== undefined) return;
+      this.#warn('create', err);
+      const group = this.readers;
+      if (group.slots.length === 0 && group.creating === 0) group.rejectAll(err);
+    });
+  }
+
+  /** Opens a reader when calls wait and the pool may grow. */
+  #grow(): void {
+    const group = this.readers;
+    if (this.#closing !== undefined) return;
+    if (group.slots.length + group.creating < group.max && group.pending > group.creating) this.#createReader('demand');
+  }
+
+  /**
+   * A call found its worker dead. The engine starts a new worker (with the same pragmas and functions) on the next
+   * request; the pool sends that request itself, a `SELECT 1`, before giving the connection to anyone.
+   */
+  #markDead(group: ConnectionGroup, slot: Slot): void {
+    if (slot.state !== 'ready') return;
+    slot.state = 'recovering';
+    group.destroyed++;
+    this.#emit('destroy', () => ({ role: slot.role, connectionId: slot.id, reason: 'died', lifetimeMs: performance.now() - slot.createdAt }));
+    slot.running++;
+    const start = performance.now();
+    slot.raw.get('SELECT 1').then(
+      () => {
+        if (slot.state !== 'recovering') return;
+        slot.state = 'ready';
+        group.created++;
+        this.#emit('create', () => ({ role: slot.role, connectionId: slot.id, reason: 'replace', createMs: performance.now() - start }));
+      },
+      (err: unknown) => {
+        this.#warn('recover', err);
+        if (slot.role === 'writer') {
+          // There is no other writer to fall back on: calls will retry the engine's respawn themselves.
+          if (slot.state === 'recovering') slot.state = 'ready';
+          return;
+        }
+        this.#destroy(group, slot, 'failed');
+        if (group.pending > 0) this.#grow();
+      },
+    ).finally(() => this.#releaseInternal(group, slot));
+  }
+
+  /** Gives back a connection held by one of the pool's own calls (recovery, ping, checkpoint). */
+  #releaseInternal(group: ConnectionGroup, slot: Slot): void {
+    group.release(slot, false);
+    if (this.#closing !== undefined) this.#checkDrain();
+  }
+
+  #destroy(group: ConnectionGroup, slot: Slot, reason: DestroyReason): void {
+    if (slot.state === 'closed') return;
+    // A dead worker whose replacement failed was already counted and reported when it died.
+    const reported = slot.state === 'recovering';
+    slot.state = 'closed';
+    group.remove(slot, !reported);
+    if (!reported) {
+      this.#emit('destroy', () => ({ role: slot.role, connectionId: slot.id, reason, lifetimeMs: performance.now() - slot.createdAt }));
+    }
+    slot.raw.close().catch((err: unknown) => this.#warn('close', err));
+  }
+
+  // ---- Functions ----
+
+  /** Registers a function or aggregate on the writer, every reader, and every reader opened later. */
+  async register(kind: 'function' | 'aggregate', name: string, source: FunctionSource): Promise<void> {
+    if (this.#closing !== undefined) throw closedError('');
+    const writer = this.writerSlot.raw;
+    // The writer first: a module that cannot load fails here, before any reader has it.
+    await (kind === 'function' ? writer.function(name, source) : writer.aggregate(name, source));
+    const readers = [...this.readers.slots];
+    this.#functions.push(Object.freeze({ kind, name, source: Object.freeze({ ...source }) }));
+    await Promise.all(readers.map((slot) => (kind === 'function' ? slot.raw.function(name, source) : slot.raw.aggregate(name, source))));
+  }
+
+  // ---- Maintenance ----
+
+  async #tick(): Promise<void> {
+    if (this.#ticking || this.#closing !== undefined) return;
+    this.#ticking = true;
+    try {
+      this.#reap();
+      this.#keepAlive();
+      await this.wal.tick(this.#walContext()).catch((err: unknown) => this.#warn('checkpoint', err));
+    } finally {
+      this.#ticking = false;
+    }
+  }
+
+  #reap(): void {
+    const group = this.readers;
+    const now = performance.now();
+    for (let i = group.slots.length - 1; i >= 0 && group.slots.length > group.min; i--) {
+      const slot = group.slots[i] as Slot;
+      if (slot.state === 'ready' && slot.running === 0 && now - slot.idleSince >= this.options.idleTimeoutMs) this.#destroy(group, slot, 'idle');
+    }
+    while (group.slots.length + group.creating < group.min) this.#createReader('minimum');
+  }
+
+  #keepAlive(): void {
+    const every = this.options.keepAliveMs;
+    if (every === 0) return;
+    const now = performance.now();
+    for (const group of [this.writer, this.readers]) {
+      for (const slot of group.slots) {
+        // 10 % jitter, so that connections opened together are not all pinged together.
+        if (now - slot.lastActive < every * (0.9 + Math.random() * 0.1)) continue;
+        const idleSince = slot.idleSince;
+        if (!group.takeIdle(slot)) continue;
+        slot.raw.get('SELECT 1').then(
+          () => undefined,
+          (err: unknown) => {
+            if (isDeath(err)) this.#markDead(group, slot);
+            else this.#warn('keepAlive', err);
+          },
+        ).finally(() => {
+          this.#releaseInternal(group, slot);
+          // A ping is not use: it must not keep an idle reader from being reaped.
+          slot.idleSince = idleSince;
+        });
+      }
+    }
+  }
+
+  #walContext() {
+    const writer = this.writer;
+    const slot = this.writerSlot;
+    let busyReaders = 0;
+    let longestReadMs = 0;
+    const now = performance.now();
+    for (const reader of this.readers.slots) {
+      if (reader.running === 0) continue;
+      busyReaders++;
+      longestReadMs = Math.max(longestReadMs, now - reader.busySince);
+    }
+    return {
+      writer: slot.raw,
+      takeWriter: () => (writer.pending === 0 && writer.takeIdle(slot) ? () => this.#releaseInternal(writer, slot) : undefined),
+      writerFree: !slot.exclusive,
+      readersIdle: busyReaders === 0 && this.readers.pending === 0,
+      writes: this.barrier.issued,
+      busyReaders,
+      longestReadMs,
+    };
+  }
+
+  /** Runs a checkpoint now, queued behind the writer's earlier calls. */
+  async checkpoint(mode: CheckpointMode): Promise<CheckpointResult> {
+    const lease = await this.acquire('run', `PRAGMA wal_checkpoint(${mode.toUpperCase()})`, 'write', undefined);
+    let error: unknown;
+    try {
+      return await this.wal.checkpoint(lease.slot.raw, mode, 'manual', this.barrier.issued);
+    } catch (err) {
+      error = err;
+      throw err;
+    } finally {
+      this.release(lease, error);
+    }
+  }
+
+  // ---- Observability ----
+
+  on<E extends PoolEventName>(event: E, listener: (payload: PoolEventMap[E]) => void): void {
+    this.#emitter.on(event, listener);
+  }
+
+  once<E extends PoolEventName>(event: E, listener: (payload: PoolEventMap[E]) => void): void {
+    this.#emitter.once(event, listener);
+  }
+
+  off<E extends PoolEventName>(event: E, listener: (payload: PoolEventMap[E]) => void): void {
+    this.#emitter.off(event, listener);
+  }
+
+  /** Emits an event; the payload is built only when someone listens, and a listener's throw never reaches the caller. */
+  #emit<E extends PoolEventName>(event: E, payload: () => PoolEventMap[E]): void {
+    if (this.#emitter.listenerCount(event) === 0) return;
+    try {
+      this.#emitter.emit(event, Object.freeze(payload()));
+    } catch (err) {
+      process.emitWarning(`A listener of the pool's "${event}" event threw: ${String((err as Error)?.message ?? err)}`, 'RapsqlitePoolWarning');
+    }
+  }
+
+  #warn(task: WarningEvent['task'], error: unknown): void {
+    this.#warnings++;
+    this.#emit('warning', () => ({ task, error }));
+  }
+
+  stats(): PoolStats {
+    return {
+      writer: this.writer.stats(),
+      readers: this.readers.stats(),
+      wal: this.wal.stats(),
+      routing: { cached: this.routes.size, probes: this.#probes },
+      warnings: this.#warnings,
+    };
+  }
+
+  // ---- Closing ----
+
+  /** Lets queued and running calls finish, then closes every connection (readers first, so the writer's close checkpoints). */
+  close(): Promise<void> {
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  #drained(): boolean {
+    for (const group of [this.writer, this.readers]) {
+      if (group.pending > 0) return false;
+      // Open cursors do not hold up closing: closing their connection ends them, as in the engine.
+      for (const slot of group.slots) if (slot.running > 0 && slot.running > this.#cursorHolds(slot)) return false;
+    }
+    return true;
+  }
+
+  readonly #cursors = new Map<Slot, number>();
+
+  #cursorHolds(slot: Slot): number {
+    return this.#cursors.get(slot) ?? 0;
+  }
+
+  /** Marks a lease as held by an open cursor (or no longer). */
+  holdCursor(lease: Lease, holding: boolean): void {
+    if (lease.cursor === holding) return;
+    lease.cursor = holding;
+    const count = this.#cursorHolds(lease.slot) + (holding ? 1 : -1);
+    if (count === 0) this.#cursors.delete(lease.slot);
+    else this.#cursors.set(lease.slot, count);
+  }
+
+  #checkDrain(): void {
+    if (!this.#drained()) return;
+    for (const wake of this.#drainWaiters.splice(0)) wake();
+  }
+
+  async #close(): Promise<void> {
+    if (this.#timer !== undefined) clearInterval(this.#timer);
+    while (!this.#drained()) await new Promise<void>((resolve) => this.#drainWaiters.push(resolve));
+    await Promise.allSettled([...this.#creations]);
+    const readers = [...this.readers.slots];
+    await Promise.allSettled(readers.map((slot) => this.#closeSlot(this.readers, slot)));
+    const writer = this.writer.slots[0];
+    if (writer !== undefined) await this.#closeSlot(this.writer, writer);
+  }
+
+  async #closeSlot(group: ConnectionGroup, slot: Slot): Promise<void> {
+    if (slot.state === 'closed') return;
+    slot.state = 'closed';
+    group.remove(slot);
+    this.#emit('destroy', () => ({ role: slot.role, connectionId: slot.id, reason: 'close', lifetimeMs: performance.now() - slot.createdAt }));
+    await slot.raw.close();
+  }
+}

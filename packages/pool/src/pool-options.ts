@@ -1,0 +1,197 @@
+import { availableParallelism } from 'node:os';
+import {
+  ErrorCodes,
+  INTEGER_MODES,
+  RapsqliteError,
+  SYNCHRONOUS_LEVELS,
+  type IntegerMode,
+  type IterateOptions,
+  type Middleware,
+  type QueryOptions,
+  type SynchronousLevel,
+  type TransactionOptions,
+} from '@rapsqlite/engine';
+
+/**
+ * Options of {@link createPool}. The first group is passed to every connection, as `open()` takes it; the rest
+ * sizes and tunes the pool. Every option is optional.
+ */
+export interface PoolOptions {
+  /** Statements run on every new connection (writer and readers), e.g. `['cache_size = -64000']`. */
+  readonly pragmas?: readonly string[];
+  /** How long a statement waits for another process's lock before `SQLITE_BUSY`. Default 5000. */
+  readonly busyTimeoutMs?: number;
+  /** How SQLite integers reach JavaScript. Default `'number'`. */
+  readonly integers?: IntegerMode;
+  /** Prepared statements kept per connection. Default 128. */
+  readonly statementCacheSize?: number;
+  /** Middleware composed around every call on every connection, first = outermost. */
+  readonly middleware?: readonly Middleware[];
+  /** `PRAGMA synchronous` on every connection. Default `'full'`; `'normal'` is faster and still safe from crashes in WAL. */
+  readonly synchronous?: SynchronousLevel;
+  /** `PRAGMA foreign_keys`. Default true. */
+  readonly foreignKeys?: boolean;
+  /** A deadline for every call that sets none, queue time included. Default none. */
+  readonly timeoutMs?: number;
+
+  /** Readers kept open even when idle. Default 1. */
+  readonly minReaders?: number;
+  /** Readers at most; 0 sends every call to the writer. Default `os.availableParallelism()` (at least `minReaders`). */
+  readonly maxReaders?: number;
+  /**
+   * Calls sent to one connection before it has answered. 1 (the default) gives every call a connection of its own,
+   * so a slow query never delays a fast one queued behind it; more saves a thread hop per call under load.
+   */
+  readonly pipelining?: number;
+  /** A reader above `minReaders` idle this long is closed. Default 60 000. */
+  readonly idleTimeoutMs?: number;
+  /** How long a call may wait for a connection before `ERR_RAPSQLITE_POOL_ACQUIRE_TIMEOUT`. Default 30 000. */
+  readonly acquireTimeoutMs?: number;
+  /** Calls that may wait for a connection at once (per role); one more fails with `ERR_RAPSQLITE_POOL_QUEUE_FULL`. Default unbounded. */
+  readonly maxQueue?: number;
+  /**
+   * Every read waits until the writes issued before it (by any caller of this pool) have finished, so it sees them.
+   * Default false: a read sees every write that had resolved when the read was issued. Overridable per call.
+   */
+  readonly readYourWrites?: boolean;
+  /** Idle connections are checked with `SELECT 1` this often (±10 %), so a dead worker is replaced before a call needs it. 0 (default) disables. */
+  readonly keepAliveMs?: number;
+  /** `PRAGMA journal_size_limit` on the writer, in bytes: the WAL file is truncated to this size after a checkpoint resets it. Default 64 MiB; -1 for no limit. */
+  readonly journalSizeLimit?: number;
+  /** A `wal_checkpoint(PASSIVE)` runs on the writer when it is idle and has written since the last one, at most this often. Default 5000; 0 disables. */
+  readonly checkpointIntervalMs?: number;
+  /** A WAL file above this size that a checkpoint cannot fully copy back signals checkpoint starvation. Default 64 MiB. */
+  readonly walStarvationBytes?: number;
+  /** How often the pool reaps idle readers, pings, checks the WAL and checkpoints. Default 1000. */
+  readonly maintenanceIntervalMs?: number;
+  /** SQL strings whose routing (read-only or not) is remembered. Default 1000. */
+  readonly routeCacheSize?: number;
+}
+
+/** Per-call options of the pool's query methods: the engine's, plus read-your-writes. */
+export interface PoolQueryOptions extends QueryOptions {
+  /** Overrides the pool's {@link PoolOptions.readYourWrites} for this call. */
+  readonly readYourWrites?: boolean;
+}
+
+/** Per-call options of the pool's `iterate`. */
+export interface PoolIterateOptions extends IterateOptions {
+  /** Overrides the pool's {@link PoolOptions.readYourWrites} for this call. */
+  readonly readYourWrites?: boolean;
+}
+
+/** Options of the pool's `transaction`. */
+export interface PoolTransactionOptions extends TransactionOptions {
+  /**
+   * Runs the transaction on a reader, with `BEGIN DEFERRED`: it sees one consistent snapshot and cannot write
+   * (a write fails with `SQLITE_READONLY`). Requires `mode: 'deferred'` or no mode.
+   */
+  readonly readonly?: boolean;
+  /** For a read-only transaction: overrides the pool's {@link PoolOptions.readYourWrites}. */
+  readonly readYourWrites?: boolean;
+}
+
+/** The options after defaults, frozen. */
+export interface ResolvedPoolOptions {
+  readonly connection: {
+    readonly pragmas: readonly string[];
+    readonly busyTimeoutMs?: number;
+    readonly integers?: IntegerMode;
+    readonly statementCacheSize?: number;
+    readonly synchronous?: SynchronousLevel;
+    readonly foreignKeys?: boolean;
+    readonly timeoutMs?: number;
+  };
+  readonly middleware: readonly Middleware[];
+  readonly minReaders: number;
+  readonly maxReaders: number;
+  readonly pipelining: number;
+  readonly idleTimeoutMs: number;
+  readonly acquireTimeoutMs: number;
+  readonly maxQueue: number;
+  readonly readYourWrites: boolean;
+  readonly keepAliveMs: number;
+  readonly journalSizeLimit: number;
+  readonly checkpointIntervalMs: number;
+  readonly walStarvationBytes: number;
+  readonly maintenanceIntervalMs: number;
+  readonly routeCacheSize: number;
+}
+
+const CONNECTION_KEYS = ['busyTimeoutMs', 'integers', 'statementCacheSize', 'synchronous', 'foreignKeys', 'timeoutMs'] as const;
+const POOL_KEYS = [
+  'pragmas',
+  'middleware',
+  'minReaders',
+  'maxReaders',
+  'pipelining',
+  'idleTimeoutMs',
+  'acquireTimeoutMs',
+  'maxQueue',
+  'readYourWrites',
+  'keepAliveMs',
+  'journalSizeLimit',
+  'checkpointIntervalMs',
+  'walStarvationBytes',
+  'maintenanceIntervalMs',
+  'routeCacheSize',
+] as const;
+const KNOWN = new Set<string>([...CONNECTION_KEYS, ...POOL_KEYS]);
+
+function invalid(message: string): never {
+  throw new RapsqliteError(ErrorCodes.INVALID_ARGUMENT, message);
+}
+
+function count(name: string, value: unknown, fallback: number, min = 0): number {
+  if (value === undefined) return fallback;
+  if (value === Infinity && name === 'maxQueue') return value;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min) invalid(`Option ${name} must be an integer ≥ ${min}`);
+  return value;
+}
+
+function flag(name: string, value: unknown, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'boolean') invalid(`Option ${name} must be a boolean`);
+  return value;
+}
+
+/** Validates pool options, applies defaults and freezes the result. Connection options are checked again by `open()`. */
+export function resolvePoolOptions(options: PoolOptions | undefined): ResolvedPoolOptions {
+  if (options === undefined) options = {};
+  if (typeof options !== 'object' || options === null) invalid('Options must be an object');
+  for (const key of Object.keys(options)) {
+    if (key === 'readonly' || key === 'journalMode') invalid(`Option "${key}" is set by the pool: the writer is read-write in WAL mode, readers are read-only`);
+    if (!KNOWN.has(key)) invalid(`Unknown option "${key}"`);
+  }
+  const pragmas = options.pragmas ?? [];
+  if (!Array.isArray(pragmas) || pragmas.some((p) => typeof p !== 'string')) invalid('Option pragmas must be an array of strings');
+  const middleware = options.middleware ?? [];
+  if (!Array.isArray(middleware)) invalid('Option middleware must be an array');
+  if (options.integers !== undefined && !INTEGER_MODES.includes(options.integers)) invalid('Option integers is not a known mode');
+  if (options.synchronous !== undefined && !SYNCHRONOUS_LEVELS.includes(options.synchronous)) invalid('Option synchronous is not a known level');
+
+  const connection: Record<string, unknown> = { pragmas: Object.freeze([...pragmas]) };
+  for (const key of CONNECTION_KEYS) if (options[key] !== undefined) connection[key] = options[key];
+
+  const minReaders = count('minReaders', options.minReaders, 1);
+  const maxReaders = count('maxReaders', options.maxReaders, Math.max(availableParallelism(), minReaders));
+  if (maxReaders < minReaders) invalid('Option maxReaders must be ≥ minReaders');
+  const journalSizeLimit = options.journalSizeLimit === -1 ? -1 : count('journalSizeLimit', options.journalSizeLimit, 64 * 1024 * 1024);
+  return Object.freeze({
+    connection: Object.freeze(connection) as ResolvedPoolOptions['connection'],
+    middleware: Object.freeze([...middleware]),
+    minReaders,
+    maxReaders,
+    pipelining: count('pipelining', options.pipelining, 1, 1),
+    idleTimeoutMs: count('idleTimeoutMs', options.idleTimeoutMs, 60_000),
+    acquireTimeoutMs: count('acquireTimeoutMs', options.acquireTimeoutMs, 30_000, 1),
+    maxQueue: count('maxQueue', options.maxQueue, Infinity),
+    readYourWrites: flag('readYourWrites', options.readYourWrites, false),
+    keepAliveMs: count('keepAliveMs', options.keepAliveMs, 0),
+    journalSizeLimit,
+    checkpointIntervalMs: count('checkpointIntervalMs', options.checkpointIntervalMs, 5000),
+    walStarvationBytes: count('walStarvationBytes', options.walStarvationBytes, 64 * 1024 * 1024, 1),
+    maintenanceIntervalMs: count('maintenanceIntervalMs', options.maintenanceIntervalMs, 1000, 1),
+    routeCacheSize: count('routeCacheSize', options.routeCacheSize, 1000),
+  });
+}

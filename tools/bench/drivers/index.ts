@@ -1,0 +1,38 @@
+import { betterSqlite3Driver } from './better-sqlite3.ts';
+import type { DriverEntry } from './driver.ts';
+import { libsqlDriver } from './libsql.ts';
+import { nodeSqliteDriver } from './node-sqlite.ts';
+import { createRapsqliteDriver } from './rapsqlite.ts';
+import { sqlite3Driver } from './sqlite3.ts';
+
+/**
+ * Every driver the benchmark knows, in display order. The first blocking entry, better-sqlite3, is the baseline.
+ * A new rapsqlite connection type is one more `createRapsqliteDriver` entry.
+ */
+export const DRIVERS: readonly DriverEntry[] = [
+  createRapsqliteDriver({
+    id: 'rapsqlite',
+    label: 'rapsqlite',
+    kind: 'worker-thread',
+    specifier: '@rapsqlite/engine',
+    openExport: 'open',
+  }),
+  createRapsqliteDriver({
+    id: 'rapsqlite-pool',
+    label: 'rapsqlite pool',
+    kind: 'worker-thread',
+    specifier: '@rapsqlite/pool',
+    openExport: 'createPool',
+    // The pool always runs in WAL (it refuses a file that cannot), and its readers are read-only.
+    pragmas: [],
+    // DESIGN §4 states the CPU-heavy target for two readers.
+    extraOptions: { minReaders: 2, maxReaders: 2 },
+  }),
+  betterSqlite3Driver,
+  sqlite3Driver,
+  libsqlDriver,
+  nodeSqliteDriver,
+];
+
+/** The id of the driver every ratio is taken against. */
+export const BASELINE_DRIVER = betterSqlite3Driver.id;

@@ -1,0 +1,181 @@
+import type { BenchReport, DriverResult } from '../results.ts';
+import { duration, mebibytes, millis, ratio } from './format.ts';
+import type { Table } from './format.ts';
+
+/** How one DESIGN §4 target fared for one driver. */
+export interface TargetCheck {
+  readonly target: string;
+  readonly driver: string;
+  readonly measured: string;
+  readonly goal: string;
+  readonly status: 'stretch met' | 'met' | 'not met' | 'noisy' | 'not measured';
+}
+
+interface TargetSpec {
+  readonly target: string;
+  readonly workload: string;
+  readonly goal: string;
+  /** The measured value and its display, or undefined when it cannot be computed from this run. */
+  readonly measure: (result: DriverResult, peer: (driver: string) => DriverResult | undefined) => { value: number; shown: string } | undefined;
+  /** Whether `value` meets the target, then the stretch target. */
+  readonly meets: (value: number) => boolean;
+  readonly stretch: (value: number) => boolean;
+  /** A second reading that says a miss is the machine's noise rather than the code (the long query's busy time). */
+  readonly noise?: (result: DriverResult) => boolean;
+}
+
+function vsPeer(result: DriverResult, other: DriverResult | undefined): number | undefined {
+  if (other?.opsPerSec === undefined || result.opsPerSec === undefined) return undefined;
+  return result.opsPerSec / other.opsPerSec;
+}
+
+function timeRatio(result: DriverResult): { value: number; shown: string } | undefined {
+  if (result.vsBaseline === undefined) return undefined;
+  const value = 1 / result.vsBaseline;
+  return { value, shown: `${ratio(value)} better-sqlite3's time` };
+}
+
+/** DESIGN.md §4, as checks over a run's results. */
+const TARGETS: readonly TargetSpec[] = [
+  {
+    target: 'point get, awaited one at a time: median latency',
+    workload: 'get-awaited',
+    goal: '≤ 25 µs (stretch ≤ 15 µs)',
+    measure: (r) => (r.p50Us === undefined ? undefined : { value: r.p50Us, shown: duration(r.p50Us) }),
+    meets: (v) => v <= 25,
+    stretch: (v) => v <= 15,
+  },
+  {
+    target: 'point get, awaited one at a time: vs sqlite3',
+    workload: 'get-awaited',
+    goal: '≥ 2.5× sqlite3',
+    measure: (r, peer) => {
+      const value = vsPeer(r, peer('sqlite3'));
+      return value === undefined ? undefined : { value, shown: ratio(value) };
+    },
+    meets: (v) => v >= 2.5,
+    stretch: () => false,
+  },
+  {
+    target: 'point get, many in flight: share of better-sqlite3 throughput',
+    workload: 'get-inflight',
+    goal: '≥ 50 % (stretch ≥ 80 %)',
+    measure: (r) => (r.vsBaseline === undefined ? undefined : { value: r.vsBaseline, shown: `${(r.vsBaseline * 100).toFixed(0)} %` }),
+    meets: (v) => v >= 0.5,
+    stretch: (v) => v >= 0.8,
+  },
+  {
+    target: '100-row insert transaction through runMany',
+    workload: 'insert-batch-100',
+    goal: '≤ 1.3× better-sqlite3 time (stretch 1.1×)',
+    measure: timeRatio,
+    meets: (v) => v <= 1.3,
+    stretch: (v) => v <= 1.1,
+  },
+  {
+    target: 'bulk insert through runMany (100 k rows in a full run)',
+    workload: 'bulk-insert',
+    goal: '≤ 1.3× better-sqlite3 time (stretch 1.1×)',
+    measure: timeRatio,
+    meets: (v) => v <= 1.3,
+    stretch: (v) => v <= 1.1,
+  },
+  {
+    target: '100 awaited inserts inside one transaction: vs sqlite3',
+    workload: 'insert-tx-100',
+    goal: '≥ 3× sqlite3 (stretch ≥ 5×)',
+    measure: (r, peer) => {
+      const value = vsPeer(r, peer('sqlite3'));
+      return value === undefined ? undefined : { value, shown: ratio(value) };
+    },
+    meets: (v) => v >= 3,
+    stretch: (v) => v >= 5,
+  },
+  {
+    target: '5 000-row all()',
+    workload: 'all-5000',
+    goal: '≤ 1.3× better-sqlite3 time (stretch 1.1×)',
+    measure: timeRatio,
+    meets: (v) => v <= 1.3,
+    stretch: (v) => v <= 1.1,
+  },
+  {
+    target: 'CPU-heavy reads from many callers (the pool, 2 readers)',
+    workload: 'cpu-heavy',
+    goal: '≥ 1.6× better-sqlite3 (stretch ≥ 1.9×)',
+    measure: (r) => (r.vsBaseline === undefined ? undefined : { value: r.vsBaseline, shown: ratio(r.vsBaseline) }),
+    meets: (v) => v >= 1.6,
+    stretch: (v) => v >= 1.9,
+  },
+  {
+    target: 'event loop while a long query runs: max timer gap',
+    workload: 'long-query',
+    goal: '≤ 5 ms (stretch ≤ 2 ms)',
+    measure: (r) =>
+      r.loop === undefined
+        ? undefined
+        : {
+            value: r.loop.maxGapMs,
+            shown: `${millis(r.loop.maxGapMs)}${r.loop.maxBusyGapMs === undefined ? '' : ` (busy ${millis(r.loop.maxBusyGapMs)})`}`,
+          },
+    meets: (v) => v <= 5,
+    stretch: (v) => v <= 2,
+    noise: (r) => r.loop?.maxBusyGapMs !== undefined && r.loop.maxBusyGapMs <= 5,
+  },
+  {
+    target: 'streaming 1 M rows (250 k in a quick run): RSS growth',
+    workload: 'iterate',
+    goal: '≤ 64 MiB (stretch ≤ 16 MiB)',
+    measure: (r) => (r.memory === undefined ? undefined : { value: r.memory.rssPeakGrowthMiB, shown: mebibytes(r.memory.rssPeakGrowthMiB) }),
+    meets: (v) => v <= 64,
+    stretch: (v) => v <= 16,
+  },
+];
+
+/** Checks every DESIGN §4 target whose workload ran, for every subject driver (rapsqlite) that ran. */
+export function checkTargets(report: BenchReport): TargetCheck[] {
+  const subjects = report.drivers.filter((d) => d.subject && d.available);
+  const checks: TargetCheck[] = [];
+  for (const driver of subjects) {
+    for (const spec of TARGETS) {
+      const workload = report.workloads.find((w) => w.id === spec.workload);
+      if (workload === undefined) continue;
+      const result = workload.results.find((r) => r.driver === driver.id && r.status === 'ok');
+      const peer = (id: string): DriverResult | undefined => workload.results.find((r) => r.driver === id && r.status === 'ok');
+      const measured = result === undefined ? undefined : spec.measure(result, peer);
+      checks.push({
+        target: spec.target,
+        driver: driver.label,
+        measured: measured?.shown ?? '–',
+        goal: spec.goal,
+        status:
+          measured === undefined || result === undefined
+            ? 'not measured'
+            : spec.stretch(measured.value)
+              ? 'stretch met'
+              : spec.meets(measured.value)
+                ? 'met'
+                : spec.noise?.(result) === true
+                  ? 'noisy'
+                  : 'not met',
+      });
+    }
+    checks.push({
+      target: 'otel + metrics middleware on: added latency on point get',
+      driver: driver.label,
+      measured: '–',
+      goal: '≤ 15 % (stretch ≤ 5 %)',
+      status: 'not measured',
+    });
+  }
+  return checks;
+}
+
+/** The target checks as a table. */
+export function targetTable(checks: readonly TargetCheck[]): Table {
+  return {
+    headers: ['target (DESIGN §4)', 'driver', 'measured', 'goal', 'status'],
+    align: ['left', 'left', 'right', 'left', 'left'],
+    rows: checks.map((c) => [c.target, c.driver, c.measured, c.goal, c.status]),
+  };
+}
