@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import {
+  type AuthorizerRules,
   ErrorCodes,
   INTEGER_MODES,
   RapsqliteError,
@@ -33,6 +34,8 @@ export interface PoolOptions {
   readonly foreignKeys?: boolean;
   /** A deadline for every call that sets none, queue time included. Default none. */
   readonly timeoutMs?: number;
+  /** Denies actions and tables on every connection (needs the engine's native companion); see the engine's docs/security.md. */
+  readonly authorizer?: AuthorizerRules;
 
   /** Readers kept open even when idle. Default 1. */
   readonly minReaders?: number;
@@ -101,6 +104,7 @@ export interface ResolvedPoolOptions {
     readonly synchronous?: SynchronousLevel;
     readonly foreignKeys?: boolean;
     readonly timeoutMs?: number;
+    readonly authorizer?: AuthorizerRules;
   };
   readonly middleware: readonly Middleware[];
   readonly minReaders: number;
@@ -118,7 +122,7 @@ export interface ResolvedPoolOptions {
   readonly routeCacheSize: number;
 }
 
-const CONNECTION_KEYS = ['busyTimeoutMs', 'integers', 'statementCacheSize', 'synchronous', 'foreignKeys', 'timeoutMs'] as const;
+const CONNECTION_KEYS = ['busyTimeoutMs', 'integers', 'statementCacheSize', 'synchronous', 'foreignKeys', 'timeoutMs', 'authorizer'] as const;
 const POOL_KEYS = [
   'pragmas',
   'middleware',

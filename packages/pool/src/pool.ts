@@ -1,4 +1,5 @@
 import {
+  type AuthorizerRules,
   ErrorCodes,
   RapsqliteError,
   Statement,
@@ -214,6 +215,23 @@ export class Pool implements Queryable, AsyncDisposable {
   /** Registers a user-defined aggregate on every connection, present and future. See the engine's `Database.aggregate`. */
   aggregate(name: string, source: FunctionSource): Promise<void> {
     return this.#core.register('aggregate', name, source);
+  }
+
+  /**
+   * Stops the statement each connection runs now (the writer's and every reader's): those calls reject with
+   * `ERR_RAPSQLITE_ABORTED`; queued calls still run. Returns false when nothing was running or the engine's native
+   * companion is not available. To cancel one call, pass it a `signal` instead.
+   */
+  interrupt(): boolean {
+    return this.#core.interrupt();
+  }
+
+  /**
+   * Installs (or, with `null`, removes) an authorizer on every connection, present and future: statements that need
+   * a denied action or table fail when prepared, with `SQLITE_AUTH`. Needs the engine's native companion.
+   */
+  authorizer(rules: AuthorizerRules | null): Promise<void> {
+    return this.#core.setAuthorizer(rules);
   }
 
   /**

@@ -2,7 +2,6 @@ import { join } from 'node:path';
 import { describe, it } from 'vitest';
 import { defineConformanceSuite } from '@rapsqlite/testing';
 import { createPool } from '../src/index.ts';
-import './helpers.ts';
 
 // The shared query-API suite, run against the pool with its defaults, and with the smallest and a pipelined shape.
 defineConformanceSuite('pool', (dir) => createPool(join(dir, 'conformance.db')), { describe, it });

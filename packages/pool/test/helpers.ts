@@ -1,25 +1,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll } from 'vitest';
-import { open, type Database, type Middleware, type Operation } from '@rapsqlite/engine';
+import { afterEach } from 'vitest';
+import type { Middleware, Operation } from '@rapsqlite/engine';
 import { createPool, type Pool, type PoolEventMap, type PoolEventName, type PoolOptions } from '../src/index.ts';
 
 const cleanups: Array<() => Promise<void> | void> = [];
-
-// Works around an engine bug (reported, not the pool's): after two or more connections were open at once and all
-// closed, the next worker fails to load the native companion ("already bound to another SQLite library in this
-// process"). One connection kept open for the whole file avoids it. Remove once the engine is fixed.
-let keeper: Database | undefined;
-let keeperDir: string | undefined;
-beforeAll(async () => {
-  keeperDir = mkdtempSync(join(tmpdir(), 'rapsqlite-pool-keeper-'));
-  keeper = await open(join(keeperDir, 'keeper.db'));
-});
-afterAll(async () => {
-  await keeper?.close();
-  if (keeperDir !== undefined) rmSync(keeperDir, { recursive: true, force: true });
-});
 
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();

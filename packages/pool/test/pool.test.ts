@@ -71,6 +71,46 @@ describe('handles and middleware', () => {
   });
 });
 
+describe('cancellation and authorizer (native companion)', () => {
+  const companion = process.env['RAPSQLITE_NO_COMPANION'] !== '1';
+
+  it.skipIf(!companion)('interrupts the statements running on its connections', async () => {
+    const pool = await poolTemp({ minReaders: 1, maxReaders: 1 });
+    const slow = 'WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 5000000000) SELECT count(*) AS n FROM c';
+    const read = pool.get(slow).catch((e: unknown) => e);
+    let stopped = false;
+    // The read must have reached SQLite before it can be interrupted: try until it has.
+    while (!stopped) {
+      await new Promise((r) => setTimeout(r, 5));
+      stopped = pool.interrupt();
+    }
+    expect(hasErrorCode(await read, 'ERR_RAPSQLITE_ABORTED')).toBe(true);
+    expect(await pool.get('SELECT 1 AS x')).toEqual({ x: 1 });
+    expect(pool.interrupt()).toBe(false);
+  });
+
+  it.skipIf(!companion)('installs an authorizer on every connection, present and future', async () => {
+    const pool = await poolTemp({ minReaders: 1, maxReaders: 2 });
+    await pool.exec('CREATE TABLE secrets (v TEXT); CREATE TABLE notes (v TEXT)');
+    await pool.authorizer({ denyTables: ['secrets'] });
+    const hold = gate();
+    const tx = pool.transaction(() => hold.promise, { readonly: true });
+    await turns(10);
+    // The first reader is held: these run on the writer's and on a new reader's rules.
+    const denied = await Promise.all([
+      pool.all('SELECT * FROM secrets').catch((e: unknown) => e),
+      pool.run("INSERT INTO secrets VALUES ('x')").catch((e: unknown) => e),
+    ]);
+    for (const err of denied) expect(hasErrorCode(err, 'SQLITE_AUTH')).toBe(true);
+    expect(await pool.all('SELECT * FROM notes')).toEqual([]);
+    expect(pool.stats().readers.total).toBe(2);
+    hold.open();
+    await tx;
+    await pool.authorizer(null);
+    expect(await pool.all('SELECT * FROM secrets')).toEqual([]);
+  });
+});
+
 describe('options', () => {
   it.each([
     [{ readonly: true }],

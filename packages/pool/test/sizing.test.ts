@@ -88,6 +88,15 @@ describe('sizing', () => {
     expect(pool.stats().readers).toMatchObject({ running: 3, pending: 1 });
     await Promise.all(reads);
   });
+
+  it('opens another reader when every reader is busy, even if pipelining lets the call in at once', async () => {
+    const pool = await poolTemp({ minReaders: 1, maxReaders: 2, pipelining: 4 });
+    await pool.get('SELECT 1');
+    const created = nextEvent(pool, 'create');
+    await Promise.all([pool.get('SELECT 1'), pool.get('SELECT 1')]);
+    expect(await created).toMatchObject({ role: 'reader', reason: 'demand' });
+    expect(pool.stats().readers).toMatchObject({ total: 2, created: 2, pending: 0 });
+  });
 });
 
 describe('waiting', () => {

@@ -49,6 +49,8 @@ export interface GroupHooks {
   readonly onEnqueue: (group: ConnectionGroup, kind: OperationKind) => void;
   readonly onTimeout: (group: ConnectionGroup, kind: OperationKind, waitMs: number) => void;
   readonly onReject: (group: ConnectionGroup, kind: OperationKind) => void;
+  /** A call was sent to a connection already running one (pipelining): the pool may open another connection. */
+  readonly onShare: (group: ConnectionGroup) => void;
 }
 
 /**
@@ -249,6 +251,7 @@ export class ConnectionGroup {
 
   #grant(slot: Slot, exclusive: boolean): void {
     if (slot.running === 0) slot.busySince = performance.now();
+    else this.#hooks.onShare(this);
     slot.running++;
     if (exclusive) slot.exclusive = true;
   }

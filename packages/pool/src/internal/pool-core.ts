@@ -1,6 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { EventEmitter } from 'node:events';
 import {
+  type AuthorizerRules,
   ErrorCodes,
   open,
   RapsqliteError,
@@ -114,11 +115,15 @@ export class PoolCore {
   readonly wal: WalMonitor;
   readonly #emitter = new EventEmitter();
   readonly #functions: FunctionRegistration[] = [];
+  /** The authorizer every new reader gets: the option's, or the last one set with `authorizer()`. */
+  #authorizer: AuthorizerRules | null | undefined;
   readonly #creations = new Set<Promise<unknown>>();
   readonly #drainWaiters: Array<() => void> = [];
   #timer: ReturnType<typeof setInterval> | undefined;
   #ticking = false;
   #closing: Promise<void> | undefined;
+  /** Set once the connections start closing: nothing can be served any more. */
+  #shut = false;
   #probes = 0;
   #warnings = 0;
 
@@ -133,11 +138,16 @@ export class PoolCore {
       onTimeout: (group: ConnectionGroup, kind: OperationKind, waitMs: number) =>
         this.#emit('timeout', () => ({ role: group.role, kind, waitMs, pending: group.pending })),
       onReject: (group: ConnectionGroup, kind: OperationKind) => this.#emit('reject', () => ({ role: group.role, kind, pending: group.pending })),
+      // Every reader is busy though it can take more: open another one, one at a time, for the calls to come.
+      onShare: (group: ConnectionGroup) => {
+        if (group === this.readers && group.creating === 0 && this.#closing === undefined && group.slots.length < group.max) this.#createReader('demand');
+      },
     };
     const limits = { pipelining: options.pipelining, maxQueue: options.maxQueue };
     this.writer = new ConnectionGroup('writer', { ...limits, min: 1, max: 1 }, hooks);
     this.readers = new ConnectionGroup('reader', { ...limits, min: options.minReaders, max: options.maxReaders }, hooks);
     this.routes = new RouteCache(options.routeCacheSize);
+    this.#authorizer = options.connection.authorizer;
     this.wal = new WalMonitor(path, options, {
       onCheckpoint: (result) => this.#emit('checkpoint', () => result),
       onStarvation: (event) => this.#emit('starvation', () => event),
@@ -218,7 +228,10 @@ export class PoolCore {
     // Inside a transaction callback, every earlier write has settled and later ones wait for the transaction.
     if (rywOption && (scope === undefined || !scope.active)) {
       const wait = this.barrier.wait();
-      if (wait !== undefined) await wait;
+      if (wait !== undefined) {
+        await wait;
+        if (this.#shut) throw closedError(sql);
+      }
     }
     const exclusive = target === 'readTx';
     const pending = this.readers.acquire(kind, exclusive, this.#limits(sql, options, start));
@@ -309,7 +322,9 @@ export class PoolCore {
     const start = performance.now();
     let raw: Database | undefined;
     const creation = (async () => {
-      raw = await open(this.path, { ...this.options.connection, readonly: true });
+      const { authorizer: _initial, ...connection } = this.options.connection;
+      const authorizer = this.#authorizer;
+      raw = await open(this.path, { ...connection, ...(authorizer == null ? {} : { authorizer }), readonly: true });
       // Registrations made while this reader opens are picked up too: the loop reads the live list.
       for (let i = 0; i < this.#functions.length; i++) {
         const fn = this.#functions[i] as FunctionRegistration;
@@ -414,6 +429,24 @@ export class PoolCore {
     const readers = [...this.readers.slots];
     this.#functions.push(Object.freeze({ kind, name, source: Object.freeze({ ...source }) }));
     await Promise.all(readers.map((slot) => (kind === 'function' ? slot.raw.function(name, source) : slot.raw.aggregate(name, source))));
+  }
+
+  /** Installs (or removes) an authorizer on the writer, every reader, and every reader opened later. */
+  async setAuthorizer(rules: AuthorizerRules | null): Promise<void> {
+    if (this.#closing !== undefined) throw closedError('');
+    await this.writerSlot.raw.authorizer(rules);
+    const readers = [...this.readers.slots];
+    this.#authorizer = rules;
+    await Promise.all(readers.map((slot) => slot.raw.authorizer(rules)));
+    // Routing learned under other rules may no longer hold (a statement that failed to prepare now may not).
+    this.routes.clear();
+  }
+
+  /** Interrupts the statement running on every connection; true when at least one was stopped. */
+  interrupt(): boolean {
+    let any = false;
+    for (const group of [this.writer, this.readers]) for (const slot of group.slots) if (slot.raw.interrupt()) any = true;
+    return any;
   }
 
   // ---- Maintenance ----
@@ -580,6 +613,9 @@ export class PoolCore {
   async #close(): Promise<void> {
     if (this.#timer !== undefined) clearInterval(this.#timer);
     while (!this.#drained()) await new Promise<void>((resolve) => this.#drainWaiters.push(resolve));
+    this.#shut = true;
+    this.writer.rejectAll(closedError(''));
+    this.readers.rejectAll(closedError(''));
     await Promise.allSettled([...this.#creations]);
     const readers = [...this.readers.slots];
     await Promise.allSettled(readers.map((slot) => this.#closeSlot(this.readers, slot)));

@@ -25,6 +25,10 @@ export class RouteCache {
     return readonly;
   }
 
+  clear(): void {
+    this.#entries.clear();
+  }
+
   set(sql: string, readonly: boolean): void {
     if (this.#limit === 0) return;
     this.#entries.delete(sql);
