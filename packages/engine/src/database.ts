@@ -46,6 +46,8 @@ interface TxState {
   readonly cursors: Set<RemoteCursor>;
   /** Why the transaction was cancelled (its signal or deadline), reported to the callback's later calls. */
   abortError?: RapsqliteError;
+  /** The rollback still running after a cancelled transaction rejected; the lease is released when it ends. */
+  cleanup?: Promise<void>;
 }
 
 /** Lets the terminal find a transaction's state from the info object that operations carry (copies of an op keep it). */
@@ -417,7 +419,8 @@ async function runTransaction(core: Core, op: TransactionOperation, parent: TxSt
     try {
       return await leaseContext.run(lease, () => frame(core, op, state, chain));
     } finally {
-      connection.release(lease);
+      if (state.cleanup === undefined) connection.release(lease);
+      else void state.cleanup.finally(() => connection.release(lease));
     }
   }
   const error = txError(core, parent, op.sql, false);
@@ -465,8 +468,14 @@ async function frame(core: Core, op: TransactionOperation, state: TxState, chain
     }
   } catch (err) {
     deadline?.clear();
-    await end(state);
-    await rollback();
+    const cleanup = end(state).then(rollback);
+    if (err !== state.abortError) {
+      await cleanup;
+      throw err;
+    }
+    // Past its deadline the transaction rejects now. Without the companion its running statement cannot be stopped,
+    // so the ROLLBACK waits behind it; the connection stays held until then, so nobody sees the half-done work.
+    state.cleanup = cleanup;
     throw err;
   }
   deadline?.clear();

@@ -153,6 +153,25 @@ describe('cancellation fallback without the companion', () => {
     }
   });
 
+  it('rejects a transaction at its deadline and rolls it back once the running read returns', async () => {
+    process.env['RAPSQLITE_NO_COMPANION'] = '1';
+    try {
+      const db = await openTemp();
+      await db.exec('CREATE TABLE t (x); INSERT INTO t VALUES (1)');
+      const error = await db
+        .transaction(async (tx) => {
+          await tx.run('UPDATE t SET x = 2');
+          await tx.get(slowQuery(3));
+        }, { timeoutMs: 100 })
+        .catch((e: unknown) => e);
+      expect(error).toMatchObject({ code: 'ERR_RAPSQLITE_TIMEOUT' });
+      // This read waits for the lease, which is held until the rollback ran.
+      expect(await db.all('SELECT x FROM t')).toEqual([{ x: 1 }]);
+    } finally {
+      delete process.env['RAPSQLITE_NO_COMPANION'];
+    }
+  });
+
   it('refuses the authorizer option without the companion', async () => {
     process.env['RAPSQLITE_NO_COMPANION'] = '1';
     try {

@@ -23,3 +23,16 @@ describe('the published package', () => {
     expect(out.trim()).toBe('ERR_PACKAGE_PATH_NOT_EXPORTED');
   });
 });
+
+describe('process flags', () => {
+  it('starts workers when Node runs with per-process flags such as --expose-gc', () => {
+    const script = `
+      import { open } from '@rapsqlite/engine';
+      const db = await open(':memory:');
+      console.log(JSON.stringify(await db.get('SELECT 1 AS ok')));
+      await db.close();
+    `;
+    const out = execFileSync(process.execPath, ['--expose-gc', '--input-type=module', '-e', script], { cwd: packageDir, encoding: 'utf8' });
+    expect(JSON.parse(out)).toEqual({ ok: 1 });
+  });
+});

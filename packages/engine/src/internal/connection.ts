@@ -24,6 +24,31 @@ const MAX_BATCH = 512;
 // Sources run by type stripping (tests, Node 24) load the .ts worker; the published build loads the compiled one.
 const WORKER_URL = new URL(import.meta.url.endsWith('.ts') ? '../worker/worker.ts' : '../worker/worker.js', import.meta.url);
 
+/**
+ * Starts a worker. Workers inherit the parent's execArgv, but `--input-type` (from `node -e`) makes loading the worker
+ * file fail, and Node refuses some per-process flags in workers (`--expose-gc`, some of `node --test`'s). Such flags
+ * are left out: they concern the parent process, not the worker's SQLite connection.
+ */
+function startWorker(workerData: WorkerConfig): Worker {
+  let execArgv = process.execArgv.filter((arg) => !arg.startsWith('--input-type'));
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const argv = execArgv.length === process.execArgv.length ? {} : { execArgv };
+      return new Worker(WORKER_URL, { workerData, ...argv, stdout: false, stderr: false });
+    } catch (err) {
+      const refused = (err as { code?: string }).code === 'ERR_WORKER_INVALID_EXEC_ARGV' ? invalidFlags(err as Error) : [];
+      if (attempt > 0 || refused.length === 0) throw err;
+      execArgv = execArgv.filter((arg) => !refused.some((flag) => arg === flag || arg.startsWith(`${flag}=`)));
+    }
+  }
+}
+
+/** The flags named by Node's "Initiated Worker with invalid execArgv flags: --a, --b" message. */
+function invalidFlags(err: Error): string[] {
+  const list = err.message.split(': ')[1] ?? '';
+  return list.split(/,\s*/).map((flag) => flag.trim()).filter((flag) => flag.startsWith('-'));
+}
+
 interface Pending {
   readonly op: OpCode;
   readonly sql: string;
@@ -128,9 +153,7 @@ export class Connection {
   }
 
   #spawn(): void {
-    // Workers inherit the parent's execArgv; --input-type (from `node -e`) would make loading the worker file fail.
-    const execArgv = process.execArgv.filter((arg) => !arg.startsWith('--input-type'));
-    const worker = new Worker(WORKER_URL, { workerData: this.#config, execArgv, stdout: false, stderr: false });
+    const worker = startWorker(this.#config);
     const generation = this.#generation;
     this.#worker = worker;
     this.#shapes = [];
