@@ -207,10 +207,6 @@ async function run(cli: CliOptions): Promise<number> {
     };
     console.log('rapsqlite benchmark');
     for (const line of environmentLines(header)) console.log(`  ${line}`);
-    const [load] = machine.loadAverageStart;
-    if (load !== undefined && load > machine.cores * 0.75) {
-      console.log(`  note: the machine is busy (load ${load.toFixed(2)} on ${machine.cores} cores); expect noisy figures, compare ratios`);
-    }
     console.log(renderText(driversTable(opened.infos)));
     if (!opened.infos.some((d) => d.id === BASELINE_DRIVER && d.available)) {
       throw new Error('the baseline, better-sqlite3, could not be opened');

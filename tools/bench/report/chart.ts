@@ -117,6 +117,7 @@ export function renderChart(report: BenchReport): string {
     const gaps = report.workloads.flatMap((w) => w.results.filter((r) => r.driver === d.id).map((r) => r.loop?.maxGapMs ?? 0));
     return gaps.length > 0 ? Math.max(...gaps) : undefined;
   });
+  const busy = drivers.map((d) => long?.results.find((r) => r.driver === d.id)?.loop?.maxBusyGapMs);
   const stallAxis = logAxis(stalls.map((s) => s ?? Number.NaN), 1, 1000);
   const sx = (v: number): number =>
     LEFT + ((Math.log10(v) - Math.log10(stallAxis.lo)) / (Math.log10(stallAxis.hi) - Math.log10(stallAxis.lo))) * plotWidth;
@@ -135,7 +136,14 @@ export function renderChart(report: BenchReport): string {
       out.push(
         `<rect x="${LEFT}" y="${y}" width="${width.toFixed(1)}" height="${BAR + 2}" fill="${colorOf(d.id, plotted.indexOf(d))}"/>`,
       );
-      out.push(`<text x="${(LEFT + width + 4).toFixed(1)}" y="${y + 10}" class="small">${escapeXml(millis(stall))}</text>`);
+      const busyMs = busy[i];
+      // The main thread's own CPU time during that gap: what the driver caused, as opposed to the OS's scheduling.
+      if (busyMs !== undefined && busyMs > stallAxis.lo) {
+        const inner = Math.max(1, sx(Math.min(busyMs, stallAxis.hi)) - LEFT);
+        out.push(`<rect x="${LEFT}" y="${y + BAR / 2}" width="${inner.toFixed(1)}" height="3" fill="#111"/>`);
+      }
+      const label = busyMs === undefined ? millis(stall) : `${millis(stall)} (main thread busy ${millis(busyMs)})`;
+      out.push(`<text x="${(LEFT + width + 4).toFixed(1)}" y="${y + 10}" class="small">${escapeXml(label)}</text>`);
     } else {
       out.push(`<text x="${LEFT + 4}" y="${y + 10}" class="small muted">not run</text>`);
     }
@@ -154,7 +162,7 @@ export function renderChart(report: BenchReport): string {
   }
   y = stallBottom + 34;
   out.push(
-    `<text x="${LEFT}" y="${y}" class="note">Drivers that block show a stall as long as their longest synchronous stretch. Full numbers: docs/benchmarks.md.</text>`,
+    `<text x="${LEFT}" y="${y}" class="note">Drivers that block show a stall as long as their longest synchronous stretch; the black line is the main thread's own CPU time in it.</text>`,
   );
   const height = y + 16;
   return [

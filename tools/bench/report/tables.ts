@@ -9,10 +9,15 @@ function labelOf(report: BenchReport, id: string): string {
 /** The machine, Node and every library's version. */
 export function environmentLines(report: BenchReport): string[] {
   const m = report.machine;
-  return [
+  const lines = [
     `machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGiB.toFixed(1)} GiB, ${m.os}; load average ${m.loadAverageStart.map((l) => l.toFixed(2)).join(' ')}`,
     `node ${m.node} (V8 ${m.v8}); mode ${report.config.mode}: ${report.config.rounds} timed rounds, ${report.config.warmupRounds} warm-up, ${report.config.roundMs} ms loop rounds`,
   ];
+  const [load] = m.loadAverageStart;
+  if (load !== undefined && load > m.cores * 0.75) {
+    lines.push(`note: the machine was busy (load ${load.toFixed(2)} on ${m.cores} cores): expect noisy figures; compare ratios, CPU/op and busy`);
+  }
+  return lines;
 }
 
 /** One row per driver: version, SQLite inside, pragmas as verified on the open connection, or why it was skipped. */

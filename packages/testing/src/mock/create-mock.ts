@@ -28,7 +28,7 @@ export interface MockOptions {
    * frame them (BEGIN, COMMIT…) always pass through unless a rule names their kind.
    */
   readonly unmatched?: UnmatchedPolicy;
-  /** The normalizer of `{ normalized }` matchers. Default: the engine's `normalizeSql` when it exports one. */
+  /** The normalizer of `{ normalized }` matchers. Default: the engine's `normalizeSql`. */
   readonly normalize?: (sql: string) => string;
 }
 

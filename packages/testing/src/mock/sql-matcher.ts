@@ -18,7 +18,7 @@ export interface MockQuery {
 
 /**
  * What selects queries: the exact SQL text, a RegExp tested against it, `{ normalized }` compared after both sides
- * are normalized (whitespace, comments, and with the engine's normalizer literals and keyword case), or a predicate.
+ * go through the normalizer (by default the engine's `normalizeSql`), or a predicate.
  */
 export type SqlMatcher = string | RegExp | { readonly normalized: string } | ((query: MockQuery) => boolean);
 
