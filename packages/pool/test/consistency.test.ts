@@ -9,16 +9,19 @@ describe('read-only transactions', () => {
     await pool.exec('CREATE TABLE t (id INTEGER PRIMARY KEY)');
     await pool.run('INSERT INTO t DEFAULT VALUES');
     const hold = gate();
+    const firstRead = gate();
     const read = pool.transaction(
       async (tx) => {
         const before = await tx.get<{ n: number }>('SELECT count(*) AS n FROM t');
+        firstRead.open();
         await hold.promise;
         const after = await tx.get<{ n: number }>('SELECT count(*) AS n FROM t');
         return [before?.n, after?.n];
       },
       { readonly: true },
     );
-    await turns(20);
+    // The snapshot begins with the first read.
+    await firstRead.promise;
     await pool.run('INSERT INTO t DEFAULT VALUES');
     await pool.run('INSERT INTO t DEFAULT VALUES');
     // Outside the transaction, a read sees both commits.
