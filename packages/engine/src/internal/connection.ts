@@ -314,12 +314,13 @@ export class Connection {
   }
 
   #rows(payload: RowsPayload): Row[] {
-    const [shape, names, rows, blobs] = payload;
+    const [shape, names, width, values, blobs] = payload;
     if (names !== 0) this.#shapes[shape] = rowFactory(names);
     const make = this.#shapes[shape] as RowFactory;
-    if (blobs === 1) restoreBuffers(rows);
-    const out = new Array<Row>(rows.length);
-    for (let i = 0; i < rows.length; i++) out[i] = make(rows[i] as unknown[]);
+    if (blobs === 1) restoreBuffers(values);
+    const count = values.length / width;
+    const out = new Array<Row>(count);
+    for (let i = 0; i < count; i++) out[i] = make(values, i * width);
     return out;
   }
 
@@ -341,7 +342,7 @@ export class Connection {
       }
       case Op.values: {
         const [columns, rows, blobs] = payload as [unknown, unknown[][], 0 | 1];
-        if (blobs === 1) restoreBuffers(rows);
+        if (blobs === 1) for (const row of rows) restoreBuffers(row);
         return { columns, rows };
       }
       case Op.iterOpen: {

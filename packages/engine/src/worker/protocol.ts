@@ -35,8 +35,12 @@ export const REQUEST_SLOTS = 6;
 /** Reply statuses. A reply occupies three slots of the flat batch: id, status, payload. */
 export const Status = { ok: 0, error: 1, partial: 2 } as const;
 
-/** Rows on the wire: a shape id, the column names the first time a shape is sent (else 0), the rows as arrays, a blob flag. */
-export type RowsPayload = [shape: number, names: string[] | 0, rows: unknown[][], hasBlobs: 0 | 1];
+/**
+ * Rows on the wire: a shape id, the column names the first time a shape is sent (else 0), the number of columns, every
+ * row's values one after another in one flat array (each nested array costs the structured clone on both threads),
+ * and a blob flag.
+ */
+export type RowsPayload = [shape: number, names: string[] | 0, width: number, values: unknown[], hasBlobs: 0 | 1];
 
 /** An error on the wire: errors do not survive `postMessage` with their class and properties, so they travel as data. */
 export interface WireError {

@@ -149,18 +149,18 @@ function integer(value: bigint, mode: IntModeCode, column: string): number | big
   );
 }
 
-/** Converts integers in place and reports whether any cell is a BLOB (the caller then turns them into Buffers). */
-function convertRows(rows: unknown[][], mode: IntModeCode, names: string[]): 0 | 1 {
+/** Converts integers in place in a flat array of `width`-column rows; reports whether any cell is a BLOB. */
+function convertCells(cells: unknown[], width: number, mode: IntModeCode, names: string[]): 0 | 1 {
   let blobs: 0 | 1 = 0;
-  for (let r = 0; r < rows.length; r++) {
-    const row = rows[r] as unknown[];
-    for (let c = 0; c < row.length; c++) {
-      const v = row[c];
-      if (typeof v === 'bigint') {
-        if (mode !== IntMode.bigint) row[c] = integer(v, mode, names[c] ?? String(c));
-      } else if (v !== null && typeof v === 'object') {
-        blobs = 1;
+  for (let i = 0; i < cells.length; i++) {
+    const v = cells[i];
+    if (typeof v === 'bigint') {
+      if (mode !== IntMode.bigint) {
+        const column = i % width;
+        cells[i] = integer(v, mode, names[column] ?? String(column));
       }
+    } else if (v !== null && typeof v === 'object') {
+      blobs = 1;
     }
   }
   return blobs;
@@ -173,14 +173,26 @@ function rowsPayload(entry: Entry, rows: unknown[][], mode: IntModeCode): RowsPa
     entry.names = entry.stmt.columns().map((c) => c.name);
     entry.shape = shapeOf(entry.names);
   }
-  const blobs = convertRows(rows, mode, entry.names);
+  const width = entry.names.length;
+  let values: unknown[];
+  if (rows.length === 1) {
+    values = first as unknown[];
+  } else {
+    // Built by push, not `new Array(n)`: a holey array takes the structured clone's slow, sparse path.
+    values = [];
+    for (let r = 0; r < rows.length; r++) {
+      const row = rows[r] as unknown[];
+      for (let c = 0; c < width; c++) values.push(row[c]);
+    }
+  }
+  const blobs = convertCells(values, width, mode, entry.names);
   const shape = entry.shape;
   let names: string[] | 0 = 0;
   if (shapeSent[shape] !== true) {
     shapeSent[shape] = true;
     names = entry.names;
   }
-  return [shape, names, rows, blobs];
+  return [shape, names, width, values, blobs];
 }
 
 function columnInfo(stmt: DriverStatement): ColumnInfo[] {
@@ -276,7 +288,8 @@ function execute(op: number, sql: string, params: unknown, mode: IntModeCode, ex
       const entry = statement(sql);
       requireReader(entry);
       const rows = entry.stmt.all(...bindArgs(entry, params)) as unknown[][];
-      const blobs = convertRows(rows, mode, entry.names);
+      let blobs: 0 | 1 = 0;
+      for (const row of rows) blobs = (convertCells(row, row.length, mode, entry.names) | blobs) as 0 | 1;
       return [columnInfo(entry.stmt), rows, blobs];
     }
     case Op.exec: {
