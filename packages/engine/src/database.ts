@@ -33,6 +33,12 @@ import {
 import { IntMode, Op, type IntModeCode, type OpCode, type StatementInfo } from './worker/protocol.ts';
 
 const NO_OPTIONS: QueryOptions = Object.freeze({});
+
+/**
+ * The operation attribute where the engine records the nanoseconds a statement spent inside SQLite, when the database
+ * was opened with `statementTiming: true`. The rest of the call's duration is queueing and the thread hop.
+ */
+export const SQLITE_TIME_ATTRIBUTE = 'rapsqlite.sqliteTimeNs';
 const DEFAULT_CHUNK = 256;
 let nextTransactionId = 1;
 
@@ -308,7 +314,12 @@ function terminal(core: Core, op: Operation, chain: () => Execute): Promise<unkn
         code = Op.run;
         break;
     }
-    return cancellable(core, tx, CONTROL_KINDS.has(op.kind), code as OpCode, op.sql, params, mode, undefined, op.options);
+    const framing = CONTROL_KINDS.has(op.kind);
+    if (!core.options.statementTiming) return cancellable(core, tx, framing, code as OpCode, op.sql, params, mode, undefined, op.options);
+    const ticket: Ticket = { id: 0, cancelled: undefined, sqliteNs: 0 };
+    return cancellable(core, tx, framing, code as OpCode, op.sql, params, mode, undefined, op.options, ticket).finally(() => {
+      op.attributes[SQLITE_TIME_ATTRIBUTE] = ticket.sqliteNs;
+    });
   } catch (err) {
     return Promise.reject(err);
   }
@@ -342,13 +353,24 @@ function timeoutError(timeoutMs: number, sql: string): RapsqliteError {
  * Sends a request that an `AbortSignal` or a deadline may cancel: before it starts it never runs; while it runs it
  * is interrupted (see `Connection.abort` for what happens without the native companion).
  */
-function cancellable(core: Core, tx: TxState | undefined, framing: boolean, code: OpCode, sql: string, params: unknown, mode: IntModeCode, extra: unknown, options: QueryOptions): Promise<unknown> {
+function cancellable(
+  core: Core,
+  tx: TxState | undefined,
+  framing: boolean,
+  code: OpCode,
+  sql: string,
+  params: unknown,
+  mode: IntModeCode,
+  extra: unknown,
+  options: QueryOptions,
+  ticket?: Ticket,
+): Promise<unknown> {
   const signal = options.signal;
   const timeoutMs = options.timeoutMs ?? (framing ? undefined : core.options.timeoutMs);
-  if (signal === undefined && timeoutMs === undefined) return send(core, tx, framing, code, sql, params, mode, extra);
+  if (signal === undefined && timeoutMs === undefined) return send(core, tx, framing, code, sql, params, mode, extra, ticket);
   if (signal?.aborted === true) return Promise.reject(abortedError(signal.reason, sql));
   if (timeoutMs !== undefined && !(timeoutMs > 0)) return Promise.reject(invalid('timeoutMs must be a positive number'));
-  const ticket: Ticket = { id: 0, cancelled: undefined };
+  ticket ??= { id: 0, cancelled: undefined };
   const sent = send(core, tx, framing, code, sql, params, mode, extra, ticket);
   return new Promise((resolve, reject) => {
     let settled = false;

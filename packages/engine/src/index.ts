@@ -3,7 +3,7 @@
  * promise API, with transactions that hold the connection, streaming, and a middleware chain.
  */
 export { open } from './open.ts';
-export { Database, Transaction } from './database.ts';
+export { Database, SQLITE_TIME_ATTRIBUTE, Transaction } from './database.ts';
 export type { FunctionSource, Queryable } from './database.ts';
 export { Statement } from './statement.ts';
 export { RapsqliteError, hasErrorCode } from './errors/rapsqlite-error.ts';

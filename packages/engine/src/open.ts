@@ -57,6 +57,7 @@ export async function open(path: string, options?: DatabaseOptions): Promise<Dat
       functions: [],
       companion,
       authorizer: resolved.authorizer,
+      statementTiming: resolved.statementTiming,
     },
     resolved.readonly ? 'reader' : 'writer',
   );

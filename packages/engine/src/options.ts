@@ -46,6 +46,12 @@ export interface DatabaseOptions {
    * prepared, with `SQLITE_AUTH`. Needs the native companion. See docs/security.md.
    */
   readonly authorizer?: AuthorizerRules;
+  /**
+   * Records the time each statement spent inside SQLite in `op.attributes['rapsqlite.sqliteTimeNs']` (nanoseconds), so
+   * middleware can tell execution time from queue wait. Measured by SQLite's trace hook through the native companion;
+   * without it, by the worker's clock around the driver call. Default false (it costs a little per call).
+   */
+  readonly statementTiming?: boolean;
 }
 
 /** The options after defaults, frozen. */
@@ -66,6 +72,7 @@ const KNOWN = new Set<string>([
   'foreignKeys',
   'timeoutMs',
   'authorizer',
+  'statementTiming',
 ]);
 
 function invalid(message: string): never {
@@ -116,5 +123,6 @@ export function resolveOptions(options: DatabaseOptions | undefined): ResolvedOp
     foreignKeys: options.foreignKeys ?? true,
     timeoutMs,
     authorizer: options.authorizer,
+    statementTiming: options.statementTiming === true,
   });
 }

@@ -58,12 +58,15 @@ interface Pending {
   chunks: Row[][] | undefined;
   /** Set when the call was cancelled while running: its `SQLITE_INTERRUPT` is reported as this error. */
   abortError: RapsqliteError | undefined;
+  readonly ticket: Ticket | undefined;
 }
 
 /** Tells a cancellable caller which request carries its call (0 until sent), and stops a call still waiting to be sent. */
 export interface Ticket {
   id: number;
   cancelled: RapsqliteError | undefined;
+  /** Nanoseconds the request spent inside SQLite, when statement timing is on. */
+  sqliteNs?: number;
 }
 
 /** The lease a transaction holds on a connection: while it is active, only its own operations are sent. */
@@ -199,7 +202,7 @@ export class Connection {
       queueMicrotask(this.#flush);
     }
     return new Promise((resolve, reject) => {
-      this.#pending.set(id, { op, sql, resolve, reject, chunks: undefined, abortError: undefined });
+      this.#pending.set(id, { op, sql, resolve, reject, chunks: undefined, abortError: undefined, ticket });
     });
   }
 
@@ -285,7 +288,7 @@ export class Connection {
   }
 
   #onReplies(replies: unknown[]): void {
-    for (let i = 0; i < replies.length; i += 3) {
+    for (let i = 0; i < replies.length; i += 4) {
       const id = replies[i] as number;
       const pending = this.#pending.get(id);
       if (pending === undefined) continue; // cancelled earlier: the answer has nobody to go to
@@ -296,6 +299,7 @@ export class Connection {
         continue;
       }
       this.#settle(id);
+      if (pending.ticket !== undefined) pending.ticket.sqliteNs = replies[i + 3] as number;
       if (status === Status.error) {
         const wire = payload as WireError;
         if (pending.abortError !== undefined && (wire.code === 'SQLITE_INTERRUPT' || wire.code === ErrorCodes.ABORTED)) {

@@ -32,7 +32,7 @@ export type IntModeCode = (typeof IntMode)[keyof typeof IntMode];
 /** A request occupies this many slots of the flat batch: id, op, sql, params, integer mode, extra. */
 export const REQUEST_SLOTS = 6;
 
-/** Reply statuses. A reply occupies three slots of the flat batch: id, status, payload. */
+/** Reply statuses. A reply occupies four slots of the flat batch: id, status, payload, nanoseconds spent in SQLite. */
 export const Status = { ok: 0, error: 1, partial: 2 } as const;
 
 /**
@@ -91,6 +91,8 @@ export interface WorkerConfig {
   readonly companion: boolean;
   /** Authorizer rules to install at open (needs the companion). */
   readonly authorizer: unknown;
+  /** Report each request's time inside SQLite with its reply. */
+  readonly statementTiming: boolean;
 }
 
 /** Size (in Int32 slots) of the shared cancellation table; a request's slot is `id & (CANCEL_SLOTS - 1)`. */

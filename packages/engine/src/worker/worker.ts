@@ -426,19 +426,19 @@ function processBatch(batch: unknown[], start: number): Promise<void> | undefine
     if (companion !== undefined) companion.setActive(slot, id);
     if (Atomics.load(cancelled, id & (CANCEL_SLOTS - 1)) === id) {
       if (companion !== undefined) companion.setActive(slot, 0);
-      replies.push(id, Status.error, { code: ErrorCodes.ABORTED, message: 'Cancelled before it started', name: 'RapsqliteError' });
+      replies.push(id, Status.error, { code: ErrorCodes.ABORTED, message: 'Cancelled before it started', name: 'RapsqliteError' }, 0);
       continue;
     }
     if (op === Op.register) {
       flush();
       return register(batch[i + 5] as FunctionSpec).then(
         () => {
-          replies.push(id, Status.ok, undefined);
+          replies.push(id, Status.ok, undefined, 0);
           flush();
           return processBatch(batch, i + REQUEST_SLOTS);
         },
         (err: unknown) => {
-          replies.push(id, Status.error, toWire(err));
+          replies.push(id, Status.error, toWire(err), 0);
           flush();
           return processBatch(batch, i + REQUEST_SLOTS);
         },
@@ -450,15 +450,16 @@ function processBatch(batch: unknown[], start: number): Promise<void> | undefine
     // only around such a request, because it also turns off SQLite's defensive mode.
     const unsafe = cursors.size > 0 && op !== Op.iterNext && op !== Op.iterClose && op !== Op.close;
     if (unsafe) db.unsafeMode(true);
+    const started = config.statementTiming ? performance.now() : 0;
     try {
       const payload = execute(op, sql, batch[i + 3], mode, batch[i + 5]);
       if (op === Op.all) {
-        pushAll(id, sql, payload as unknown[][], mode);
+        pushAll(id, sql, payload as unknown[][], mode, started);
       } else {
-        replies.push(id, Status.ok, payload);
+        replies.push(id, Status.ok, payload, elapsedNs(started));
       }
     } catch (err) {
-      replies.push(id, Status.error, toWire(err));
+      replies.push(id, Status.error, toWire(err), elapsedNs(started));
     } finally {
       if (companion !== undefined && op !== Op.close) companion.setActive(slot, 0);
       if (unsafe) db.unsafeMode(false);
@@ -474,11 +475,23 @@ function processBatch(batch: unknown[], start: number): Promise<void> | undefine
   return undefined;
 }
 
+/**
+ * Time spent in SQLite by the request that started at `started` (a `performance.now()` reading), in nanoseconds, when
+ * statement timing is on: SQLite's own statement timings from the companion's trace hook, or else the worker's clock
+ * around the driver call (which then includes better-sqlite3's row building). 0 when timing is off.
+ */
+function elapsedNs(started: number): number {
+  if (!config.statementTiming) return 0;
+  if (companion !== undefined) return companion.takeProfile(slot).totalNs;
+  return Math.round((performance.now() - started) * 1e6);
+}
+
 /** Sends an `all` result, in several messages when it is large. */
-function pushAll(id: number, sql: string, rows: unknown[][], mode: IntModeCode): void {
+function pushAll(id: number, sql: string, rows: unknown[][], mode: IntModeCode, started: number): void {
   const entry = cache.get(sql) ?? statement(sql);
   if (rows.length <= ALL_CHUNK_ROWS) {
-    replies.push(id, Status.ok, rowsPayload(entry, rows, mode));
+    const payload = rowsPayload(entry, rows, mode);
+    replies.push(id, Status.ok, payload, elapsedNs(started));
     return;
   }
   // Convert every chunk before sending any, so an integer overflow fails the call without a partial answer.
@@ -487,8 +500,8 @@ function pushAll(id: number, sql: string, rows: unknown[][], mode: IntModeCode):
     payloads.push(rowsPayload(entry, rows.slice(at, at + ALL_CHUNK_ROWS), mode));
   }
   flush();
-  for (let k = 0; k < payloads.length - 1; k++) port!.postMessage([id, Status.partial, payloads[k]]);
-  replies.push(id, Status.ok, payloads[payloads.length - 1]);
+  for (let k = 0; k < payloads.length - 1; k++) port!.postMessage([id, Status.partial, payloads[k], 0]);
+  replies.push(id, Status.ok, payloads[payloads.length - 1], elapsedNs(started));
 }
 
 const inbox: unknown[][] = [];
