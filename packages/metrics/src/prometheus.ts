@@ -1,9 +1,10 @@
 import type { Execute, Middleware, Operation } from '@rapsqlite/engine';
 import type * as PromClientModule from 'prom-client';
-import type { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { Gauge, Registry } from 'prom-client';
 import { errorCode } from './internal/errors.ts';
 import { MEASURED_KINDS, observer, type Outcome } from './internal/observe.ts';
 import { loadPeer } from './internal/peer.ts';
+import { FastCounter, FastHistogram, type CounterSeries, type HistogramSeries } from './internal/prom-series.ts';
 import { createReporter, type PluginErrorHandler, type Reporter } from './internal/report.ts';
 import { SqlInfoCache, SummaryLabels } from './internal/sql-info.ts';
 import {
@@ -79,10 +80,10 @@ interface Shared {
   readonly registry: Registry;
   readonly prefix: string;
   readonly constant: Readonly<Record<string, string>>;
-  readonly duration: Histogram;
-  readonly rows: Histogram;
-  readonly errors: Counter;
-  readonly changes: Counter;
+  readonly duration: FastHistogram;
+  readonly rows: FastHistogram;
+  readonly errors: FastCounter;
+  readonly changes: FastCounter;
   readonly pools: Set<PoolEntry>;
   readonly statsTables: Map<QueryStats, number>;
   report: Reporter;
@@ -91,10 +92,10 @@ interface Shared {
 }
 
 interface PoolMetrics {
-  readonly timeouts: Counter;
-  readonly waitTime: Histogram;
-  readonly useTime: Histogram;
-  readonly createTime: Histogram;
+  readonly timeouts: FastCounter;
+  readonly waitTime: FastHistogram;
+  readonly useTime: FastHistogram;
+  readonly createTime: FastHistogram;
 }
 
 const registries = new WeakMap<Registry, Map<string, Shared>>();
@@ -116,38 +117,33 @@ function shared(client: PromClient, registry: Registry, options: PrometheusOptio
   if (existing !== undefined) return existing;
   const constant = Object.freeze({ ...options.labels });
   const extra = Object.keys(constant);
-  const registers = [registry];
   const state: Shared = {
     client,
     registry,
     prefix,
     constant,
-    duration: new client.Histogram({
-      name: `${prefix}db_client_operation_duration_seconds`,
-      help: 'Duration of rapsqlite operations, in seconds, by operation kind, query summary, connection role and status.',
-      labelNames: [...OPERATION_LABELS, ...extra],
-      buckets: [...(options.durationBuckets ?? PROMETHEUS_DURATION_BUCKETS)],
-      registers,
-    }),
-    rows: new client.Histogram({
-      name: `${prefix}db_client_response_returned_rows`,
-      help: 'Rows returned by get, all, values and iterate calls.',
-      labelNames: ['kind', 'summary', 'role', ...extra],
-      buckets: [...(options.rowBuckets ?? PROMETHEUS_ROW_BUCKETS)],
-      registers,
-    }),
-    errors: new client.Counter({
-      name: `${prefix}rapsqlite_errors_total`,
-      help: 'Failed rapsqlite operations, by error code (SQLite extended result code or ERR_RAPSQLITE_*).',
-      labelNames: ['kind', 'summary', 'role', 'code', ...extra],
-      registers,
-    }),
-    changes: new client.Counter({
-      name: `${prefix}rapsqlite_changed_rows_total`,
-      help: 'Rows inserted, updated or deleted by run and runMany calls.',
-      labelNames: ['kind', 'summary', 'role', ...extra],
-      registers,
-    }),
+    duration: new FastHistogram(
+      `${prefix}db_client_operation_duration_seconds`,
+      'Duration of rapsqlite operations, in seconds, by operation kind, query summary, connection role and status.',
+      [...OPERATION_LABELS, ...extra],
+      options.durationBuckets ?? PROMETHEUS_DURATION_BUCKETS,
+    ).register(registry),
+    rows: new FastHistogram(
+      `${prefix}db_client_response_returned_rows`,
+      'Rows returned by get, all, values and iterate calls.',
+      ['kind', 'summary', 'role', ...extra],
+      options.rowBuckets ?? PROMETHEUS_ROW_BUCKETS,
+    ).register(registry),
+    errors: new FastCounter(
+      `${prefix}rapsqlite_errors_total`,
+      'Failed rapsqlite operations, by error code (SQLite extended result code or ERR_RAPSQLITE_*).',
+      ['kind', 'summary', 'role', 'code', ...extra],
+    ).register(registry),
+    changes: new FastCounter(
+      `${prefix}rapsqlite_changed_rows_total`,
+      'Rows inserted, updated or deleted by run and runMany calls.',
+      ['kind', 'summary', 'role', ...extra],
+    ).register(registry),
     pools: new Set(),
     statsTables: new Map(),
     report,
@@ -205,15 +201,14 @@ function poolMetrics(state: Shared): PoolMetrics {
       if (group.maxWaitMs !== undefined) g.set(labels, group.maxWaitMs / 1000);
     },
   );
-  const time = (name: string, help: string): Histogram =>
-    new client.Histogram({ name: `${prefix}${name}`, help, labelNames: ['pool', 'role', ...extra], buckets: [...PROMETHEUS_POOL_BUCKETS], registers });
+  const time = (name: string, help: string): FastHistogram =>
+    new FastHistogram(`${prefix}${name}`, help, ['pool', 'role', ...extra], PROMETHEUS_POOL_BUCKETS).register(registry);
   state.pool = {
-    timeouts: new client.Counter({
-      name: `${prefix}db_client_connection_timeouts_total`,
-      help: 'Calls that gave up waiting for a connection of the pool, by role.',
-      labelNames: ['pool', 'role', ...extra],
-      registers,
-    }),
+    timeouts: new FastCounter(
+      `${prefix}db_client_connection_timeouts_total`,
+      'Calls that gave up waiting for a connection of the pool, by role.',
+      ['pool', 'role', ...extra],
+    ).register(registry),
     waitTime: time('db_client_connection_wait_time_seconds', 'Time calls waited to obtain a connection of the pool, in seconds.'),
     useTime: time('db_client_connection_use_time_seconds', 'Time between borrowing a connection of the pool and returning it, in seconds.'),
     createTime: time('db_client_connection_create_time_seconds', 'Time it took to open a connection of the pool, in seconds.'),
@@ -317,15 +312,39 @@ export function prometheus(options: PrometheusOptions = {}): PrometheusMetrics {
   const summaries = new SummaryLabels(settings.maxSummaries ?? 500);
   const kinds = new Set(MEASURED_KINDS);
   const constant = state.constant;
-  /** Label objects are reused: prom-client hashes them on every observation anyway, but need not receive new ones. */
-  const labelCache = new Map<string, Readonly<Record<string, string>>>();
-  const labels = (kind: string, summary: string, role: string, status: string): Readonly<Record<string, string>> => {
-    const key = `${kind}\u0000${summary}\u0000${role}\u0000${status}`;
-    let value = labelCache.get(key);
+  /**
+   * The series an operation updates, resolved once per kind, summary and role; each is made on first use, so a
+   * label set that never failed has no error series (as with prom-client's own metrics).
+   */
+  class Handles {
+    readonly #labels: Readonly<Record<string, string>>;
+    #ok: HistogramSeries | undefined;
+    #failed: HistogramSeries | undefined;
+    #rows: HistogramSeries | undefined;
+    #changes: CounterSeries | undefined;
+    constructor(labels: Readonly<Record<string, string>>) {
+      this.#labels = labels;
+    }
+    get ok(): HistogramSeries {
+      return (this.#ok ??= state.duration.series({ ...this.#labels, status: 'ok' }));
+    }
+    get failed(): HistogramSeries {
+      return (this.#failed ??= state.duration.series({ ...this.#labels, status: 'error' }));
+    }
+    get rows(): HistogramSeries {
+      return (this.#rows ??= state.rows.series(this.#labels));
+    }
+    get changes(): CounterSeries {
+      return (this.#changes ??= state.changes.series(this.#labels));
+    }
+  }
+  const handleCache = new Map<string, Handles>();
+  const handles = (kind: string, summary: string, role: string): Handles => {
+    const key = `${kind}\u0000${summary}\u0000${role}`;
+    let value = handleCache.get(key);
     if (value === undefined) {
-      value = Object.freeze({ ...constant, kind, summary, role, status });
-      if (labelCache.size >= 5000) labelCache.clear();
-      labelCache.set(key, value);
+      value = new Handles({ ...constant, kind, summary, role });
+      handleCache.set(key, value);
     }
     return value;
   };
@@ -333,15 +352,16 @@ export function prometheus(options: PrometheusOptions = {}): PrometheusMetrics {
   const end = (op: Operation, summary: string, outcome: Outcome): void => {
     const role = op.connection?.role ?? 'unknown';
     const label = summaries.label(summary);
-    state.duration.observe(labels(op.kind, label, role, outcome.failed ? 'error' : 'ok'), outcome.durationMs / 1000);
+    const series = handles(op.kind, label, role);
     if (outcome.failed) {
-      state.errors.inc({ ...constant, kind: op.kind, summary: label, role, code: errorCode(outcome.error) });
+      series.failed.observe(outcome.durationMs / 1000);
+      state.errors.series({ ...constant, kind: op.kind, summary: label, role, code: errorCode(outcome.error) }).inc();
       return;
     }
-    if (outcome.rows !== undefined) state.rows.observe({ ...constant, kind: op.kind, summary: label, role }, outcome.rows);
-    if (outcome.changes !== undefined && outcome.changes > 0) {
-      state.changes.inc({ ...constant, kind: op.kind, summary: label, role }, outcome.changes);
-    }
+    series.ok.observe(outcome.durationMs / 1000);
+    // A get returns at most one row by construction: its row count says nothing a histogram needs to record.
+    if (outcome.rows !== undefined && op.kind !== 'get') series.rows.observe(outcome.rows);
+    if (outcome.changes !== undefined && outcome.changes > 0) series.changes.inc(outcome.changes);
   };
 
   const observePool = (pool: ObservablePool, poolOptions: ObservePoolOptions = {}): PoolObservation => {
@@ -350,17 +370,23 @@ export function prometheus(options: PrometheusOptions = {}): PrometheusMetrics {
     const readStats = poolOptions.stats;
     const entry: PoolEntry = { name, read: readStats === undefined ? () => pool.stats() : () => readStats(pool) };
     state.pools.add(entry);
-    const poolLabels = {
-      writer: Object.freeze({ ...constant, pool: name, role: 'writer' }),
-      reader: Object.freeze({ ...constant, pool: name, role: 'reader' }),
-    } as const;
+    const bind = (role: 'writer' | 'reader') => {
+      const labels = { ...constant, pool: name, role };
+      return {
+        wait: metrics.waitTime.series(labels),
+        use: metrics.useTime.series(labels),
+        create: metrics.createTime.series(labels),
+        timeouts: metrics.timeouts.series(labels),
+      };
+    };
+    const bound = { writer: bind('writer'), reader: bind('reader') } as const;
     const unsubscribe = subscribePool(
       pool,
       {
-        wait: (ms, role) => metrics.waitTime.observe(poolLabels[role], ms / 1000),
-        use: (ms, role) => metrics.useTime.observe(poolLabels[role], ms / 1000),
-        create: (ms, role) => metrics.createTime.observe(poolLabels[role], ms / 1000),
-        timeout: (role) => metrics.timeouts.inc(poolLabels[role]),
+        wait: (ms, role) => bound[role].wait.observe(ms / 1000),
+        use: (ms, role) => bound[role].use.observe(ms / 1000),
+        create: (ms, role) => bound[role].create.observe(ms / 1000),
+        timeout: (role) => bound[role].timeouts.inc(),
       },
       report,
     );

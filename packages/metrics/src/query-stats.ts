@@ -4,6 +4,7 @@ import { LogHistogram } from './internal/log-histogram.ts';
 import { STATEMENT_KINDS, observer, type Outcome } from './internal/observe.ts';
 import { createReporter, type PluginErrorHandler } from './internal/report.ts';
 import { SqlInfoCache, type SqlInfo } from './internal/sql-info.ts';
+import { EXPLAIN_ATTRIBUTE } from './slow-query.ts';
 
 /** The orders {@link QueryStats.top} can sort by, as an `as const` tuple. */
 export const QUERY_STATS_ORDERS = ['totalTime', 'meanTime', 'maxTime', 'p95', 'p99', 'stddev', 'calls', 'rows', 'errors'] as const;
@@ -212,7 +213,8 @@ export function queryStats(options: QueryStatsOptions = {}): QueryStats {
 
   return Object.freeze({
     name: 'queryStats',
-    wrap: (next: Execute): Execute => observer(next, (op) => kinds.has(op.kind), (op) => sql.get(op.sql), end, report),
+    wrap: (next: Execute): Execute =>
+      observer(next, (op) => kinds.has(op.kind) && op.attributes[EXPLAIN_ATTRIBUTE] !== true, (op) => sql.get(op.sql), end, report),
     stats: snapshots,
     top(n: number, by: QueryStatsOrder = 'totalTime'): QueryStatsEntry[] {
       const key = ORDER_KEYS[by];

@@ -103,6 +103,12 @@ export interface SlowQueryOptions {
   readonly onError?: PluginErrorHandler;
 }
 
+/**
+ * The key, in `op.attributes`, that marks the `EXPLAIN QUERY PLAN` operations this middleware sends down the chain,
+ * so that statistics do not count them as the application's statements.
+ */
+export const EXPLAIN_ATTRIBUTE = 'slowQuery.explain';
+
 const WATCHED_KINDS: readonly OperationKind[] = [
   'exec', 'run', 'runMany', 'get', 'all', 'values', 'iterate', 'prepare', 'begin', 'commit', 'rollback', 'savepoint', 'release', 'rollbackTo',
 ];
@@ -283,7 +289,7 @@ export function slowQuery(options: SlowQueryOptions): Middleware {
       // Inside a transaction only the transaction's hold on the connection may run it.
       transaction: op.transaction,
       connection: op.connection,
-      attributes: { 'slowQuery.explain': true },
+      attributes: { [EXPLAIN_ATTRIBUTE]: true },
     };
     try {
       const rows = (await next(explain)) as Array<{ id: unknown; parent: unknown; detail: unknown }>;

@@ -54,7 +54,7 @@ export interface StatsdMetrics extends Middleware {
   readonly client: StatsdClient;
   /** Sends a pool's gauges every `poolIntervalMs` and its wait, use and create times and timeouts as they happen. */
   observePool(pool: ObservablePool, options?: ObservePoolOptions): PoolObservation;
-  /** Stops the pool timers and, when the exporter made the client, flushes and closes it. */
+  /** Sends what is queued, stops the pool timers and, when the exporter made the client, flushes and closes it. */
   close(): Promise<void>;
 }
 
@@ -116,19 +116,41 @@ export function statsd(options: StatsdOptions = {}): StatsdMetrics {
   } as const;
   const tags = (values: Record<string, string>): StatsdTags | undefined => (tagging ? { ...constant, ...values } : undefined);
 
-  const end = (op: Operation, summary: string, outcome: Outcome): void => {
+  /**
+   * Outcomes wait for the end of the event-loop turn (or `close()`) before they are formatted and sent: building
+   * the lines and writing to the socket cost more than a point query's own work, and an awaited caller has by
+   * then sent its next query, so the sending overlaps the worker's execution.
+   */
+  let queue: Array<{ readonly op: Operation; readonly summary: string; readonly outcome: Outcome }> = [];
+  let scheduled = false;
+  const send = (op: Operation, summary: string, outcome: Outcome): void => {
     const base = { kind: op.kind, summary: tagValue(summaries.label(summary)), role: op.connection?.role ?? 'unknown' };
-    try {
-      client.timing(stat.duration, outcome.durationMs, sampleRate, tags({ ...base, status: outcome.failed ? 'error' : 'ok' }));
-      if (outcome.failed) {
-        client.increment(stat.errors, 1, 1, tags({ ...base, code: errorCode(outcome.error) }));
-        return;
-      }
-      if (outcome.rows !== undefined) client.increment(stat.rows, outcome.rows, 1, tags(base));
-      if (outcome.changes !== undefined && outcome.changes > 0) client.increment(stat.changes, outcome.changes, 1, tags(base));
-    } catch (err) {
-      report(err, 'send');
+    client.timing(stat.duration, outcome.durationMs, sampleRate, tags({ ...base, status: outcome.failed ? 'error' : 'ok' }));
+    if (outcome.failed) {
+      client.increment(stat.errors, 1, 1, tags({ ...base, code: errorCode(outcome.error) }));
+      return;
     }
+    // A get returns at most one row by construction: its row count is not worth a counter.
+    if (outcome.rows !== undefined && op.kind !== 'get') client.increment(stat.rows, outcome.rows, 1, tags(base));
+    if (outcome.changes !== undefined && outcome.changes > 0) client.increment(stat.changes, outcome.changes, 1, tags(base));
+  };
+  const flush = (): void => {
+    scheduled = false;
+    const pending = queue;
+    queue = [];
+    for (const item of pending) {
+      try {
+        send(item.op, item.summary, item.outcome);
+      } catch (err) {
+        report(err, 'send');
+      }
+    }
+  };
+  const end = (op: Operation, summary: string, outcome: Outcome): void => {
+    queue.push({ op, summary, outcome });
+    if (scheduled) return;
+    scheduled = true;
+    setImmediate(flush);
   };
 
   const observations = new Set<PoolObservation>();
@@ -199,6 +221,7 @@ export function statsd(options: StatsdOptions = {}): StatsdMetrics {
 
   const close = async (): Promise<void> => {
     for (const observation of [...observations]) observation.stop();
+    flush();
     if (!owned || client.close === undefined) return;
     const closing = client;
     await new Promise<void>((resolve) => {

@@ -87,3 +87,8 @@ export class FakePool extends EventEmitter implements ObservablePool {
 export async function until(condition: () => boolean): Promise<void> {
   while (!condition()) await new Promise((resolve) => setTimeout(resolve, 5));
 }
+
+/** Resolves after the current event-loop turn, once work the plugins deferred to its end has run. */
+export function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}

@@ -133,6 +133,34 @@ describe('prometheus()', () => {
     expect(errors.length).toBeGreaterThan(0);
   });
 
+  it('behaves as prom-client metrics: JSON, reset, OpenMetrics and cluster aggregation', async () => {
+    const metrics = prometheus();
+    const db = await openTemp({ middleware: [metrics] });
+    await db.get('SELECT 1 AS x');
+    await expect(db.get('SELECT * FROM missing')).rejects.toMatchObject({ code: 'SQLITE_ERROR' });
+
+    const json = await metrics.registry.getMetricsAsJSON();
+    const duration = json.find((m) => m.name === 'db_client_operation_duration_seconds');
+    expect(duration).toMatchObject({ type: 'histogram', aggregator: 'sum' });
+    const merged = client.AggregatorRegistry.aggregate([json, json]);
+    const [errors] = find(parsePrometheus(await merged.metrics()), 'rapsqlite_errors_total', { code: 'SQLITE_ERROR' });
+    expect(errors?.value).toBe(2);
+
+    metrics.registry.setContentType(client.Registry.OPENMETRICS_CONTENT_TYPE as never);
+    const open = await metrics.registry.metrics();
+    expect(open).toContain('# TYPE rapsqlite_errors counter');
+    expect(open).toMatch(/^rapsqlite_errors_total\{.*code="SQLITE_ERROR".*\} 1$/m);
+    expect(open.endsWith('# EOF\n')).toBe(true);
+
+    metrics.registry.resetMetrics();
+    metrics.registry.setContentType(client.Registry.PROMETHEUS_CONTENT_TYPE as never);
+    const samples = parsePrometheus(await metrics.registry.metrics());
+    expect(find(samples, 'db_client_operation_duration_seconds_count').every((s) => s.value === 0)).toBe(true);
+    await db.get('SELECT 1 AS x');
+    const after = parsePrometheus(await metrics.registry.metrics());
+    expect(find(after, 'db_client_operation_duration_seconds_count', { summary: 'SELECT', status: 'ok' })[0]?.value).toBe(1);
+  });
+
   it('exports the top statements of a queryStats table', async () => {
     const stats = queryStats();
     const metrics = prometheus({ queryStats: stats, queryStatsTop: 1 });

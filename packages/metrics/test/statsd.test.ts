@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import StatsD from 'hot-shots';
 import { describe, expect, it, vi } from 'vitest';
 import { statsd, type StatsdClient } from '../src/index.ts';
-import { FakePool, onCleanup, openTemp, until } from './helpers.ts';
+import { FakePool, nextTurn, onCleanup, openTemp, until } from './helpers.ts';
 
 /** A UDP socket on 127.0.0.1 that collects the StatsD lines it receives. */
 async function listen(): Promise<{ port: number; lines: string[]; socket: Socket }> {
@@ -42,6 +42,9 @@ describe('statsd()', () => {
     const stats = statsd({ clientOptions: { mock: true }, tags: { service: 'api' } });
     const db = await openTemp({ middleware: [stats] });
     await expect(db.get('SELECT * FROM missing')).rejects.toMatchObject({ code: 'SQLITE_ERROR' });
+    // Lines are sent at the end of the event-loop turn, off the query's path.
+    expect(mockLines(stats.client)).toEqual([]);
+    await nextTurn();
     const lines = mockLines(stats.client);
     expect(lines).toContain('rapsqlite.query.errors:1|c|#service:api,kind:get,summary:SELECT_missing,role:writer,code:SQLITE_ERROR');
     expect(lines.some((l) => /^rapsqlite\.query\.duration:[\d.]+\|ms\|#service:api,kind:get,summary:SELECT_missing,role:writer,status:error$/.test(l))).toBe(true);
@@ -52,6 +55,7 @@ describe('statsd()', () => {
     const plain = statsd({ clientOptions: { mock: true }, tags: false });
     const db = await openTemp({ middleware: [telegraf, plain] });
     await db.get('SELECT 1 AS x');
+    await nextTurn();
     expect(mockLines(telegraf.client).find((l) => l.startsWith('app.db.query.duration'))).toMatch(
       /^app\.db\.query\.duration,kind=get,summary=SELECT,role=writer,status=ok:[\d.]+\|ms$/,
     );
@@ -102,7 +106,17 @@ describe('statsd()', () => {
     const stats = statsd({ client: broken, onError: (e) => errors.push(e) });
     const db = await openTemp({ middleware: [stats] });
     expect(await db.get('SELECT 1 AS x')).toEqual({ x: 1 });
+    await nextTurn();
     expect(errors).toHaveLength(1);
+  });
+
+  it('sends what is queued when closed', async () => {
+    const stats = statsd({ clientOptions: { mock: true } });
+    const db = await openTemp({ middleware: [stats] });
+    await db.get('SELECT 1 AS x');
+    const lines = mockLines(stats.client);
+    await stats.close();
+    expect(lines.some((l) => l.startsWith('rapsqlite.query.duration:'))).toBe(true);
   });
 
   it('closes the client it made but not one it was given', async () => {

@@ -29,6 +29,15 @@ describe('the plugins together', () => {
     expect(find(samples, 'db_client_operation_duration_seconds_count', { kind: 'transaction' })).toEqual([]);
   });
 
+  it('do not count the EXPLAIN QUERY PLAN calls of slowQuery as the application\'s statements', async () => {
+    const stats = queryStats();
+    const reports: SlowQueryReport[] = [];
+    const db = await openTemp({ middleware: [slowQuery({ thresholdMs: 0, explain: true, onSlow: (r) => reports.push(r) }), stats] });
+    await db.get('SELECT 1 AS x');
+    await vi.waitFor(() => expect(reports[0]?.plan).toBeDefined());
+    expect(stats.stats().map((e) => e.query)).toEqual(['SELECT ? AS x']);
+  });
+
   it('never fail a query when every one of them fails', async () => {
     const errors: unknown[] = [];
     const onError = (e: unknown) => errors.push(e);

@@ -61,7 +61,10 @@ export interface OtelOptions {
   readonly controlSpans?: boolean;
   /** Only make spans when a span is already active (for example an HTTP request's). Default false. */
   readonly requireParentSpan?: boolean;
-  /** Record `db.client.operation.duration` and `db.client.response.returned_rows`. Default true. */
+  /**
+   * Record `db.client.operation.duration` and `db.client.response.returned_rows` (the latter for `all`, `values`
+   * and `iterate`: a `get` returns at most one row). Default true.
+   */
   readonly metrics?: boolean;
   /** Bucket boundaries of the duration histogram, in seconds. Default {@link DURATION_BUCKETS}. */
   readonly durationBuckets?: readonly number[];
@@ -76,12 +79,14 @@ interface Call {
   readonly start: number;
   readonly summary: string;
   readonly span: Span | undefined;
-  readonly recording: boolean;
+  /** The span's attributes known at the start, set with the others when it ends; undefined when not recording. */
+  readonly attributes: Attributes | undefined;
   /** The context to run `next` in: the span made active, so nested calls and inner middleware see it. */
   readonly context: Context | undefined;
-  /** The connection was known when the span started (a pool fills it in while the operation runs). */
-  readonly routed: boolean;
 }
+
+/** Metric attributes of operations without a connection yet (a pool fills it in while the call runs). */
+const NO_CONNECTION: ConnectionInfo = Object.freeze({ role: 'writer', id: 0, path: '' });
 
 class Instrumentation {
   readonly #options: OtelOptions;
@@ -90,8 +95,9 @@ class Instrumentation {
   readonly #instruments: Instruments | undefined;
   readonly #allowedParameters: ReadonlySet<string> | undefined;
   readonly #captureParameters: boolean;
-  readonly #spanAttributes = new WeakMap<ConnectionInfo, Attributes>();
-  readonly #metricAttributes = new Map<string, Attributes>();
+  /** Success attributes of the duration histogram, by connection then summary: built once, reused. */
+  readonly #metricAttributes = new WeakMap<ConnectionInfo, Map<string, Attributes>>();
+  readonly #namespaces = new WeakMap<ConnectionInfo, string | undefined>();
   #tracerSource: TracerProvider | undefined;
   #tracer: Tracer | undefined;
 
@@ -119,14 +125,15 @@ class Instrumentation {
       const started = call;
       let pending: Promise<unknown>;
       try {
-        pending = started.context === undefined ? next(op) : context.with(started.context, next, undefined, op);
+        // Promise.resolve returns a native promise as it is, and tolerates a middleware below that breaks the contract.
+        pending = Promise.resolve(started.context === undefined ? next(op) : context.with(started.context, next, undefined, op));
       } catch (err) {
         pending = Promise.reject(err);
       }
       return pending.then(
         (result) => this.#succeeded(started, op, result),
         (error: unknown) => {
-          this.#end(started, op, undefined, undefined, error);
+          this.#end(started, op, undefined, undefined, true, error);
           throw error;
         },
       );
@@ -147,25 +154,11 @@ class Instrumentation {
     const option = this.#options.namespace;
     if (option === false) return undefined;
     if (typeof option === 'string') return option;
-    if (connection === undefined || connection.path === ':memory:' || connection.path === '') return undefined;
-    return basename(connection.path);
-  }
-
-  #baseAttributes(connection: ConnectionInfo | undefined): Attributes {
-    if (connection === undefined) return this.#makeBase(undefined);
-    let attributes = this.#spanAttributes.get(connection);
-    if (attributes === undefined) {
-      attributes = this.#makeBase(connection);
-      this.#spanAttributes.set(connection, attributes);
-    }
-    return attributes;
-  }
-
-  #makeBase(connection: ConnectionInfo | undefined): Attributes {
-    const namespace = this.#namespace(connection);
-    const attributes: Attributes = { 'db.system.name': 'sqlite' };
-    if (namespace !== undefined) attributes['db.namespace'] = namespace;
-    return Object.freeze(attributes);
+    if (connection === undefined) return undefined;
+    if (this.#namespaces.has(connection)) return this.#namespaces.get(connection);
+    const namespace = connection.path === ':memory:' || connection.path === '' ? undefined : basename(connection.path);
+    this.#namespaces.set(connection, namespace);
+    return namespace;
   }
 
   #start(op: Operation): Call {
@@ -179,36 +172,38 @@ class Instrumentation {
       batchSize = op.paramsList.length;
       summary = summary === '' ? 'BATCH' : `BATCH ${summary}`;
     }
-    const routed = op.connection !== undefined;
-    if (!this.#traces(op)) return { start, summary, span: undefined, recording: false, context: undefined, routed };
+    if (!this.#traces(op)) return { start, summary, span: undefined, attributes: undefined, context: undefined };
     const parent = context.active();
-    if (this.#options.requireParentSpan === true && trace.getSpan(parent) === undefined) {
-      return { start, summary, span: undefined, recording: false, context: undefined, routed };
+    const parentSpan = trace.getSpan(parent);
+    // Under an unsampled parent (a request whose trace is not kept) a database span would be dropped as well by
+    // any parent-based sampler; not making it saves the SDK's ids and sampling on most calls of a sampled service.
+    if (parentSpan === undefined ? this.#options.requireParentSpan === true : !parentSpan.isRecording()) {
+      return { start, summary, span: undefined, attributes: undefined, context: undefined };
     }
     const name = isTransaction ? 'transaction' : summary === '' ? 'sqlite' : summary;
     // A transaction groups client calls (BEGIN, statements, COMMIT) without being one itself, hence INTERNAL.
     const kind = isTransaction ? SpanKind.INTERNAL : SpanKind.CLIENT;
-    const span = this.#getTracer().startSpan(name, { kind, attributes: this.#baseAttributes(op.connection) }, parent);
-    const recording = span.isRecording();
-    if (!recording) {
+    // No attributes at the start: the SDK would validate them for the sampler on every call, sampled or not, and
+    // that costs more than the span itself. Samplers see the name, which is the summary.
+    const span = this.#getTracer().startSpan(name, { kind }, parent);
+    if (!span.isRecording()) {
       // An unsampled transaction span still becomes the parent, so its statements share its sampling decision.
-      return { start, summary, span, recording, context: isTransaction ? trace.setSpan(parent, span) : undefined, routed };
+      return { start, summary, span: undefined, attributes: undefined, context: isTransaction ? trace.setSpan(parent, span) : undefined };
     }
-    const attributes: Attributes = { 'rapsqlite.operation.kind': op.kind };
+    const attributes: Attributes = { 'db.system.name': 'sqlite', 'rapsqlite.operation.kind': op.kind };
     if (summary !== '') attributes['db.query.summary'] = summary;
     if (info !== undefined && this.#options.captureQueryText !== false && info.sql !== '') attributes['db.query.text'] = info.text;
     if (batchSize !== undefined) attributes['db.operation.batch.size'] = batchSize;
-    if (op.connection !== undefined) {
-      attributes['rapsqlite.connection.role'] = op.connection.role;
-    }
     if (op.kind === 'transaction') {
       attributes['db.operation.name'] = 'transaction';
       attributes['rapsqlite.transaction.depth'] = op.depth;
       attributes['rapsqlite.transaction.mode'] = op.mode;
     }
+    // Parameters are read now: the caller may reuse its array once the call has returned.
     if (this.#captureParameters && 'params' in op) addParameterAttributes(op.params, this.#allowedParameters, attributes);
-    span.setAttributes(attributes);
-    return { start, summary, span, recording, context: trace.setSpan(parent, span), routed };
+    // Other middleware (a retry counting attempts, a mock) may annotate the span.
+    op.attributes['otel.span'] = span;
+    return { start, summary, span, attributes, context: trace.setSpan(parent, span) };
   }
 
   #traces(op: Operation): boolean {
@@ -218,73 +213,76 @@ class Instrumentation {
   #succeeded(call: Call, op: Operation, result: unknown): unknown {
     try {
       if (op.kind === 'iterate' && result !== null && typeof result === 'object') {
-        return watchIterator(result as AsyncIterator<unknown>, (rows, error) => this.#end(call, op, rows, undefined, error));
+        return watchIterator(result as AsyncIterator<unknown>, (rows, error) =>
+          this.#end(call, op, rows, undefined, error !== undefined, error),
+        );
       }
-      this.#end(call, op, returnedRows(op.kind, result), changedRows(op.kind, result), undefined);
+      this.#end(call, op, returnedRows(op.kind, result), changedRows(op.kind, result), false, undefined);
     } catch (err) {
       this.#report(err, 'end');
     }
     return result;
   }
 
-  #end(call: Call, op: Operation, rows: number | undefined, changes: number | undefined, error: unknown): void {
+  #end(call: Call, op: Operation, rows: number | undefined, changes: number | undefined, failed: boolean, error: unknown): void {
     try {
-      const seconds = (performance.now() - call.start) / 1000;
-      const failed = error !== undefined;
+      const end = performance.now();
+      const connection = op.connection;
       const span = call.span;
-      if (span !== undefined) {
-        if (call.recording) {
-          if (!call.routed && op.connection !== undefined) {
-            // A pool routes an operation while it runs: the connection is known only now.
-            const namespace = this.#namespace(op.connection);
-            if (namespace !== undefined) span.setAttribute('db.namespace', namespace);
-            span.setAttribute('rapsqlite.connection.role', op.connection.role);
-          }
-          if (rows !== undefined && this.#options.captureReturnedRows === true) span.setAttribute('db.response.returned_rows', rows);
-          if (changes !== undefined) span.setAttribute('rapsqlite.response.changes', changes);
-          if (failed) {
-            span.setAttribute('error.type', errorType(error));
-            const status = sqliteStatusCode(error);
-            if (status !== undefined) span.setAttribute('db.response.status_code', status);
-            span.setStatus({ code: SpanStatusCode.ERROR, message: errorMessage(error) });
-          }
+      if (span !== undefined && call.attributes !== undefined) {
+        const attributes = call.attributes;
+        // The connection is known only now when a pool routed the operation while it ran.
+        const namespace = this.#namespace(connection);
+        if (namespace !== undefined) attributes['db.namespace'] = namespace;
+        if (connection !== undefined) attributes['rapsqlite.connection.role'] = connection.role;
+        if (rows !== undefined && this.#options.captureReturnedRows === true) attributes['db.response.returned_rows'] = rows;
+        if (changes !== undefined) attributes['rapsqlite.response.changes'] = changes;
+        if (failed) {
+          attributes['error.type'] = errorType(error);
+          const status = sqliteStatusCode(error);
+          if (status !== undefined) attributes['db.response.status_code'] = status;
+          span.setStatus({ code: SpanStatusCode.ERROR, message: errorMessage(error) });
         }
-        span.end();
+        span.setAttributes(attributes);
+        span.end(end);
       }
       const instruments = this.#instruments?.resolve();
       // A transaction's time is already in its statements' durations; it is seen in traces, not in this histogram.
       if (instruments === undefined || instruments.noop || op.kind === 'transaction') return;
-      const attributes = failed ? this.#failureAttributes(op, call.summary, error) : this.#successAttributes(op, call.summary);
-      instruments.duration.record(seconds, attributes);
-      if (rows !== undefined) instruments.rows.record(rows, attributes);
+      const attributes = failed ? this.#failureAttributes(connection, call.summary, error) : this.#successAttributes(connection, call.summary);
+      instruments.duration.record((end - call.start) / 1000, attributes);
+      // A get returns at most one row by construction: its row count says nothing a histogram needs to record.
+      if (rows !== undefined && op.kind !== 'get') instruments.rows.record(rows, attributes);
     } catch (err) {
       this.#report(err, 'end');
     }
   }
 
-  #successAttributes(op: Operation, summary: string): Attributes {
-    const namespace = this.#namespace(op.connection);
-    const key = `${namespace ?? ''}\u0000${summary}`;
-    let attributes = this.#metricAttributes.get(key);
+  #successAttributes(connection: ConnectionInfo | undefined, summary: string): Attributes {
+    const key = connection ?? NO_CONNECTION;
+    let bySummary = this.#metricAttributes.get(key);
+    if (bySummary === undefined) this.#metricAttributes.set(key, (bySummary = new Map()));
+    let attributes = bySummary.get(summary);
     if (attributes === undefined) {
-      attributes = this.#metricBase(namespace, summary);
+      attributes = Object.freeze(this.#metricBase(connection, summary));
       // Summaries are few; the bound only guards against an application that builds endless distinct statements.
-      if (this.#metricAttributes.size >= 2000) this.#metricAttributes.clear();
-      this.#metricAttributes.set(key, Object.freeze(attributes));
+      if (bySummary.size >= 2000) bySummary.clear();
+      bySummary.set(summary, attributes);
     }
     return attributes;
   }
 
-  #failureAttributes(op: Operation, summary: string, error: unknown): Attributes {
-    const attributes = this.#metricBase(this.#namespace(op.connection), summary);
+  #failureAttributes(connection: ConnectionInfo | undefined, summary: string, error: unknown): Attributes {
+    const attributes = this.#metricBase(connection, summary);
     attributes['error.type'] = errorType(error);
     const status = sqliteStatusCode(error);
     if (status !== undefined) attributes['db.response.status_code'] = status;
     return attributes;
   }
 
-  #metricBase(namespace: string | undefined, summary: string): Attributes {
+  #metricBase(connection: ConnectionInfo | undefined, summary: string): Attributes {
     const attributes: Attributes = { 'db.system.name': 'sqlite' };
+    const namespace = this.#namespace(connection);
     if (namespace !== undefined) attributes['db.namespace'] = namespace;
     if (summary !== '') attributes['db.query.summary'] = summary;
     return attributes;

@@ -24,6 +24,17 @@ describe('operation metrics', () => {
     expect(point.value.sum).toBeLessThan(5);
   });
 
+  it('records concurrent calls, and exports nothing but its two instruments', async () => {
+    const { provider, collect } = memoryMetrics();
+    const db = await openTemp({ middleware: [otel({ meterProvider: provider })] });
+    await Promise.all(Array.from({ length: 20 }, (_, i) => db.get('SELECT ? AS i', [i])));
+    await db.all('SELECT 1 AS one');
+    const all = await collect();
+    const [point] = histogram(metric(all, 'db.client.operation.duration'));
+    expect(point?.value.count).toBe(21);
+    expect(all.map((m) => m.descriptor.name).sort()).toEqual(['db.client.operation.duration', 'db.client.response.returned_rows']);
+  });
+
   it('records failures with error.type and db.response.status_code', async () => {
     const { provider, collect } = memoryMetrics();
     const db = await openTemp({ middleware: [otel({ meterProvider: provider })] });
@@ -38,11 +49,12 @@ describe('operation metrics', () => {
     });
   });
 
-  it('records returned rows for row-returning calls, and leaves whole transactions out of the duration histogram', async () => {
+  it('records returned rows of all, values and iterate (not get), and leaves whole transactions out of the duration histogram', async () => {
     const { provider, collect } = memoryMetrics();
     const db = await openTemp({ middleware: [otel({ meterProvider: provider })] });
     await db.exec('CREATE TABLE n (x); INSERT INTO n VALUES (1), (2), (3)');
     await db.all('SELECT x FROM n');
+    await db.values('SELECT x FROM n WHERE x > 1');
     await db.transaction(async (tx) => {
       await tx.get('SELECT x FROM n LIMIT 1');
     });
@@ -50,7 +62,7 @@ describe('operation metrics', () => {
     const rows = histogram(metric(all, 'db.client.response.returned_rows'));
     expect(metric(all, 'db.client.response.returned_rows').descriptor.unit).toBe('{row}');
     const select = rows.find((p) => p.attributes['db.query.summary'] === 'SELECT n');
-    expect(select?.value).toMatchObject({ count: 2, sum: 4 });
+    expect(select?.value).toMatchObject({ count: 2, sum: 5 });
     const summaries = histogram(metric(all, 'db.client.operation.duration')).map((p) => p.attributes['db.query.summary']);
     expect(summaries).toEqual(expect.arrayContaining(['BEGIN IMMEDIATE', 'COMMIT', 'SELECT n']));
     expect(histogram(metric(all, 'db.client.operation.duration')).some((p) => p.attributes['db.operation.name'] === 'transaction')).toBe(false);

@@ -170,12 +170,27 @@ describe('statement spans', () => {
     expect(texts).toEqual(['SELECT ? AS child']);
   });
 
-  it('makes the statement span active for the inner middleware', async () => {
+  it('makes no span under an unsampled parent, and none for its transaction or statements', async () => {
+    const { provider, spans } = memoryTracing();
+    const db = await openTemp({ middleware: [otel({ tracerProvider: provider })] });
+    const unsampled = trace.wrapSpanContext({ traceId: 'a'.repeat(32), spanId: 'b'.repeat(16), traceFlags: 0 });
+    await context.with(trace.setSpan(context.active(), unsampled), async () => {
+      await db.get('SELECT 1 AS x');
+      await db.transaction(async (tx) => {
+        await tx.get('SELECT 2 AS y');
+      });
+    });
+    expect(await spans()).toEqual([]);
+  });
+
+  it('makes the statement span active for the inner middleware and shares it as op.attributes["otel.span"]', async () => {
     const { provider, spans } = memoryTracing();
     let seen: string | undefined;
+    let shared: unknown;
     const probe: Middleware = {
       name: 'probe',
       wrap: (next) => (op) => {
+        shared = op.attributes['otel.span'];
         seen = trace.getSpan(context.active())?.spanContext().spanId;
         return next(op);
       },
@@ -184,6 +199,7 @@ describe('statement spans', () => {
     await db.get('SELECT 1 AS x');
     const [span] = await spans();
     expect(seen).toBe(span?.spanContext().spanId);
+    expect((shared as { spanContext(): { spanId: string } }).spanContext().spanId).toBe(seen);
   });
 });
 

@@ -53,7 +53,8 @@ export function observer<S>(
     const start = performance.now();
     let pending: Promise<unknown>;
     try {
-      pending = next(op);
+      // Promise.resolve returns a native promise as it is, and tolerates a middleware below that breaks the contract.
+      pending = Promise.resolve(next(op));
     } catch (err) {
       pending = Promise.reject(err);
     }
