@@ -28,6 +28,20 @@ export const DRIVERS: readonly DriverEntry[] = [
     // DESIGN §4 states the CPU-heavy target for two readers.
     extraOptions: { minReaders: 2, maxReaders: 2 },
   }),
+  createRapsqliteDriver({
+    id: 'rapsqlite-observed',
+    label: 'rapsqlite + otel + metrics',
+    kind: 'worker-thread',
+    specifier: '@rapsqlite/engine',
+    openExport: 'open',
+    subject: false,
+    // DESIGN §4's overhead target: OpenTelemetry (no SDK registered: the API's no-op tracer and meter, as in an app that
+    // installs the plugin but samples nothing) plus a Prometheus registry that records every query.
+    middleware: async () => {
+      const [{ otel }, { prometheus }] = await Promise.all([import('@rapsqlite/otel'), import('@rapsqlite/metrics')]);
+      return [otel(), prometheus()];
+    },
+  }),
   betterSqlite3Driver,
   sqlite3Driver,
   libsqlDriver,

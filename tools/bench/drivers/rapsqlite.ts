@@ -47,14 +47,20 @@ export interface RapsqliteDriverSpec {
   readonly extraOptions?: Readonly<Record<string, unknown>>;
   /** Rows per message for `iterate`; undefined keeps the package's default. */
   readonly chunkSize?: number;
+  /** Middleware to compose on every connection, made once per connection (plugins are imported lazily). */
+  readonly middleware?: () => Promise<readonly unknown[]>;
+  /** Checked against DESIGN §4 targets itself (default true); a variant measured only against its sibling is not. */
+  readonly subject?: boolean;
 }
 
 const requireFromRepo = createRequire(new URL('../../../package.json', import.meta.url));
 
 async function connect(open: OpenFunction, spec: RapsqliteDriverSpec, file: string): Promise<DriverConnection> {
+  const middleware = spec.middleware === undefined ? {} : { middleware: await spec.middleware() };
   const db = await open(file, {
     pragmas: spec.pragmas ?? PRAGMAS.filter((pragma) => !pragma.startsWith('synchronous')),
     synchronous: 'normal',
+    ...middleware,
     ...spec.extraOptions,
   });
   const getById = await db.prepare(SQL.getById);
@@ -107,7 +113,7 @@ export function createRapsqliteDriver(spec: RapsqliteDriverSpec): DriverEntry {
     id: spec.id,
     label: spec.label,
     kind: spec.kind,
-    subject: true,
+    subject: spec.subject ?? true,
     async load(): Promise<LoadedDriver> {
       let module: Record<string, unknown>;
       try {

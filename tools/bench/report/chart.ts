@@ -4,6 +4,7 @@ import { millis, ratio } from './format.ts';
 const COLORS: Readonly<Record<string, string>> = {
   rapsqlite: '#1f6fd1',
   'rapsqlite-pool': '#10a5b8',
+  'rapsqlite-observed': '#7c5cc4',
   'better-sqlite3': '#7a7a7a',
   sqlite3: '#e8740c',
   libsql: '#2f9e44',
