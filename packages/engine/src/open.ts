@@ -58,6 +58,7 @@ export async function open(path: string, options?: DatabaseOptions): Promise<Dat
       companion,
       authorizer: resolved.authorizer,
       statementTiming: resolved.statementTiming,
+      spinMicros: resolved.spinMicros,
     },
     resolved.readonly ? 'reader' : 'writer',
   );

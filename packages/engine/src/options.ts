@@ -52,6 +52,12 @@ export interface DatabaseOptions {
    * without it, by the worker's clock around the driver call. Default false (it costs a little per call).
    */
   readonly statementTiming?: boolean;
+  /**
+   * Microseconds the worker keeps polling for the next request after it answered, before its thread sleeps. A caller
+   * awaiting one query at a time then skips the thread's wake-up (a bare round trip measured ~24 µs without, ~9 µs
+   * with 50 µs of polling); the price is up to that much CPU after each burst of work. Default 50; 0 never polls.
+   */
+  readonly spinMicros?: number;
 }
 
 /** The options after defaults, frozen. */
@@ -73,6 +79,7 @@ const KNOWN = new Set<string>([
   'timeoutMs',
   'authorizer',
   'statementTiming',
+  'spinMicros',
 ]);
 
 function invalid(message: string): never {
@@ -124,5 +131,6 @@ export function resolveOptions(options: DatabaseOptions | undefined): ResolvedOp
     timeoutMs,
     authorizer: options.authorizer,
     statementTiming: options.statementTiming === true,
+    spinMicros: count('spinMicros', options.spinMicros, 50),
   });
 }

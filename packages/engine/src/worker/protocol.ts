@@ -93,6 +93,8 @@ export interface WorkerConfig {
   readonly authorizer: unknown;
   /** Report each request's time inside SQLite with its reply. */
   readonly statementTiming: boolean;
+  /** How long the worker polls for the next request after answering, before it sleeps. */
+  readonly spinMicros: number;
 }
 
 /** Size (in Int32 slots) of the shared cancellation table; a request's slot is `id & (CANCEL_SLOTS - 1)`. */
