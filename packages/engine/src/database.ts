@@ -8,6 +8,7 @@ import { checkParams } from './internal/params.ts';
 import { assertMiddleware, compose } from './middleware/compose.ts';
 import type { Execute, Middleware } from './middleware/middleware.ts';
 import type {
+  ConnectionInfo,
   ControlOperation,
   IterateOperation,
   Operation,
@@ -589,6 +590,11 @@ export class Database extends QueryableBase implements AsyncDisposable {
     this.#terminal = (op) => terminal(core, op, chain);
     this.#middleware = middleware;
     this.#chain = compose(middleware, this.#terminal);
+  }
+
+  /** Which connection this database is: its role (`'writer'`, or `'reader'` when opened read-only), id and path. */
+  get connection(): ConnectionInfo {
+    return this.core.connection.info;
   }
 
   /** The path given to `open`, or `':memory:'`. */

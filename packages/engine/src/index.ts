@@ -6,6 +6,7 @@ export { open } from './open.ts';
 export { Database, SQLITE_TIME_ATTRIBUTE, Transaction } from './database.ts';
 export type { FunctionSource, Queryable } from './database.ts';
 export { Statement } from './statement.ts';
+export type { StatementInfo } from './statement.ts';
 export { RapsqliteError, hasErrorCode } from './errors/rapsqlite-error.ts';
 export type { RapsqliteErrorOptions } from './errors/rapsqlite-error.ts';
 export { ErrorCodes } from './errors/codes.ts';

@@ -2,6 +2,8 @@ import type { Queryable } from './database.ts';
 import type { ColumnInfo, IterateOptions, Params, QueryOptions, RunManyResult, RunResult, ValuesResult } from './types.ts';
 import type { StatementInfo } from './worker/protocol.ts';
 
+export type { StatementInfo };
+
 /**
  * A prepared statement: SQL compiled once in the worker (and kept in its statement cache), run many times with
  * different parameters. Made by `db.prepare(sql)` or `tx.prepare(sql)`; it runs on the handle that prepared it.
@@ -23,7 +25,10 @@ export class Statement<R = Record<string, unknown>> {
   readonly columns: readonly ColumnInfo[];
   readonly #owner: Queryable;
 
-  /** @internal Use `prepare()`. */
+  /**
+   * Binds SQL that was prepared (and described by `info`) to a handle that runs it. Applications use `prepare()`;
+   * other handles implementing {@link Queryable} (a pool) use this to return statements of their own.
+   */
   constructor(owner: Queryable, sql: string, info: StatementInfo) {
     this.#owner = owner;
     this.sql = sql;

@@ -139,6 +139,19 @@ describe('query methods', () => {
     expect(await db.get('SELECT * FROM t')).toEqual({ a: 1, c: 'x' });
   });
 
+  it('sees column names changed by another connection', async () => {
+    const db = await openTemp();
+    await db.exec('CREATE TABLE t (a INTEGER, b INTEGER); INSERT INTO t VALUES (1, 2)');
+    expect(await db.get('SELECT * FROM t')).toEqual({ a: 1, b: 2 });
+    const other = await open(db.path);
+    try {
+      await other.exec('ALTER TABLE t RENAME COLUMN a TO x');
+    } finally {
+      await other.close();
+    }
+    expect(await db.get('SELECT * FROM t')).toEqual({ x: 1, b: 2 });
+  });
+
   it('works on an in-memory database', async () => {
     const db = await open(':memory:');
     try {

@@ -416,8 +416,30 @@ function flush(): void {
 }
 
 /** Processes a batch from `start`; returns a promise if it had to wait for an asynchronous request. */
+let schemaVersion: DriverStatement | undefined;
+let schemaTouch: DriverStatement | undefined;
+let knownSchema: unknown;
+
+/**
+ * Forgets cached statements when another connection (a pool's writer, another process) changed the schema: SQLite
+ * recompiles them by itself, but the column names cached with them would go stale (after a RENAME COLUMN, say).
+ */
+function checkSchema(): void {
+  const version = (schemaVersion ??= db.prepare('PRAGMA schema_version').pluck()).get();
+  if (version !== knownSchema) {
+    if (knownSchema !== undefined) {
+      // The pragma reads the cookie but does not reload the connection's schema, against which new statements compile;
+      // a statement that reads a table trips over the new cookie and makes SQLite reload it.
+      (schemaTouch ??= db.prepare('SELECT 1 FROM sqlite_schema LIMIT 1').pluck()).get();
+      cache.clear();
+    }
+    knownSchema = version;
+  }
+}
+
 function processBatch(batch: unknown[], start: number): Promise<void> | undefined {
   let flushedAt = performance.now();
+  if (start === 0) checkSchema();
   for (let i = start; i < batch.length; i += REQUEST_SLOTS) {
     const id = batch[i] as number;
     const op = batch[i + 1] as number;

@@ -5,7 +5,6 @@ import {
   ErrorCodes,
   open,
   RapsqliteError,
-  type ConnectionInfo,
   type Database,
   type FunctionSource,
   type OperationKind,
@@ -77,26 +76,8 @@ function deadlockError(sql: string): RapsqliteError {
   );
 }
 
-/**
- * Reads the engine connection behind a database without a round trip: a middleware that answers at once sees the
- * operation's `connection`. (The engine has no public accessor for it.)
- */
-function connectionOf(db: Database): ConnectionInfo {
-  let info: ConnectionInfo | undefined;
-  const probe = db.with({
-    name: 'rapsqlite-pool:identify',
-    wrap: () => (op) => {
-      info = op.connection;
-      return Promise.resolve();
-    },
-  });
-  void probe.exec('');
-  if (info === undefined) throw new RapsqliteError(ErrorCodes.INTERNAL, 'Could not identify the connection');
-  return info;
-}
-
 function makeSlot(raw: Database): Slot {
-  const info = connectionOf(raw);
+  const info = raw.connection;
   const now = performance.now();
   return { role: info.role, id: info.id, raw, createdAt: now, running: 0, exclusive: false, state: 'ready', idleSince: now, busySince: now, lastActive: now };
 }
