@@ -29,6 +29,17 @@ export const DRIVERS: readonly DriverEntry[] = [
     extraOptions: { minReaders: 2, maxReaders: 2 },
   }),
   createRapsqliteDriver({
+    id: 'rapsqlite-pool-1',
+    label: 'rapsqlite pool, 1 reader',
+    kind: 'worker-thread',
+    specifier: '@rapsqlite/pool',
+    openExport: 'createPool',
+    pragmas: [],
+    // The pool's parallelism, read against the 2-reader entry above (`--only cpu-heavy`).
+    extraOptions: { minReaders: 1, maxReaders: 1 },
+    subject: false,
+  }),
+  createRapsqliteDriver({
     id: 'rapsqlite-observed',
     label: 'rapsqlite + otel + metrics',
     kind: 'worker-thread',

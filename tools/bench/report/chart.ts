@@ -5,6 +5,7 @@ const COLORS: Readonly<Record<string, string>> = {
   rapsqlite: '#1f6fd1',
   'rapsqlite-pool': '#10a5b8',
   'rapsqlite-observed': '#7c5cc4',
+  'rapsqlite-pool-1': '#5fc9d6',
   'better-sqlite3': '#7a7a7a',
   sqlite3: '#e8740c',
   libsql: '#2f9e44',
