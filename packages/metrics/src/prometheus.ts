@@ -5,7 +5,7 @@ import { errorCode } from './internal/errors.ts';
 import { MEASURED_KINDS, observer, type Outcome } from './internal/observe.ts';
 import { loadPeer } from './internal/peer.ts';
 import { FastCounter, FastHistogram, type CounterSeries, type HistogramSeries } from './internal/prom-series.ts';
-import { createReporter, type PluginErrorHandler, type Reporter } from './internal/report.ts';
+import { createPluginReporter, type PluginErrorHandler, type PluginReporter } from '@rapsqlite/engine';
 import { SqlInfoCache, SummaryLabels } from './internal/sql-info.ts';
 import {
   POOL_ROLES,
@@ -86,7 +86,7 @@ interface Shared {
   readonly changes: FastCounter;
   readonly pools: Set<PoolEntry>;
   readonly statsTables: Map<QueryStats, number>;
-  report: Reporter;
+  report: PluginReporter;
   pool: PoolMetrics | undefined;
   statsExported: boolean;
 }
@@ -109,7 +109,7 @@ function checkLabels(labels: Readonly<Record<string, string>>): void {
   }
 }
 
-function shared(client: PromClient, registry: Registry, options: PrometheusOptions, report: Reporter): Shared {
+function shared(client: PromClient, registry: Registry, options: PrometheusOptions, report: PluginReporter): Shared {
   const prefix = options.prefix ?? '';
   let byPrefix = registries.get(registry);
   if (byPrefix === undefined) registries.set(registry, (byPrefix = new Map()));
@@ -302,7 +302,7 @@ export function prometheus(options: PrometheusOptions = {}): PrometheusMetrics {
   const client = loadPeer<PromClient>('prom-client', 'prometheus()');
   if (settings.labels !== undefined) checkLabels(settings.labels);
   const registry = settings.registry ?? new client.Registry();
-  const report = createReporter('prometheus', settings.onError);
+  const report = createPluginReporter('prometheus', settings.onError);
   const state = shared(client, registry, settings, report);
   if (settings.queryStats !== undefined) {
     state.statsTables.set(settings.queryStats, settings.queryStatsTop ?? 20);

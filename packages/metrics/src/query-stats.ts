@@ -2,7 +2,7 @@ import type { Execute, Middleware, Operation, OperationKind } from '@rapsqlite/e
 import { errorCode } from './internal/errors.ts';
 import { LogHistogram } from './internal/log-histogram.ts';
 import { STATEMENT_KINDS, observer, type Outcome } from './internal/observe.ts';
-import { createReporter, type PluginErrorHandler } from './internal/report.ts';
+import { createPluginReporter, type PluginErrorHandler } from '@rapsqlite/engine';
 import { SqlInfoCache, type SqlInfo } from './internal/sql-info.ts';
 import { EXPLAIN_ATTRIBUTE } from './slow-query.ts';
 
@@ -183,7 +183,7 @@ export function queryStats(options: QueryStatsOptions = {}): QueryStats {
   const max = settings.max ?? 5000;
   if (!Number.isInteger(max) || max < 1) throw new RangeError('queryStats: max must be a positive integer');
   const kinds: ReadonlySet<OperationKind> = new Set(settings.kinds ?? STATEMENT_KINDS);
-  const report = createReporter('queryStats', settings.onError);
+  const report = createPluginReporter('queryStats', settings.onError);
   const sql = new SqlInfoCache();
   const entries = new Map<string, Entry>();
   let evictions = 0;

@@ -2,7 +2,7 @@ import type { ConnectionRole, Execute, Middleware, Operation, OperationKind, Par
 import { errorCode, errorMessage } from './internal/errors.ts';
 import { observer, type Outcome } from './internal/observe.ts';
 import { tryLoad } from './internal/peer.ts';
-import { createReporter, type PluginErrorHandler } from './internal/report.ts';
+import { createPluginReporter, type PluginErrorHandler } from '@rapsqlite/engine';
 import { SqlInfoCache, type SqlInfo } from './internal/sql-info.ts';
 
 /** The trace a slow operation ran in. */
@@ -222,7 +222,7 @@ export function slowQuery(options: SlowQueryOptions): Middleware {
   const limit = settings.rateLimit === false ? undefined : { intervalMs: settings.rateLimit?.intervalMs ?? 60_000, max: settings.rateLimit?.max ?? 1 };
   const kinds: ReadonlySet<OperationKind> = new Set(settings.kinds ?? WATCHED_KINDS);
   const traceContext = settings.traceContext ?? otelTraceContext();
-  const report = createReporter('slowQuery', settings.onError);
+  const report = createPluginReporter('slowQuery', settings.onError);
   const sql = new SqlInfoCache();
   const windows = new Map<string, Window>();
 

@@ -3,7 +3,7 @@ import type { ClientOptions } from 'hot-shots';
 import { errorCode } from './internal/errors.ts';
 import { MEASURED_KINDS, observer, type Outcome } from './internal/observe.ts';
 import { loadPeer } from './internal/peer.ts';
-import { createReporter, type PluginErrorHandler } from './internal/report.ts';
+import { createPluginReporter, type PluginErrorHandler } from '@rapsqlite/engine';
 import { SqlInfoCache, SummaryLabels } from './internal/sql-info.ts';
 import { POOL_ROLES, subscribePool, type ObservablePool, type ObservePoolOptions, type PoolObservation, type PoolStatsSnapshot } from './pool.ts';
 
@@ -80,7 +80,7 @@ function tagValue(value: string): string {
  */
 export function statsd(options: StatsdOptions = {}): StatsdMetrics {
   const settings = Object.freeze({ ...options });
-  const report = createReporter('statsd', settings.onError);
+  const report = createPluginReporter('statsd', settings.onError);
   const owned = settings.client === undefined;
   let client: StatsdClient;
   if (settings.client !== undefined) {

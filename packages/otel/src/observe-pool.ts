@@ -7,63 +7,21 @@ import type {
   MeterProvider,
   Observable,
 } from '@opentelemetry/api';
-import type { ConnectionRole } from '@rapsqlite/engine';
+import {
+  createPluginReporter,
+  POOL_EVENTS,
+  type ConnectionRole,
+  type ObservablePool,
+  type PluginErrorHandler,
+  type PluginReporter,
+  type PoolEventName,
+  type PoolEventPayload,
+  type PoolStatsSnapshot,
+} from '@rapsqlite/engine';
 import { MeterSource } from './internal/instruments.ts';
-import { createReporter, type PluginErrorHandler, type Reporter } from './internal/report.ts';
 
-/**
- * One role's connections at one moment: the writer, or the readers. The fields are those of `@rapsqlite/pool`'s
- * `ConnectionGroupStats` that the metrics use, so that pool (or any pool shaped alike) fits as it is.
- */
-export interface PoolGroupStats {
-  /** Open connections running no call. */
-  readonly idle: number;
-  /** Connections running a call (or holding a transaction). */
-  readonly used: number;
-  /** Calls waiting for a connection of this role. */
-  readonly pending: number;
-  /** Connections kept open even when idle. */
-  readonly min: number;
-  /** The most connections of this role. */
-  readonly max: number;
-  /** How long the oldest waiting call has waited, in milliseconds (pgbouncer's `maxwait`). */
-  readonly maxWaitMs?: number;
-}
-
-/** A pool's state at one moment, as {@link ObservablePool.stats} returns it. */
-export interface PoolStatsSnapshot {
-  readonly writer: PoolGroupStats;
-  readonly readers: PoolGroupStats;
-}
-
-/**
- * The payload of the pool events the instrumentation listens to. Each event carries the connection's role and
- * one duration, in milliseconds: `waitMs` on `acquire` and `timeout`, `useMs` on `release`, `createMs` on `create`.
- */
-export interface PoolEventPayload {
-  readonly role?: ConnectionRole;
-  readonly waitMs?: number;
-  readonly useMs?: number;
-  readonly createMs?: number;
-}
-
-/** The pool events the instrumentation listens to. */
-export const POOL_EVENTS = ['acquire', 'release', 'create', 'timeout'] as const;
-
-/** One of {@link POOL_EVENTS}. */
-export type PoolEventName = (typeof POOL_EVENTS)[number];
-
-/**
- * What the pool instrumentation needs from a pool: a structural interface, so this package does not depend on
- * `@rapsqlite/pool` (whose `Pool` fits it). Events: `acquire` when a call obtained a connection (with `waitMs`),
- * `release` when it gave it back (`useMs`), `create` when a connection was opened (`createMs`), `timeout` when a
- * call gave up waiting.
- */
-export interface ObservablePool {
-  stats(): PoolStatsSnapshot;
-  on(event: PoolEventName, listener: (event: PoolEventPayload) => void): unknown;
-  off?(event: PoolEventName, listener: (event: PoolEventPayload) => void): unknown;
-}
+export { POOL_EVENTS };
+export type { ObservablePool, PoolEventName, PoolEventPayload, PoolGroupStats, PoolStatsSnapshot } from '@rapsqlite/engine';
 
 /** Options of {@link observePool}. */
 export interface ObservePoolOptions {
@@ -116,7 +74,7 @@ const ROLES = ['writer', 'reader'] as const;
 export function observePool(pool: ObservablePool, options: ObservePoolOptions = {}): PoolObservation {
   const settings = Object.freeze({ ...options });
   const name = settings.name ?? 'sqlite';
-  const report: Reporter = createReporter('otel.pool', settings.onError);
+  const report: PluginReporter = createPluginReporter('otel.pool', settings.onError);
   const source = new MeterSource(settings.meterProvider);
   const attributes = (role: ConnectionRole, state?: 'idle' | 'used'): Attributes => {
     const value: Attributes = { 'db.client.connection.pool.name': name, 'rapsqlite.connection.role': role };

@@ -11,13 +11,21 @@ import {
   type Tracer,
   type TracerProvider,
 } from '@opentelemetry/api';
-import type { ConnectionInfo, Execute, Middleware, Operation, OperationKind } from '@rapsqlite/engine';
+import {
+  createPluginReporter,
+  watchIterator,
+  type ConnectionInfo,
+  type Execute,
+  type Middleware,
+  type Operation,
+  type OperationKind,
+  type PluginErrorHandler,
+  type PluginReporter,
+} from '@rapsqlite/engine';
 import { errorMessage, errorType, sqliteStatusCode } from './internal/errors.ts';
 import { Instruments } from './internal/instruments.ts';
 import { addParameterAttributes } from './internal/parameters.ts';
-import { createReporter, type PluginErrorHandler, type Reporter } from './internal/report.ts';
 import { SqlInfoCache } from './internal/sql-info.ts';
-import { watchIterator } from './internal/watch-iterator.ts';
 import { INSTRUMENTATION_NAME, INSTRUMENTATION_VERSION } from './version.ts';
 
 /**
@@ -90,7 +98,7 @@ const NO_CONNECTION: ConnectionInfo = Object.freeze({ role: 'writer', id: 0, pat
 
 class Instrumentation {
   readonly #options: OtelOptions;
-  readonly #report: Reporter;
+  readonly #report: PluginReporter;
   readonly #sql = new SqlInfoCache();
   readonly #instruments: Instruments | undefined;
   readonly #allowedParameters: ReadonlySet<string> | undefined;
@@ -103,7 +111,7 @@ class Instrumentation {
 
   constructor(options: OtelOptions) {
     this.#options = options;
-    this.#report = createReporter('otel', options.onError);
+    this.#report = createPluginReporter('otel', options.onError);
     this.#instruments =
       options.metrics === false
         ? undefined

@@ -17,7 +17,7 @@ describe('the published package', () => {
   });
 
   it('does not expose internals through the exports map', () => {
-    const out = run(`import('@rapsqlite/otel/dist/internal/report.js').then(() => console.log('exposed'), (e) => console.log(e.code));`);
+    const out = run(`import('@rapsqlite/otel/dist/internal/sql-info.js').then(() => console.log('exposed'), (e) => console.log(e.code));`);
     expect(out).toBe('ERR_PACKAGE_PATH_NOT_EXPORTED');
   });
 });

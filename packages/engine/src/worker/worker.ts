@@ -416,6 +416,7 @@ function flush(): void {
 }
 
 /** Processes a batch from `start`; returns a promise if it had to wait for an asynchronous request. */
+// Prepared at open, before an authorizer is installed: SQLite authorizes statements when they are prepared.
 let schemaVersion: DriverStatement | undefined;
 let schemaTouch: DriverStatement | undefined;
 let knownSchema: unknown;
@@ -425,15 +426,22 @@ let knownSchema: unknown;
  * recompiles them by itself, but the column names cached with them would go stale (after a RENAME COLUMN, say).
  */
 function checkSchema(): void {
-  const version = (schemaVersion ??= db.prepare('PRAGMA schema_version').pluck()).get();
-  if (version !== knownSchema) {
-    if (knownSchema !== undefined) {
-      // The pragma reads the cookie but does not reload the connection's schema, against which new statements compile;
-      // a statement that reads a table trips over the new cookie and makes SQLite reload it.
-      (schemaTouch ??= db.prepare('SELECT 1 FROM sqlite_schema LIMIT 1').pluck()).get();
-      cache.clear();
+  if (schemaVersion === undefined || schemaTouch === undefined) return;
+  try {
+    const version = schemaVersion.get();
+    if (version !== knownSchema) {
+      if (knownSchema !== undefined) {
+        // The pragma reads the cookie but does not reload the connection's schema, against which new statements
+        // compile; a statement that reads a table trips over the new cookie and makes SQLite reload it.
+        schemaTouch.get();
+        cache.clear();
+      }
+      knownSchema = version;
     }
-    knownSchema = version;
+  } catch {
+    // The check must never take the worker down (SQLite may refuse to re-prepare these statements under a new
+    // authorizer after a schema change): it stops, and statements keep the column names they were prepared with.
+    schemaVersion = undefined;
   }
 }
 
@@ -565,6 +573,8 @@ async function init(): Promise<void> {
   db.pragma(`synchronous = ${config.synchronous}`);
   db.pragma(`foreign_keys = ${config.foreignKeys ? 'ON' : 'OFF'}`);
   for (const pragma of config.pragmas) db.pragma(pragma);
+  schemaVersion = db.prepare('PRAGMA schema_version').pluck();
+  schemaTouch = db.prepare('SELECT 1 FROM sqlite_schema LIMIT 1').pluck();
   if (config.companion) {
     companion = loadCompanion();
     if (companion !== undefined) {

@@ -1,6 +1,4 @@
-import type { Execute, Operation, OperationKind } from '@rapsqlite/engine';
-import type { Reporter } from './report.ts';
-import { watchIterator } from './watch-iterator.ts';
+import { watchIterator, type Execute, type Operation, type OperationKind, type PluginReporter } from '@rapsqlite/engine';
 
 /** How an observed operation ended. */
 export interface Outcome {
@@ -39,7 +37,7 @@ export function observer<S>(
   select: (op: Operation) => boolean,
   begin: (op: Operation) => S,
   end: EndHandler<S>,
-  report: Reporter,
+  report: PluginReporter,
 ): Execute {
   return (op) => {
     let state: S;
