@@ -1,0 +1,60 @@
+import { describe, expect, it, vi } from 'vitest';
+import { createPluginReporter, watchIterator } from '../src/index.ts';
+import { openTemp } from './helpers.ts';
+
+describe('watchIterator', () => {
+  it('reports the rows delivered once, when the stream ends', async () => {
+    const db = await openTemp();
+    const ends: Array<[number, unknown]> = [];
+    const rows: unknown[] = [];
+    const it = watchIterator(db.iterate('SELECT 1 AS n UNION ALL SELECT 2'), (count, error) => ends.push([count, error]));
+    for await (const row of it) rows.push(row);
+    expect(rows).toEqual([{ n: 1 }, { n: 2 }]);
+    expect(ends).toEqual([[2, undefined]]);
+  });
+
+  it('reports once when the consumer leaves early, and passes the early exit on', async () => {
+    const db = await openTemp();
+    await db.exec('CREATE TABLE t (x); INSERT INTO t VALUES (1), (2), (3)');
+    const ends: number[] = [];
+    for await (const _ of watchIterator(db.iterate('SELECT x FROM t', undefined, { chunkSize: 1 }), (count) => ends.push(count))) break;
+    expect(ends).toEqual([1]);
+    // The early exit reached the engine: the statement was finalized, so the table can be dropped.
+    await db.exec('DROP TABLE t');
+  });
+
+  it('reports the error of a failing stream', async () => {
+    const db = await openTemp();
+    const ends: unknown[] = [];
+    const it = watchIterator(db.iterate('SELECT * FROM missing'), (_count, error) => ends.push(error));
+    await expect(it.next()).rejects.toMatchObject({ code: 'SQLITE_ERROR' });
+    expect(ends).toHaveLength(1);
+    expect(ends[0]).toMatchObject({ code: 'SQLITE_ERROR' });
+  });
+});
+
+describe('createPluginReporter', () => {
+  it('hands failures to onError with the plugin and phase', () => {
+    const seen: unknown[] = [];
+    const report = createPluginReporter('tracer', (error, context) => seen.push([String(error), context]));
+    report(new Error('exporter down'), 'end');
+    expect(seen).toEqual([['Error: exporter down', { plugin: 'tracer', phase: 'end' }]]);
+  });
+
+  it('warns once per plugin instance without onError, and never throws', () => {
+    const warn = vi.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
+    try {
+      const report = createPluginReporter('metrics', undefined);
+      report(new Error('a'), 'start');
+      report(new Error('b'), 'start');
+      expect(warn).toHaveBeenCalledTimes(1);
+      const broken = createPluginReporter('broken', () => {
+        throw new Error('handler fails too');
+      });
+      expect(() => broken(new Error('c'), 'end')).not.toThrow();
+      expect(warn).toHaveBeenCalledTimes(2);
+    } finally {
+      warn.mockRestore();
+    }
+  });
+});
