@@ -42,8 +42,9 @@ export interface PoolOptions {
   /** Readers at most; 0 sends every call to the writer. Default `os.availableParallelism()` (at least `minReaders`). */
   readonly maxReaders?: number;
   /**
-   * Calls sent to one connection before it has answered. 1 (the default) gives every call a connection of its own,
-   * so a slow query never delays a fast one queued behind it; more saves a thread hop per call under load.
+   * Calls sent to one connection before it has answered. The default, 16, lets many small queries share each thread
+   * hop (the engine batches the calls of one tick); 1 gives every call a connection of its own, so a slow query never
+   * delays a fast one queued behind it, at several times the cost per call under load (see docs/pool.md).
    */
   readonly pipelining?: number;
   /** A reader above `minReaders` idle this long is closed. Default 60 000. */
@@ -186,7 +187,7 @@ export function resolvePoolOptions(options: PoolOptions | undefined): ResolvedPo
     middleware: Object.freeze([...middleware]),
     minReaders,
     maxReaders,
-    pipelining: count('pipelining', options.pipelining, 1, 1),
+    pipelining: count('pipelining', options.pipelining, 16, 1),
     idleTimeoutMs: count('idleTimeoutMs', options.idleTimeoutMs, 60_000),
     acquireTimeoutMs: count('acquireTimeoutMs', options.acquireTimeoutMs, 30_000, 1),
     maxQueue: count('maxQueue', options.maxQueue, Infinity),

@@ -25,7 +25,8 @@ describe('worker death', () => {
   });
 
   it('keeps serving reads on the other readers while one is replaced', async () => {
-    const pool = await poolTemp({ minReaders: 2, maxReaders: 2 });
+    // One call per connection: only the call that kills a reader dies with it.
+    const pool = await poolTemp({ minReaders: 2, maxReaders: 2, pipelining: 1 });
     await pool.function('die', die);
     await pool.get('SELECT 1 AS x');
     const reads = Array.from({ length: 200 }, (_, i) => (i === 50 ? pool.get('SELECT die()') : pool.get('SELECT 1 AS x')));
@@ -37,7 +38,8 @@ describe('worker death', () => {
 
   it('loses and duplicates no write when the writer dies under load', async () => {
     const { middleware, seen } = recorder();
-    const pool = await poolTemp({ middleware: [middleware] });
+    // One call per connection: only the write that kills the writer fails (pipelining 8 has its own test).
+    const pool = await poolTemp({ middleware: [middleware], pipelining: 1 });
     await pool.function('die', die);
     await pool.exec('CREATE TABLE t (id INTEGER PRIMARY KEY, k TEXT NOT NULL UNIQUE)');
     const writes = Array.from({ length: 300 }, (_, i) =>
