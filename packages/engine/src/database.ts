@@ -111,7 +111,13 @@ abstract class QueryableBase implements Queryable {
     return this.#core;
   }
 
-  #op<K extends StatementOperation['kind']>(kind: K, sql: string, params: Params | undefined, options: QueryOptions | undefined): StatementOperation<K> {
+  /** A statement operation: one literal, so every call site builds objects of one shape. */
+  #op<K extends StatementOperation['kind'] | 'iterate'>(
+    kind: K,
+    sql: string,
+    params: Params | undefined,
+    options: QueryOptions | undefined,
+  ): K extends 'iterate' ? IterateOperation : StatementOperation<Exclude<K, 'iterate'>> {
     return {
       kind,
       sql,
@@ -120,7 +126,12 @@ abstract class QueryableBase implements Queryable {
       transaction: this.#tx?.info,
       connection: this.#core.connection.info,
       attributes: {},
-    };
+    } as never;
+  }
+
+  /** The fields every operation has, for the kinds that add their own (`exec`, `runMany`, `transaction`). */
+  #base<K extends 'exec' | 'runMany' | 'transaction'>(kind: K, sql: string, options: QueryOptions | undefined) {
+    return { kind, sql, options: options ?? NO_OPTIONS, transaction: this.#tx?.info, connection: this.#core.connection.info, attributes: {} };
   }
 
   #call(op: Operation): Promise<unknown> {
@@ -138,8 +149,7 @@ abstract class QueryableBase implements Queryable {
    * migrations). Use {@link run} for a statement with parameters.
    */
   exec(sql: string, options?: QueryOptions): Promise<void> {
-    const op: Operation = { kind: 'exec', sql, options: options ?? NO_OPTIONS, transaction: this.#tx?.info, connection: this.#core.connection.info, attributes: {} };
-    return this.#call(op) as Promise<void>;
+    return this.#call(this.#base('exec', sql, options)) as Promise<void>;
   }
 
   /** Runs a statement that changes data and reports how many rows changed and the last inserted rowid. */
@@ -158,15 +168,7 @@ abstract class QueryableBase implements Queryable {
    */
   runMany(sql: string, paramsList: readonly Params[], options?: QueryOptions): Promise<RunManyResult> {
     if (!Array.isArray(paramsList)) return Promise.reject(invalid('runMany takes an array of parameter sets'));
-    const op: RunManyOperation = {
-      kind: 'runMany',
-      sql,
-      paramsList,
-      options: options ?? NO_OPTIONS,
-      transaction: this.#tx?.info,
-      connection: this.#core.connection.info,
-      attributes: {},
-    };
+    const op: RunManyOperation = { ...this.#base('runMany', sql, options), paramsList };
     return this.#call(op) as Promise<RunManyResult>;
   }
 
@@ -196,15 +198,7 @@ abstract class QueryableBase implements Queryable {
    * ```
    */
   iterate<R = Row>(sql: string, params?: Params, options?: IterateOptions): AsyncIterableIterator<R> & AsyncDisposable {
-    const op: IterateOperation = {
-      kind: 'iterate',
-      sql,
-      params,
-      options: options ?? NO_OPTIONS,
-      transaction: this.#tx?.info,
-      connection: this.#core.connection.info,
-      attributes: {},
-    };
+    const op = this.#op('iterate', sql, params, options);
     return new LazyIterator<R>(() => this.#call(op) as Promise<AsyncIterableIterator<R>>);
   }
 
@@ -237,16 +231,12 @@ abstract class QueryableBase implements Queryable {
     const mode = options?.mode ?? parent?.info.mode ?? 'immediate';
     if (!TRANSACTION_MODES.includes(mode)) return Promise.reject(invalid(`Unknown transaction mode "${String(mode)}"`));
     const depth = parent === undefined ? 0 : parent.info.depth + 1;
+    const sql = depth === 0 ? `BEGIN ${mode.toUpperCase()}` : `SAVEPOINT rapsqlite_${depth}`;
     const op: TransactionOperation = {
-      kind: 'transaction',
-      sql: depth === 0 ? `BEGIN ${mode.toUpperCase()}` : `SAVEPOINT rapsqlite_${depth}`,
+      ...this.#base('transaction', sql, options),
       mode,
       depth,
       callback: callback as (tx: never) => Promise<unknown>,
-      options: options ?? NO_OPTIONS,
-      transaction: parent?.info,
-      connection: this.#core.connection.info,
-      attributes: {},
     };
     return this.#call(op) as Promise<T>;
   }

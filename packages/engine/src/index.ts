@@ -14,7 +14,7 @@ export type { ErrorCode } from './errors/codes.ts';
 export { compose } from './middleware/compose.ts';
 export type { Execute, Middleware } from './middleware/middleware.ts';
 export { OPERATION_KINDS } from './middleware/operation.ts';
-export { createPluginReporter, watchIterator } from './middleware/plugin-support.ts';
+export { changedRows, createPluginReporter, returnedRows, SqlMemo, watchIterator } from './middleware/plugin-support.ts';
 export type { PluginErrorContext, PluginErrorHandler, PluginReporter } from './middleware/plugin-support.ts';
 export { POOL_EVENTS } from './middleware/observable-pool.ts';
 export type { ObservablePool, PoolEventName, PoolEventPayload, PoolGroupStats, PoolStatsSnapshot } from './middleware/observable-pool.ts';

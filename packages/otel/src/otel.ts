@@ -12,7 +12,9 @@ import {
   type TracerProvider,
 } from '@opentelemetry/api';
 import {
+  changedRows,
   createPluginReporter,
+  returnedRows,
   watchIterator,
   type ConnectionInfo,
   type Execute,
@@ -295,27 +297,6 @@ class Instrumentation {
     if (summary !== '') attributes['db.query.summary'] = summary;
     return attributes;
   }
-}
-
-function returnedRows(kind: OperationKind, result: unknown): number | undefined {
-  switch (kind) {
-    case 'get':
-      return result === undefined ? 0 : 1;
-    case 'all':
-      return Array.isArray(result) ? result.length : undefined;
-    case 'values': {
-      const rows = (result as { rows?: unknown } | undefined)?.rows;
-      return Array.isArray(rows) ? rows.length : undefined;
-    }
-    default:
-      return undefined;
-  }
-}
-
-function changedRows(kind: OperationKind, result: unknown): number | undefined {
-  if (kind !== 'run' && kind !== 'runMany') return undefined;
-  const changes = (result as { changes?: unknown } | undefined)?.changes;
-  return typeof changes === 'number' ? changes : undefined;
 }
 
 /**

@@ -6,7 +6,7 @@ export { createPool } from './create-pool.ts';
 export { Pool } from './pool.ts';
 export { PoolErrorCodes } from './errors.ts';
 export type { PoolErrorCode } from './errors.ts';
-export type { PoolIterateOptions, PoolOptions, PoolQueryOptions, PoolTransactionOptions } from './pool-options.ts';
+export type { PoolConnectionOptions, PoolIterateOptions, PoolOptions, PoolQueryOptions, PoolTransactionOptions } from './pool-options.ts';
 export { CHECKPOINT_MODES } from './events.ts';
 export type {
   AcquireEvent,

@@ -1,42 +1,38 @@
 import { availableParallelism } from 'node:os';
 import {
-  type AuthorizerRules,
   ErrorCodes,
-  INTEGER_MODES,
   RapsqliteError,
-  SYNCHRONOUS_LEVELS,
-  type IntegerMode,
+  type DatabaseOptions,
   type IterateOptions,
   type Middleware,
   type QueryOptions,
-  type SynchronousLevel,
   type TransactionOptions,
 } from '@rapsqlite/engine';
 
-/**
- * Options of {@link createPool}. The first group is passed to every connection, as `open()` takes it; the rest
- * sizes and tunes the pool. Every option is optional.
- */
-export interface PoolOptions {
-  /** Statements run on every new connection (writer and readers), e.g. `['cache_size = -64000']`. */
-  readonly pragmas?: readonly string[];
-  /** How long a statement waits for another process's lock before `SQLITE_BUSY`. Default 5000. */
-  readonly busyTimeoutMs?: number;
-  /** How SQLite integers reach JavaScript. Default `'number'`. */
-  readonly integers?: IntegerMode;
-  /** Prepared statements kept per connection. Default 128. */
-  readonly statementCacheSize?: number;
-  /** Middleware composed around every call on every connection, first = outermost. */
-  readonly middleware?: readonly Middleware[];
-  /** `PRAGMA synchronous` on every connection. Default `'full'`; `'normal'` is faster and still safe from crashes in WAL. */
-  readonly synchronous?: SynchronousLevel;
-  /** `PRAGMA foreign_keys`. Default true. */
-  readonly foreignKeys?: boolean;
-  /** A deadline for every call that sets none, queue time included. Default none. */
-  readonly timeoutMs?: number;
-  /** Denies actions and tables on every connection (needs the engine's native companion); see the engine's docs/security.md. */
-  readonly authorizer?: AuthorizerRules;
+/** The options passed to every connection of the pool, as the engine's `open()` takes and documents them. */
+export const CONNECTION_KEYS = [
+  'pragmas',
+  'busyTimeoutMs',
+  'integers',
+  'statementCacheSize',
+  'middleware',
+  'synchronous',
+  'foreignKeys',
+  'timeoutMs',
+  'authorizer',
+  'statementTiming',
+  'spinMicros',
+] as const;
 
+/** The engine options a pool passes to each of its connections. */
+export type PoolConnectionOptions = Pick<DatabaseOptions, (typeof CONNECTION_KEYS)[number]>;
+
+/**
+ * Options of {@link createPool}: the engine's connection options (see `open()`), passed to every connection, and
+ * the pool's own, which size and tune it. Every option is optional. `readonly` and `journalMode` are the pool's to
+ * set: the writer is read-write in WAL mode, readers are read-only.
+ */
+export interface PoolOptions extends PoolConnectionOptions {
   /** Readers kept open even when idle. Default 1. */
   readonly minReaders?: number;
   /** Readers at most; 0 sends every call to the writer. Default `os.availableParallelism()` (at least `minReaders`). */
@@ -97,16 +93,7 @@ export interface PoolTransactionOptions extends TransactionOptions {
 
 /** The options after defaults, frozen. */
 export interface ResolvedPoolOptions {
-  readonly connection: {
-    readonly pragmas: readonly string[];
-    readonly busyTimeoutMs?: number;
-    readonly integers?: IntegerMode;
-    readonly statementCacheSize?: number;
-    readonly synchronous?: SynchronousLevel;
-    readonly foreignKeys?: boolean;
-    readonly timeoutMs?: number;
-    readonly authorizer?: AuthorizerRules;
-  };
+  readonly connection: Omit<PoolConnectionOptions, 'middleware' | 'pragmas'> & { readonly pragmas: readonly string[] };
   readonly middleware: readonly Middleware[];
   readonly minReaders: number;
   readonly maxReaders: number;
@@ -123,10 +110,7 @@ export interface ResolvedPoolOptions {
   readonly routeCacheSize: number;
 }
 
-const CONNECTION_KEYS = ['busyTimeoutMs', 'integers', 'statementCacheSize', 'synchronous', 'foreignKeys', 'timeoutMs', 'authorizer'] as const;
 const POOL_KEYS = [
-  'pragmas',
-  'middleware',
   'minReaders',
   'maxReaders',
   'pipelining',
@@ -172,11 +156,12 @@ export function resolvePoolOptions(options: PoolOptions | undefined): ResolvedPo
   if (!Array.isArray(pragmas) || pragmas.some((p) => typeof p !== 'string')) invalid('Option pragmas must be an array of strings');
   const middleware = options.middleware ?? [];
   if (!Array.isArray(middleware)) invalid('Option middleware must be an array');
-  if (options.integers !== undefined && !INTEGER_MODES.includes(options.integers)) invalid('Option integers is not a known mode');
-  if (options.synchronous !== undefined && !SYNCHRONOUS_LEVELS.includes(options.synchronous)) invalid('Option synchronous is not a known level');
 
+  // The pool applies its middleware per handle (`use`, `with`), so it is not among the connection options it stores.
   const connection: Record<string, unknown> = { pragmas: Object.freeze([...pragmas]) };
-  for (const key of CONNECTION_KEYS) if (options[key] !== undefined) connection[key] = options[key];
+  for (const key of CONNECTION_KEYS) {
+    if (key !== 'pragmas' && key !== 'middleware' && options[key] !== undefined) connection[key] = options[key];
+  }
 
   const minReaders = count('minReaders', options.minReaders, 1);
   const maxReaders = count('maxReaders', options.maxReaders, Math.max(availableParallelism(), minReaders));

@@ -69,6 +69,25 @@ describe('handles and middleware', () => {
     expect(await pool.get('SELECT 1 AS x')).toEqual({ x: 1n });
     expect(await pool.get('PRAGMA cache_size')).toEqual({ cache_size: -4000n });
   });
+
+  it('passes every engine connection option, statement timing included, to readers and the writer', async () => {
+    const seen: Array<[string | undefined, unknown]> = [];
+    const timing: Middleware = {
+      name: 'timing',
+      wrap: (next) => async (op) => {
+        try {
+          return await next(op);
+        } finally {
+          seen.push([op.connection?.role, op.attributes['rapsqlite.sqliteTimeNs']]);
+        }
+      },
+    };
+    const pool = await poolTemp({ statementTiming: true, spinMicros: 0, middleware: [timing] });
+    await pool.exec('CREATE TABLE t (x)');
+    await pool.get('SELECT count(*) AS n FROM t');
+    expect(seen.map(([role]) => role)).toEqual(['writer', 'reader']);
+    for (const [, ns] of seen) expect(typeof ns).toBe('number');
+  });
 });
 
 describe('cancellation and authorizer (native companion)', () => {

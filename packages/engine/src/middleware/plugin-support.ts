@@ -1,3 +1,5 @@
+import type { OperationKind } from './operation.ts';
+
 /* Helpers for the authors of middleware plugins (observability, mocks): shared by @rapsqlite/otel and @rapsqlite/metrics. */
 
 /**
@@ -95,4 +97,60 @@ export function createPluginReporter(plugin: string, onError: PluginErrorHandler
       // Nothing is left to report to.
     }
   };
+}
+
+/** Rows returned by a `get`, `all` or `values` operation, read from its result; undefined for other kinds. */
+export function returnedRows(kind: OperationKind, result: unknown): number | undefined {
+  switch (kind) {
+    case 'get':
+      return result === undefined ? 0 : 1;
+    case 'all':
+      return Array.isArray(result) ? result.length : undefined;
+    case 'values': {
+      const rows = (result as { rows?: unknown } | undefined)?.rows;
+      return Array.isArray(rows) ? rows.length : undefined;
+    }
+    default:
+      return undefined;
+  }
+}
+
+/** Rows changed by a `run` or `runMany` operation, read from its result; undefined for other kinds. */
+export function changedRows(kind: OperationKind, result: unknown): number | undefined {
+  if (kind !== 'run' && kind !== 'runMany') return undefined;
+  const changes = (result as { changes?: unknown } | undefined)?.changes;
+  return typeof changes === 'number' ? changes : undefined;
+}
+
+/**
+ * A bounded memo of facts derived from SQL text (a summary, a fingerprint), so a plugin computes them once per
+ * distinct statement. Applications run a small set of distinct statements, so nearly every lookup hits; code that
+ * builds SQL with inline values cannot grow it past `capacity` (the oldest entries go), and texts longer than
+ * `maxLength` are computed on every call rather than kept as keys.
+ */
+export class SqlMemo<V> {
+  readonly #compute: (sql: string) => V;
+  readonly #capacity: number;
+  readonly #maxLength: number;
+  readonly #entries = new Map<string, V>();
+
+  constructor(compute: (sql: string) => V, capacity = 2000, maxLength = 8192) {
+    this.#compute = compute;
+    this.#capacity = capacity;
+    this.#maxLength = maxLength;
+  }
+
+  /** The value for `sql`, computed on first use. */
+  get(sql: string): V {
+    let value = this.#entries.get(sql);
+    if (value !== undefined) return value;
+    value = this.#compute(sql);
+    if (sql.length > this.#maxLength) return value;
+    if (this.#entries.size >= this.#capacity) {
+      const oldest = this.#entries.keys().next();
+      if (oldest.done !== true) this.#entries.delete(oldest.value);
+    }
+    this.#entries.set(sql, value);
+    return value;
+  }
 }

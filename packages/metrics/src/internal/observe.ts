@@ -1,4 +1,4 @@
-import { watchIterator, type Execute, type Operation, type OperationKind, type PluginReporter } from '@rapsqlite/engine';
+import { changedRows, returnedRows, watchIterator, type Execute, type Operation, type OperationKind, type PluginReporter } from '@rapsqlite/engine';
 
 /** How an observed operation ended. */
 export interface Outcome {
@@ -105,27 +105,4 @@ export function observer<S>(
       },
     );
   };
-}
-
-/** Rows returned by a row-returning call, from its result. */
-export function returnedRows(kind: OperationKind, result: unknown): number | undefined {
-  switch (kind) {
-    case 'get':
-      return result === undefined ? 0 : 1;
-    case 'all':
-      return Array.isArray(result) ? result.length : undefined;
-    case 'values': {
-      const rows = (result as { rows?: unknown } | undefined)?.rows;
-      return Array.isArray(rows) ? rows.length : undefined;
-    }
-    default:
-      return undefined;
-  }
-}
-
-/** Rows changed by `run` or `runMany`, from its result. */
-export function changedRows(kind: OperationKind, result: unknown): number | undefined {
-  if (kind !== 'run' && kind !== 'runMany') return undefined;
-  const changes = (result as { changes?: unknown } | undefined)?.changes;
-  return typeof changes === 'number' ? changes : undefined;
 }
