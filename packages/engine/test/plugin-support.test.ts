@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { createPluginReporter, watchIterator } from '../src/index.ts';
+import { SqlMemo, changedRows, createPluginReporter, returnedRows, watchIterator } from '../src/index.ts';
 import { openTemp } from './helpers.ts';
 
 describe('watchIterator', () => {
@@ -56,5 +56,36 @@ describe('createPluginReporter', () => {
     } finally {
       warn.mockRestore();
     }
+  });
+});
+
+describe('returnedRows and changedRows', () => {
+  it('read row counts from the results of each kind', async () => {
+    const db = await openTemp();
+    await db.exec('CREATE TABLE t (x)');
+    expect(changedRows('runMany', await db.runMany('INSERT INTO t VALUES (?)', [[1], [2], [3]]))).toBe(3);
+    expect(changedRows('run', await db.run('DELETE FROM t WHERE x = 1'))).toBe(1);
+    expect(returnedRows('all', await db.all('SELECT x FROM t'))).toBe(2);
+    expect(returnedRows('values', await db.values('SELECT x FROM t'))).toBe(2);
+    expect(returnedRows('get', await db.get('SELECT x FROM t'))).toBe(1);
+    expect(returnedRows('get', await db.get('SELECT x FROM t WHERE 0'))).toBe(0);
+    expect(returnedRows('exec', undefined)).toBeUndefined();
+    expect(changedRows('get', { changes: 1 })).toBeUndefined();
+  });
+});
+
+describe('SqlMemo', () => {
+  it('computes once per text, evicts the oldest past its capacity and never keeps over-long texts', () => {
+    const computed: string[] = [];
+    const memo = new SqlMemo((sql) => (computed.push(sql), sql.length), 2, 10);
+    expect(memo.get('SELECT 1')).toBe(8);
+    expect(memo.get('SELECT 1')).toBe(8);
+    memo.get('SELECT 2');
+    memo.get('SELECT 3');
+    memo.get('SELECT 1');
+    const long = 'SELECT 1234567';
+    memo.get(long);
+    memo.get(long);
+    expect(computed).toEqual(['SELECT 1', 'SELECT 2', 'SELECT 3', 'SELECT 1', long, long]);
   });
 });
