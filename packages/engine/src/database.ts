@@ -1,8 +1,7 @@
-import { isAbsolute } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { ErrorCodes } from './errors/codes.ts';
 import { RapsqliteError } from './errors/rapsqlite-error.ts';
-import { leaseContext, type Connection, type Lease, type Ticket } from './internal/connection.ts';
+import { leaseContext, type Connection, type Lease, type RequestInit, type Ticket } from './internal/connection.ts';
+import { checkCallOptions, ITERATE_OPTION_KEYS, QUERY_OPTION_KEYS, TRANSACTION_OPTION_KEYS } from './internal/call-options.ts';
 import { RemoteCursor } from './internal/cursor.ts';
 import { checkParams } from './internal/params.ts';
 import { assertMiddleware, compose } from './middleware/compose.ts';
@@ -18,7 +17,7 @@ import type {
   TransactionOperation,
 } from './middleware/operation.ts';
 import type { AuthorizerRules } from './native/authorizer-rules.ts';
-import { checkIntegerMode, type ResolvedOptions } from './options.ts';
+import { checkIntegerMode, moduleSpecifier, type ResolvedOptions } from './options.ts';
 import { Statement } from './statement.ts';
 import {
   TRANSACTION_MODES,
@@ -61,6 +60,11 @@ interface TxState {
 const transactions = new WeakMap<TransactionInfo, TxState>();
 
 const CONTROL_KINDS: ReadonlySet<string> = new Set(['begin', 'commit', 'rollback', 'savepoint', 'release', 'rollbackTo']);
+
+function optionKeys(kind: Operation['kind']): ReadonlySet<string> {
+  if (kind === 'iterate') return ITERATE_OPTION_KEYS;
+  return kind === 'transaction' ? TRANSACTION_OPTION_KEYS : QUERY_OPTION_KEYS;
+}
 
 /** What a database and all the handles made from it (`with`, transactions) share. */
 export interface Core {
@@ -137,6 +141,7 @@ abstract class QueryableBase implements Queryable {
   #call(op: Operation): Promise<unknown> {
     if (typeof op.sql !== 'string') return Promise.reject(invalid('SQL must be a string'));
     try {
+      if (op.options !== NO_OPTIONS) checkCallOptions(op.options, optionKeys(op.kind), op.kind);
       return this.#chain()(op);
     } catch (err) {
       // A middleware that throws synchronously still yields a rejected promise, never a throw from an async API.
@@ -306,9 +311,10 @@ function terminal(core: Core, op: Operation, chain: () => Execute): Promise<unkn
         break;
     }
     const framing = CONTROL_KINDS.has(op.kind);
-    if (!core.options.statementTiming) return cancellable(core, tx, framing, code as OpCode, op.sql, params, mode, undefined, op.options);
+    const request: RequestInit = { op: code as OpCode, sql: op.sql, params, mode };
+    if (!core.options.statementTiming) return cancellable(core, tx, framing, request, op.options);
     const ticket: Ticket = { id: 0, cancelled: undefined, sqliteNs: 0 };
-    return cancellable(core, tx, framing, code as OpCode, op.sql, params, mode, undefined, op.options, ticket).finally(() => {
+    return cancellable(core, tx, framing, { ...request, ticket }, op.options).finally(() => {
       op.attributes[SQLITE_TIME_ATTRIBUTE] = ticket.sqliteNs;
     });
   } catch (err) {
@@ -317,20 +323,19 @@ function terminal(core: Core, op: Operation, chain: () => Execute): Promise<unkn
 }
 
 /** Sends a request: at once inside its transaction, else when no transaction holds the connection. */
-function send(core: Core, tx: TxState | undefined, framing: boolean, code: OpCode, sql: string, params: unknown, mode: IntModeCode, extra: unknown, ticket?: Ticket): Promise<unknown> {
+function send(core: Core, tx: TxState | undefined, framing: boolean, request: RequestInit): Promise<unknown> {
   const connection = core.connection;
   if (tx !== undefined) {
-    const error = txError(core, tx, sql, framing);
-    return error === undefined ? connection.request(code, sql, params, mode, extra, ticket) : Promise.reject(error);
+    const error = txError(core, tx, request.sql, framing);
+    return error === undefined ? connection.request({ ...request, inTx: true }) : Promise.reject(error);
   }
-  if (connection.closing) return Promise.reject(closedError(sql));
-  const wait = connection.whenFree(sql);
-  if (wait === undefined) return connection.request(code, sql, params, mode, extra, ticket);
+  if (connection.closing) return Promise.reject(closedError(request.sql));
+  const wait = connection.whenFree(request.sql);
+  if (wait === undefined) return connection.request(request);
   // A call cancelled while it waited for a transaction to end is never sent.
-  return wait.then(() => (ticket?.cancelled === undefined ? connection.request(code, sql, params, mode, extra, ticket) : Promise.reject(ticket.cancelled)));
+  const ticket = request.ticket;
+  return wait.then(() => (ticket?.cancelled === undefined ? connection.request(request) : Promise.reject(ticket.cancelled)));
 }
-
-const WRITES: ReadonlySet<number> = new Set([Op.run, Op.runMany, Op.exec]);
 
 function abortedError(reason: unknown, sql: string): RapsqliteError {
   return new RapsqliteError(ErrorCodes.ABORTED, 'The call was cancelled', { sql, cause: reason });
@@ -344,25 +349,14 @@ function timeoutError(timeoutMs: number, sql: string): RapsqliteError {
  * Sends a request that an `AbortSignal` or a deadline may cancel: before it starts it never runs; while it runs it
  * is interrupted (see `Connection.abort` for what happens without the native companion).
  */
-function cancellable(
-  core: Core,
-  tx: TxState | undefined,
-  framing: boolean,
-  code: OpCode,
-  sql: string,
-  params: unknown,
-  mode: IntModeCode,
-  extra: unknown,
-  options: QueryOptions,
-  ticket?: Ticket,
-): Promise<unknown> {
+function cancellable(core: Core, tx: TxState | undefined, framing: boolean, request: RequestInit, options: QueryOptions): Promise<unknown> {
   const signal = options.signal;
   const timeoutMs = options.timeoutMs ?? (framing ? undefined : core.options.timeoutMs);
-  if (signal === undefined && timeoutMs === undefined) return send(core, tx, framing, code, sql, params, mode, extra, ticket);
+  if (signal === undefined && timeoutMs === undefined) return send(core, tx, framing, request);
+  const sql = request.sql;
   if (signal?.aborted === true) return Promise.reject(abortedError(signal.reason, sql));
-  if (timeoutMs !== undefined && !(timeoutMs > 0)) return Promise.reject(invalid('timeoutMs must be a positive number'));
-  ticket ??= { id: 0, cancelled: undefined };
-  const sent = send(core, tx, framing, code, sql, params, mode, extra, ticket);
+  const ticket: Ticket = request.ticket ?? { id: 0, cancelled: undefined };
+  const sent = send(core, tx, framing, request.ticket === undefined ? { ...request, ticket } : request);
   return new Promise((resolve, reject) => {
     let settled = false;
     const finish = (): boolean => {
@@ -378,7 +372,7 @@ function cancellable(
         if (finish()) reject(error);
         return;
       }
-      core.connection.abort(ticket.id, error, WRITES.has(code));
+      core.connection.abort(ticket.id, error);
     };
     const onAbort = (): void => cancel(abortedError(signal?.reason, sql));
     signal?.addEventListener('abort', onAbort, { once: true });
@@ -412,8 +406,12 @@ async function openCursor(core: Core, op: IterateOperation, tx: TxState | undefi
   const mode = integerMode(core, op.options);
   const chunkSize = op.options.chunkSize ?? DEFAULT_CHUNK;
   if (!Number.isInteger(chunkSize) || chunkSize < 1) throw invalid('chunkSize must be a positive integer');
-  const first = (await cancellable(core, tx, false, Op.iterOpen, op.sql, op.params, mode, chunkSize, op.options)) as { cursor: number; rows: Row[]; done: boolean };
-  const fetch = (id: number) => cancellable(core, tx, false, Op.iterNext, op.sql, undefined, mode, id, op.options) as Promise<{ rows: Row[]; done: boolean }>;
+  const first = (await cancellable(core, tx, false, { op: Op.iterOpen, sql: op.sql, params: op.params, mode, extra: chunkSize }, op.options)) as {
+    cursor: number;
+    rows: Row[];
+    done: boolean;
+  };
+  const fetch = (id: number) => cancellable(core, tx, false, { op: Op.iterNext, sql: op.sql, mode, extra: id }, op.options) as Promise<{ rows: Row[]; done: boolean }>;
   let cursor: RemoteCursor | undefined = undefined;
   // The constructor calls onClose at once for a result that fits in its first chunk, before `cursor` is assigned.
   cursor = new RemoteCursor(core.connection, first.cursor, first, fetch, () => {
@@ -553,16 +551,6 @@ export interface FunctionSource {
   readonly directOnly?: boolean;
 }
 
-function moduleSpecifier(source: unknown): string {
-  const spec = (source as FunctionSource | undefined)?.module;
-  if (spec instanceof URL) return spec.href;
-  if (typeof spec !== 'string' || spec === '') throw invalid('A function source needs a `module`: an absolute path, a file URL or a package name');
-  if (spec.startsWith('./') || spec.startsWith('../')) {
-    throw invalid(`Module "${spec}" is relative; use new URL('${spec}', import.meta.url) or an absolute path`);
-  }
-  return isAbsolute(spec) ? pathToFileURL(spec).href : spec;
-}
-
 /**
  * A database: one worker thread that owns one better-sqlite3 connection, behind promises. Create it with
  * {@link open}. The caller's thread never runs SQLite, so a slow query never stalls the event loop.
@@ -650,7 +638,7 @@ export class Database extends QueryableBase implements AsyncDisposable {
     const spec = {
       kind,
       name,
-      module: moduleSpecifier(source),
+      module: moduleSpecifier((source as FunctionSource | undefined)?.module),
       export: source.export ?? 'default',
       ...(source.deterministic === undefined ? {} : { deterministic: source.deterministic }),
       ...(source.varargs === undefined ? {} : { varargs: source.varargs }),
@@ -659,7 +647,7 @@ export class Database extends QueryableBase implements AsyncDisposable {
     };
     const connection = this.core.connection;
     if (connection.closing) throw new RapsqliteError(ErrorCodes.CLOSED, 'The database is closed');
-    await connection.request(Op.register, '', undefined, 0, spec);
+    await connection.request({ op: Op.register, sql: '', extra: spec });
     connection.addFunction(spec);
   }
 
@@ -679,7 +667,7 @@ export class Database extends QueryableBase implements AsyncDisposable {
   async authorizer(rules: AuthorizerRules | null): Promise<void> {
     const connection = this.core.connection;
     if (connection.closing) throw new RapsqliteError(ErrorCodes.CLOSED, 'The database is closed');
-    await connection.request(Op.authorize, '', undefined, 0, rules);
+    await connection.request({ op: Op.authorize, sql: '', extra: rules });
     connection.setAuthorizer(rules);
   }
 

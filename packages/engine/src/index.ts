@@ -34,7 +34,7 @@ export type {
 export { JOURNAL_MODES, SYNCHRONOUS_LEVELS } from './options.ts';
 export { AUTHORIZER_ACTIONS } from './native/authorizer-rules.ts';
 export type { AuthorizerAction, AuthorizerRules } from './native/authorizer-rules.ts';
-export type { DatabaseOptions, JournalMode, SynchronousLevel } from './options.ts';
+export type { DatabaseOptions, InitConnection, InitSource, JournalMode, SynchronousLevel } from './options.ts';
 export { fingerprintSql, hasLiterals, normalizeSql, sanitizeSql, sqlParameters, summarizeSql, SQL_TOKEN_KINDS, tokenizeSql } from './sql/index.ts';
 export type { SqlParameters, SqlToken, SqlTokenKind } from './sql/index.ts';
 export { INTEGER_MODES, TRANSACTION_MODES } from './types.ts';

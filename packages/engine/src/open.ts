@@ -3,6 +3,7 @@ import { Connection } from './internal/connection.ts';
 import { resolveOptions, type DatabaseOptions } from './options.ts';
 import { ErrorCodes } from './errors/codes.ts';
 import { RapsqliteError } from './errors/rapsqlite-error.ts';
+import { checkRuntime } from './internal/runtime.ts';
 import { companionUnavailableReason, loadCompanion } from './native/companion.ts';
 
 let warned = false;
@@ -23,6 +24,7 @@ let warned = false;
  * ```
  */
 export async function open(path: string, options?: DatabaseOptions): Promise<Database> {
+  checkRuntime();
   if (typeof path !== 'string' || path.trim() === '') {
     throw new RapsqliteError(ErrorCodes.INVALID_ARGUMENT, 'open() takes a file path or ":memory:"');
   }
@@ -53,6 +55,8 @@ export async function open(path: string, options?: DatabaseOptions): Promise<Dat
       journalMode: memory ? undefined : resolved.journalMode,
       foreignKeys: resolved.foreignKeys,
       pragmas: resolved.pragmas,
+      init: resolved.init,
+      initModule: resolved.initModule,
       statementCacheSize: resolved.statementCacheSize,
       functions: [],
       companion,
@@ -61,6 +65,7 @@ export async function open(path: string, options?: DatabaseOptions): Promise<Dat
       spinMicros: resolved.spinMicros,
     },
     resolved.readonly ? 'reader' : 'writer',
+    { cancelGraceMs: resolved.cancelGraceMs },
   );
   return new Database({ connection, options: resolved }, resolved.middleware);
 }

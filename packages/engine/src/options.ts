@@ -1,3 +1,5 @@
+import { isAbsolute } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { ErrorCodes } from './errors/codes.ts';
 import { RapsqliteError } from './errors/rapsqlite-error.ts';
 import type { Middleware } from './middleware/middleware.ts';
@@ -58,12 +60,62 @@ export interface DatabaseOptions {
    * with 50 µs of polling); the price is up to that much CPU after each burst of work. Default 50; 0 never polls.
    */
   readonly spinMicros?: number;
+  /**
+   * How long, in milliseconds, a cancelled call (its `signal`, `timeoutMs`, or `db.interrupt()`) may keep running
+   * before the worker is replaced to stop it: SQLite can be interrupted only while it runs its own code, not while a
+   * user function or a wait for another connection's lock holds the thread. Calls the worker had not started are
+   * sent to the replacement; see docs/cancellation.md for what happens to the others. Not applied to an in-memory
+   * database, whose data lives in its worker. Default 250; `Infinity` never replaces the worker.
+   */
+  readonly cancelGraceMs?: number;
+  /**
+   * Set-up run on every connection this database (or a pool) opens, and again on every replacement worker, after
+   * the built-in settings and `pragmas`: SQL statements (`"ATTACH 'audit.db' AS audit"`), or a module whose export
+   * the worker calls with an {@link InitConnection} before any other statement runs. A failure fails `open()` with
+   * the statement's error.
+   *
+   * @example
+   * ```ts
+   * const db = await open('app.db', { init: ["ATTACH 'audit.db' AS audit", 'PRAGMA audit.journal_mode = WAL'] });
+   * const viaModule = await open('app.db', { init: { module: new URL('./init.js', import.meta.url), export: 'setUp' } });
+   * ```
+   */
+  readonly init?: string | readonly string[] | InitSource;
+}
+
+/** A module whose export a worker calls to set up each new connection; see {@link DatabaseOptions.init}. */
+export interface InitSource {
+  /** An absolute path, a `file:` URL (string or URL) or a package name, imported inside the worker. */
+  readonly module: string | URL;
+  /** The export to call. Default `'default'`. */
+  readonly export?: string;
+}
+
+/**
+ * What an `init` module's export receives: the new connection, synchronously, on the worker's thread. It may return a
+ * promise; the connection serves calls only once it has settled.
+ */
+export interface InitConnection {
+  /** The database path the connection was opened on. */
+  readonly path: string;
+  /** True for a read-only connection (a pool's readers). */
+  readonly readonly: boolean;
+  /** Runs a script of one or more statements. */
+  exec(sql: string): void;
+  /** Runs one statement with positional parameters and returns its rows as objects (integers as bigints, exact). */
+  all(sql: string, ...params: unknown[]): Array<Record<string, unknown>>;
+  /** Runs one statement with positional parameters. */
+  run(sql: string, ...params: unknown[]): void;
 }
 
 /** The options after defaults, frozen. */
-export type ResolvedOptions = Readonly<Required<Omit<DatabaseOptions, 'timeoutMs' | 'authorizer'>>> & {
+export type ResolvedOptions = Readonly<Required<Omit<DatabaseOptions, 'timeoutMs' | 'authorizer' | 'init'>>> & {
   readonly timeoutMs: number | undefined;
   readonly authorizer: AuthorizerRules | undefined;
+  /** The `init` statements. */
+  readonly init: readonly string[];
+  /** The `init` module, as the specifier the worker imports, and its export. */
+  readonly initModule: { readonly module: string; readonly export: string } | undefined;
 };
 
 const KNOWN = new Set<string>([
@@ -80,6 +132,8 @@ const KNOWN = new Set<string>([
   'authorizer',
   'statementTiming',
   'spinMicros',
+  'cancelGraceMs',
+  'init',
 ]);
 
 function invalid(message: string): never {
@@ -103,6 +157,33 @@ export function checkIntegerMode(value: unknown): IntegerMode {
   return oneOf('integers', value, INTEGER_MODES, 'number');
 }
 
+/**
+ * The module specifier a worker imports for a user module (functions, `init`): an absolute path, a `file:` URL (a
+ * string or a URL) or a package name. A relative path is ambiguous (relative to what?) and refused.
+ */
+export function moduleSpecifier(spec: unknown): string {
+  if (spec instanceof URL) return spec.href;
+  if (typeof spec !== 'string' || spec === '') invalid('A module is an absolute path, a file URL or a package name');
+  if (spec.startsWith('./') || spec.startsWith('../')) {
+    invalid(`Module "${spec}" is relative; use new URL('${spec}', import.meta.url) or an absolute path`);
+  }
+  return isAbsolute(spec) ? pathToFileURL(spec).href : spec;
+}
+
+function resolveInit(init: DatabaseOptions['init']): [readonly string[], ResolvedOptions['initModule']] {
+  if (init === undefined) return [Object.freeze([]), undefined];
+  if (typeof init === 'string') return [Object.freeze([init]), undefined];
+  if (Array.isArray(init)) {
+    if (init.some((sql) => typeof sql !== 'string')) invalid('Option init must be SQL text, an array of SQL texts, or { module, export }');
+    return [Object.freeze([...(init as string[])]), undefined];
+  }
+  if (typeof init !== 'object' || init === null) invalid('Option init must be SQL text, an array of SQL texts, or { module, export }');
+  const source = init as InitSource;
+  const name = source.export ?? 'default';
+  if (typeof name !== 'string') invalid('Option init.export must be a string');
+  return [Object.freeze([]), Object.freeze({ module: moduleSpecifier(source.module), export: name })];
+}
+
 /** Validates options, applies defaults and freezes the result, so that later mutation by the caller has no effect. */
 export function resolveOptions(options: DatabaseOptions | undefined): ResolvedOptions {
   if (options === undefined) options = {};
@@ -116,6 +197,9 @@ export function resolveOptions(options: DatabaseOptions | undefined): ResolvedOp
   if (!Array.isArray(middleware)) invalid('Option middleware must be an array');
   if (options.readonly !== undefined && typeof options.readonly !== 'boolean') invalid('Option readonly must be a boolean');
   if (options.foreignKeys !== undefined && typeof options.foreignKeys !== 'boolean') invalid('Option foreignKeys must be a boolean');
+  const [init, initModule] = resolveInit(options.init);
+  const cancelGraceMs = options.cancelGraceMs ?? 250;
+  if (typeof cancelGraceMs !== 'number' || !(cancelGraceMs >= 0)) invalid('Option cancelGraceMs must be a non-negative number (Infinity to never replace the worker)');
   const timeoutMs = options.timeoutMs;
   if (timeoutMs !== undefined && (typeof timeoutMs !== 'number' || !(timeoutMs > 0))) invalid('Option timeoutMs must be a positive number');
   return Object.freeze({
@@ -132,5 +216,8 @@ export function resolveOptions(options: DatabaseOptions | undefined): ResolvedOp
     authorizer: options.authorizer,
     statementTiming: options.statementTiming === true,
     spinMicros: count('spinMicros', options.spinMicros, 50),
+    cancelGraceMs,
+    init,
+    initModule,
   });
 }

@@ -22,6 +22,8 @@ export const CONNECTION_KEYS = [
   'authorizer',
   'statementTiming',
   'spinMicros',
+  'cancelGraceMs',
+  'init',
 ] as const;
 
 /** The engine options a pool passes to each of its connections. */

@@ -239,9 +239,11 @@ export class Pool implements Queryable, AsyncDisposable {
    * The pool already checkpoints by itself (see `checkpointIntervalMs` and `walStarvationBytes`); this is for
    * tests, backups and shutdown scripts.
    */
-  checkpoint(mode: CheckpointMode = 'passive'): Promise<CheckpointResult> {
-    if (!CHECKPOINT_MODES.includes(mode)) return Promise.reject(invalid(`Unknown checkpoint mode "${String(mode)}"`));
-    return this.#core.checkpoint(mode);
+  checkpoint(mode: CheckpointMode | Uppercase<CheckpointMode> = 'passive'): Promise<CheckpointResult> {
+    // SQLite spells the modes in capitals (PRAGMA wal_checkpoint(TRUNCATE)): either case is accepted.
+    const lower = typeof mode === 'string' ? (mode.toLowerCase() as CheckpointMode) : mode;
+    if (!CHECKPOINT_MODES.includes(lower)) return Promise.reject(invalid(`Unknown checkpoint mode "${String(mode)}"`));
+    return this.#core.checkpoint(lower);
   }
 
   /** A snapshot of the connections, the queues and the WAL, for metrics. */

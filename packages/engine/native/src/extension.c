@@ -141,6 +141,54 @@ static int rc_trace(unsigned type, void *ctx, void *p, void *x) {
   return 0;
 }
 
+/*
+ * The busy handler: SQLite's own schedule (sqliteDefaultBusyCallback's delays, up to the busy timeout), slept in
+ * 1 ms slices that stop as soon as the running request is cancelled. SQLite's default handler ignores
+ * sqlite3_interrupt, so a statement waiting for another connection's lock could not be cancelled before its busy
+ * timeout; with this one it fails at once with SQLITE_BUSY, which the caller reports as the cancellation.
+ */
+static const unsigned char rc_busy_delays[] = {1, 2, 5, 10, 15, 20, 25, 25, 25, 50, 50, 100};
+static const unsigned char rc_busy_totals[] = {0, 1, 3, 8, 18, 33, 53, 78, 103, 128, 178, 228};
+#define RC_BUSY_STEPS ((int)(sizeof(rc_busy_delays) / sizeof(rc_busy_delays[0])))
+
+static int rc_cancel_pending(rc_conn *conn) {
+  if (rc_atomic_load(&conn->cancelled)) return 1;
+  return conn->api->libversion_number() >= 3041000 && conn->api->is_interrupted(conn->db);
+}
+
+static int rc_busy(void *ctx, int count) {
+  rc_conn *conn = (rc_conn *)ctx;
+  int delay, prior, slept;
+  if (rc_cancel_pending(conn)) return 0;
+  if (count < RC_BUSY_STEPS) {
+    delay = rc_busy_delays[count];
+    prior = rc_busy_totals[count];
+  } else {
+    delay = rc_busy_delays[RC_BUSY_STEPS - 1];
+    prior = rc_busy_totals[RC_BUSY_STEPS - 1] + delay * (count - (RC_BUSY_STEPS - 1));
+  }
+  if (prior + delay > conn->busy_timeout_ms) {
+    delay = conn->busy_timeout_ms - prior;
+    if (delay <= 0) return 0;
+  }
+  for (slept = 0; slept < delay; slept++) {
+    if (rc_cancel_pending(conn)) return 0;
+    conn->api->sleep(1);
+  }
+  return 1;
+}
+
+/* The busy timeout set on db (by better-sqlite3's `timeout` or PRAGMA busy_timeout), read through the pragma. */
+static int rc_read_busy_timeout(const sqlite3_api_routines *api, sqlite3 *db) {
+  sqlite3_stmt *stmt = NULL;
+  int timeout = 0;
+  if (api->prepare_v2(db, "PRAGMA busy_timeout", -1, &stmt, NULL) == SQLITE_OK && api->step(stmt) == SQLITE_ROW) {
+    timeout = api->column_int(stmt, 0);
+  }
+  api->finalize(stmt);
+  return timeout;
+}
+
 static void rc_slot_function(sqlite3_context *context, int argc, sqlite3_value **argv) {
   const rc_conn *conn = (const rc_conn *)sqlite3_user_data(context);
   (void)argc;
@@ -160,6 +208,7 @@ static void rc_conn_destroy(void *p) {
     /* Matters only when the function is replaced on a live connection: the hooks must not outlive conn. */
     conn->api->trace_v2(conn->db, 0, NULL, NULL);
     conn->api->set_authorizer(conn->db, NULL, NULL);
+    conn->api->busy_handler(conn->db, NULL, NULL);
   }
   rc_rules_free(conn->rules);
   free(conn);
@@ -213,5 +262,8 @@ RC_EXPORT int sqlite3_rapsqlitecompanion_init(sqlite3 *db, char **pzErrMsg, cons
   }
   pApi->trace_v2(db, SQLITE_TRACE_STMT | SQLITE_TRACE_PROFILE, rc_trace, conn);
   conn->hooks_installed = 1;
+  /* A later PRAGMA busy_timeout installs SQLite's default handler again: waits then end only at the timeout. */
+  conn->busy_timeout_ms = rc_read_busy_timeout(pApi, db);
+  if (conn->busy_timeout_ms > 0) pApi->busy_handler(db, rc_busy, conn);
   return SQLITE_OK;
 }

@@ -10,6 +10,8 @@ export const ErrorCodes = {
   INVALID_ARGUMENT: 'ERR_RAPSQLITE_INVALID_ARGUMENT',
   /** A bound parameter has a type SQLite cannot store (Date, boolean, object, undefined…) or is out of range. */
   PARAMETER_TYPE: 'ERR_RAPSQLITE_PARAMETER_TYPE',
+  /** A bound string is not well-formed UTF-16 (it holds a lone surrogate), so SQLite could not store it exactly. */
+  PARAMETER_ENCODING: 'ERR_RAPSQLITE_PARAMETER_ENCODING',
   /** The number of positional parameters does not match the statement. */
   PARAMETER_COUNT: 'ERR_RAPSQLITE_PARAMETER_COUNT',
   /** A named parameter of the statement has no value in the parameters object. */
@@ -40,6 +42,8 @@ export const ErrorCodes = {
   TIMEOUT: 'ERR_RAPSQLITE_TIMEOUT',
   /** The feature needs the native companion (authorizer), which is not built or cannot load here. */
   UNSUPPORTED: 'ERR_RAPSQLITE_UNSUPPORTED',
+  /** The Node.js version running is older than rapsqlite supports (22.12): it refuses to start rather than crash. */
+  UNSUPPORTED_RUNTIME: 'ERR_RAPSQLITE_UNSUPPORTED_RUNTIME',
   /** An unexpected failure inside rapsqlite; please report it. */
   INTERNAL: 'ERR_RAPSQLITE_INTERNAL',
 } as const;

@@ -5,8 +5,8 @@ import { RapsqliteError } from '../errors/rapsqlite-error.ts';
 import type { ConnectionInfo, ConnectionRole } from '../middleware/operation.ts';
 import type { Row } from '../types.ts';
 import {
-  CANCEL_SLOTS,
   Op,
+  REQUEST_SLOTS,
   Status,
   type IntModeCode,
   type OpCode,
@@ -16,6 +16,8 @@ import {
   type WorkerHello,
 } from '../worker/protocol.ts';
 import { loadCompanion, type Companion } from '../native/companion.ts';
+import { isReadOnlySql } from '../sql/classify.ts';
+import { CANCEL_RING, CancelTable, type RequestProgress } from './cancel-table.ts';
 import { restoreBuffers, rowFactory, type RowFactory } from './rows.ts';
 
 /** Requests per message at most: a bound on how long the worker and the caller spend on one message. */
@@ -49,19 +51,43 @@ function invalidFlags(err: Error): string[] {
   return list.split(/,\s*/).map((flag) => flag.trim()).filter((flag) => flag.startsWith('-'));
 }
 
-interface Pending {
+/** What a caller asks a connection to send to its worker. */
+export interface RequestInit {
   readonly op: OpCode;
   readonly sql: string;
+  readonly params?: unknown;
+  readonly mode?: IntModeCode;
+  readonly extra?: unknown;
+  readonly ticket?: Ticket | undefined;
+  /** Sent under a transaction's lease: it dies with its worker and is never replayed on a replacement. */
+  readonly inTx?: boolean;
+}
+
+/** A request from the moment it is made until it is answered, cancelled or lost with its worker. */
+interface Call {
+  readonly id: number;
+  readonly op: OpCode;
+  readonly sql: string;
+  readonly params: unknown;
+  readonly mode: IntModeCode;
+  readonly extra: unknown;
+  readonly ticket: Ticket | undefined;
+  readonly inTx: boolean;
   readonly resolve: (value: unknown) => void;
   readonly reject: (reason: unknown) => void;
   /** Rows of an `all` that arrived in earlier messages. */
   chunks: Row[][] | undefined;
-  /** Set when the call was cancelled while running: its `SQLITE_INTERRUPT` is reported as this error. */
+  /** Set when the call was cancelled while running: its `SQLITE_INTERRUPT` (or any failure) is reported as this. */
   abortError: RapsqliteError | undefined;
-  readonly ticket: Ticket | undefined;
+  /** Posted to the current worker; false while it waits in the outbox. */
+  posted: boolean;
+  /** Already rejected (cancelled before it started, or abandoned while running): its reply only updates shapes. */
+  abandoned: boolean;
+  /** Replaces the worker if the cancelled call is still running when it fires. */
+  grace: ReturnType<typeof setTimeout> | undefined;
 }
 
-/** Tells a cancellable caller which request carries its call (0 until sent), and stops a call still waiting to be sent. */
+/** Tells a cancellable caller which request carries its call (0 until made), and stops a call not yet made. */
 export interface Ticket {
   id: number;
   cancelled: RapsqliteError | undefined;
@@ -80,6 +106,15 @@ export interface Lease {
 /** Tells which transaction callback (if any) the current async context runs inside, to detect self-deadlock. */
 export const leaseContext = new AsyncLocalStorage<Lease>();
 
+/** How the caller's side of a connection behaves; fixed at open. */
+export interface ConnectionSettings {
+  /**
+   * After a running call is cancelled, how long to wait for SQLite to stop it before the worker is replaced (a call
+   * stuck in a user function or a lock wait cannot be interrupted). Infinity never replaces it.
+   */
+  readonly cancelGraceMs: number;
+}
+
 let nextConnectionId = 1;
 
 /** Rebuilds an error that crossed the thread boundary as data. */
@@ -89,21 +124,55 @@ export function fromWire(wire: WireError, sql: string | undefined): RapsqliteErr
   return err;
 }
 
+/** Operations that may change the database whatever their SQL. */
+const WRITE_OPS: ReadonlySet<number> = new Set([Op.run, Op.runMany, Op.exec]);
+/** Operations whose SQL decides whether they read or write. */
+const QUERY_OPS: ReadonlySet<number> = new Set([Op.get, Op.all, Op.values, Op.iterOpen, Op.prepare]);
+/** Operations that touch no data, safe to send again to a replacement worker even when an answer was lost. */
+const HARMLESS_OPS: ReadonlySet<number> = new Set([Op.register, Op.authorize, Op.invalidate, Op.prepare]);
+
+/** Whether `call` may have changed the database. Errs towards yes: a read taken for a write is only reported unknown. */
+function mayWrite(call: Call): boolean {
+  if (WRITE_OPS.has(call.op)) return !call.inTx || call.sql === 'COMMIT';
+  if (QUERY_OPS.has(call.op)) return call.op !== Op.prepare && (!call.inTx ? !isReadOnlySql(call.sql) : false);
+  return false;
+}
+
+/** Whether a call that a dead worker finished (its answer lost) may run again on the replacement. */
+function replayable(call: Call): boolean {
+  if (call.inTx) return false;
+  return HARMLESS_OPS.has(call.op) || (QUERY_OPS.has(call.op) && isReadOnlySql(call.sql));
+}
+
+/** Whether a call, if it was running when its worker died, may have opened a transaction on that connection. */
+function mayOpenTransaction(call: Call): boolean {
+  return call.op === Op.exec || /^\s*(BEGIN|SAVEPOINT)\b/i.test(call.sql);
+}
+
 /**
  * One worker thread and its better-sqlite3 connection, seen from the caller's thread: batches requests into
- * messages, decodes replies, serializes transactions, and replaces the worker when it dies.
+ * messages, decodes replies, cancels requests, serializes transactions, and replaces the worker when it dies.
  */
 export class Connection {
   readonly info: ConnectionInfo;
   readonly #config: WorkerConfig;
-  readonly #cancelMarks: Int32Array;
+  readonly #settings: ConnectionSettings;
   #worker: Worker | undefined;
+  #table!: CancelTable;
   #generation = 0;
   #ready: Promise<void> | undefined;
   #nextId = 1;
-  readonly #pending = new Map<number, Pending>();
-  #outbox: unknown[] = [];
+  /** Every call not yet settled with its worker, in id order (posted ones first, then those in the outbox). */
+  readonly #calls = new Map<number, Call>();
+  /** Calls waiting to be posted, in id order. */
+  #outbox: Call[] = [];
   #flushQueued = false;
+  /** The worker has answered every call up to this id. */
+  #answered = 0;
+  /** Calls posted to the current worker and not yet answered. */
+  #inFlight = 0;
+  /** Calls whose callers still wait (not abandoned): while there are any, the worker keeps the process alive. */
+  #live = 0;
   #shapes: RowFactory[] = [];
   #lease: Lease | undefined;
   readonly #waiting: Array<{ readonly transaction: boolean; readonly wake: (lease?: Lease) => void }> = [];
@@ -113,19 +182,16 @@ export class Connection {
   #slot: number | undefined;
   readonly #companion: Companion | undefined;
 
-  private constructor(config: WorkerConfig, role: ConnectionRole) {
+  private constructor(config: WorkerConfig, role: ConnectionRole, settings: ConnectionSettings) {
     this.#config = config;
-    this.#cancelMarks = new Int32Array(config.cancelBuffer);
+    this.#settings = settings;
     this.info = Object.freeze({ role, id: nextConnectionId++, path: config.path });
     this.#companion = config.companion ? loadCompanion() : undefined;
   }
 
   /** Starts a worker and waits until its connection is open and configured. */
-  static async open(config: Omit<WorkerConfig, 'cancelBuffer'>, role: ConnectionRole): Promise<Connection> {
-    const connection = new Connection(
-      { ...config, cancelBuffer: new SharedArrayBuffer(CANCEL_SLOTS * Int32Array.BYTES_PER_ELEMENT) },
-      role,
-    );
+  static async open(config: Omit<WorkerConfig, 'cancelBuffer'>, role: ConnectionRole, settings: ConnectionSettings): Promise<Connection> {
+    const connection = new Connection({ ...config, cancelBuffer: undefined as never }, role, settings);
     connection.#spawn();
     await connection.#ready;
     return connection;
@@ -156,16 +222,27 @@ export class Connection {
   }
 
   #spawn(): void {
+    // A new table per worker: one that is still terminating can never write into its successor's. Its counters start
+    // just before the first request it will get, so ids keep comparing in order.
+    const first = this.#outbox[0]?.id ?? this.#nextId;
+    this.#table = new CancelTable(undefined, first - 1);
+    (this.#config as { cancelBuffer: SharedArrayBuffer }).cancelBuffer = this.#table.buffer;
     const worker = startWorker(this.#config);
     const generation = this.#generation;
     this.#worker = worker;
     this.#shapes = [];
-    worker.unref();
+    this.#slot = undefined;
+    this.#answered = first - 1;
+    this.#inFlight = 0;
     this.#ready = new Promise<void>((resolve, reject) => {
       worker.once('message', (hello: WorkerHello) => {
         if (hello.type === 'ready') {
           this.#slot = hello.slot;
-          worker.on('message', (replies: unknown[]) => this.#onReplies(replies));
+          worker.on('message', (replies: unknown[]) => {
+            if (this.#worker === worker) this.#onReplies(replies);
+          });
+          // Adding a 'message' listener refs the worker again: an idle connection must not keep the process alive.
+          if (this.#live === 0 && !this.#closed) worker.unref();
           resolve();
         } else {
           const err = fromWire(hello.error, undefined);
@@ -181,34 +258,48 @@ export class Connection {
       this.#deathCause = err;
     });
     worker.on('exit', () => this.#onExit(worker, generation));
-    if (this.#pending.size > 0) worker.ref();
+    // Referenced while it starts (someone awaits it); once ready, only calls in flight keep the process alive.
+    worker.ref();
   }
 
   /**
-   * Sends a request and resolves with its decoded result. Requests issued in the same tick travel in one message.
+   * Sends a request and resolves with its decoded result. Requests made in the same tick travel in one message.
    * The caller has already checked the lease (see {@link whenFree}).
    */
-  request(op: OpCode, sql: string, params: unknown, mode: IntModeCode, extra?: unknown, ticket?: Ticket): Promise<unknown> {
-    if (this.#closed && op !== Op.close && op !== Op.iterClose) {
-      return Promise.reject(new RapsqliteError(ErrorCodes.CLOSED, 'The database is closed', { sql }));
+  request(init: RequestInit): Promise<unknown> {
+    if (this.#closed && init.op !== Op.close && init.op !== Op.iterClose) {
+      return Promise.reject(new RapsqliteError(ErrorCodes.CLOSED, 'The database is closed', { sql: init.sql }));
     }
-    if (this.#worker === undefined) this.#spawn();
     const id = this.#nextId++;
-    if (ticket !== undefined) ticket.id = id;
-    if (this.#pending.size === 0) this.#worker!.ref();
-    this.#outbox.push(id, op, sql, params, mode, extra);
-    if (!this.#flushQueued) {
-      this.#flushQueued = true;
-      queueMicrotask(this.#flush);
-    }
+    if (init.ticket !== undefined) init.ticket.id = id;
     return new Promise((resolve, reject) => {
-      this.#pending.set(id, { op, sql, resolve, reject, chunks: undefined, abortError: undefined, ticket });
+      const call: Call = {
+        id,
+        op: init.op,
+        sql: init.sql,
+        params: init.params,
+        mode: init.mode ?? 0,
+        extra: init.extra,
+        ticket: init.ticket,
+        inTx: init.inTx === true,
+        resolve,
+        reject,
+        chunks: undefined,
+        abortError: undefined,
+        posted: false,
+        abandoned: false,
+        grace: undefined,
+      };
+      this.#calls.set(id, call);
+      this.#outbox.push(call);
+      if (this.#live++ === 0) this.#worker?.ref();
+      this.#scheduleFlush();
     });
   }
 
   /** Closes a cursor in the worker. Outside the lease rules: it touches no data. */
   closeCursor(cursor: number): Promise<unknown> {
-    return this.request(Op.iterClose, '', undefined, 0, cursor);
+    return this.request({ op: Op.iterClose, sql: '', extra: cursor });
   }
 
   /** True when the native companion is loaded into this connection, so a running statement can be interrupted. */
@@ -219,108 +310,183 @@ export class Connection {
   /**
    * Cancels request `id` with `error`. A request the worker has not started is skipped and rejected now. A running
    * one is interrupted through the companion and rejects with `error` once SQLite stops it (or resolves, if it
-   * finished first). Without the companion, a running read is abandoned (rejected now; its result is dropped) and
-   * its worker replaced when nothing else depends on it; a running write cannot be stopped and is left to finish.
+   * finished first); if it is still running after the grace period (stuck in a user function or a lock wait), the
+   * worker is replaced. Without the companion a running read is abandoned at once and its worker replaced; a running
+   * write gets the grace period. A request that has finished keeps its outcome: its answer is on the way.
    */
-  abort(id: number, error: RapsqliteError, write: boolean): void {
-    const pending = this.#pending.get(id);
-    if (pending === undefined) return;
-    const first = this.#pending.keys().next();
-    const running = first.done !== true && first.value === id;
-    if (!running) {
-      Atomics.store(this.#cancelMarks, id & (CANCEL_SLOTS - 1), id);
-      this.#settle(id);
-      pending.reject(error);
+  abort(id: number, error: RapsqliteError): void {
+    const call = this.#calls.get(id);
+    if (call === undefined || call.abandoned) return;
+    if (!call.posted) {
+      this.#outbox.splice(this.#outbox.indexOf(call), 1);
+      this.#calls.delete(id);
+      this.#release(call);
+      call.reject(error);
       return;
     }
-    if (this.#companion !== undefined && this.#slot !== undefined) {
-      // The mark first, then the interrupt: the worker marks a request active before it reads the mark, so one of the
-      // two always reaches it, however the threads interleave.
-      pending.abortError = error;
-      Atomics.store(this.#cancelMarks, id & (CANCEL_SLOTS - 1), id);
-      this.#companion.interrupt(this.#slot, id);
+    // The mark first, then the progress: if the worker has not reached the request, it will see the mark.
+    this.#table.mark(id);
+    const progress = this.#table.progress(id);
+    if (progress === 'queued') {
+      this.#abandon(call, error);
       return;
     }
-    if (write) return;
-    this.#settle(id);
-    pending.reject(error);
-    // Replacing the worker stops the query, but only when no other call or transaction would die with it.
-    const worker = this.#worker;
-    if (this.#pending.size === 0 && this.#lease === undefined && worker !== undefined) {
-      // Forget the worker now, so the next call starts a new one instead of posting to one that is terminating.
-      this.#worker = undefined;
-      this.#generation++;
-      void worker.terminate();
-    }
+    if (progress === 'done') return;
+    this.#cancelRunning(call, error);
   }
 
   /**
-   * Interrupts whatever the connection runs now (`db.interrupt()`). Returns false when nothing was running or the
-   * companion is not available.
+   * Interrupts whatever the connection runs now (`db.interrupt()`, a transaction's deadline). Returns false when
+   * nothing was running or the companion is not available.
    */
   interruptRunning(error: RapsqliteError): boolean {
-    const first = this.#pending.entries().next();
-    if (first.done === true) return false;
-    const [id, pending] = first.value;
-    if (this.#companion === undefined || this.#slot === undefined) return false;
-    pending.abortError = error;
-    return this.#companion.interrupt(this.#slot, id);
+    if (this.#worker === undefined || this.#companion === undefined || this.#slot === undefined) return false;
+    const id = this.#table.active;
+    const call = this.#calls.get(this.#fullId(id));
+    if (call === undefined || !call.posted || call.abandoned || this.#table.progress(call.id) !== 'running') return false;
+    call.abortError = error;
+    const interrupted = this.#companion.interrupt(this.#slot, call.id);
+    this.#armGrace(call);
+    return interrupted;
+  }
+
+  /** The full id of a posted call from the 32-bit id the shared table holds. */
+  #fullId(id32: number): number {
+    return this.#answered + 1 + (((id32 | 0) - ((this.#answered + 1) | 0)) | 0);
+  }
+
+  #cancelRunning(call: Call, error: RapsqliteError): void {
+    call.abortError = error;
+    if (this.#companion !== undefined && this.#slot !== undefined) {
+      this.#companion.interrupt(this.#slot, call.id);
+      this.#armGrace(call);
+      return;
+    }
+    if (mayWrite(call)) {
+      // Nothing can stop a running write without the companion: it gets the grace period to finish.
+      this.#armGrace(call);
+      return;
+    }
+    // A read is abandoned now; replacing its worker stops it, unless a transaction (or the data of an in-memory
+    // database) lives on that worker, in which case it runs to its end and its answer is dropped.
+    this.#abandon(call, error);
+    if (this.#replaceable()) this.#retire(this.#worker as Worker, error);
+  }
+
+  /** A worker may be replaced to stop a stuck call unless a transaction holds it or its database lives in it. */
+  #replaceable(): boolean {
+    const path = this.info.path;
+    return this.#worker !== undefined && this.#lease === undefined && path !== ':memory:' && path !== '' && !path.includes('mode=memory');
+  }
+
+  #armGrace(call: Call): void {
+    const graceMs = this.#settings.cancelGraceMs;
+    if (call.grace !== undefined || !Number.isFinite(graceMs)) return;
+    const worker = this.#worker;
+    call.grace = setTimeout(() => {
+      call.grace = undefined;
+      if (this.#worker !== worker || worker === undefined || this.#calls.get(call.id) !== call) return;
+      if (this.#table.progress(call.id) !== 'running') return;
+      const path = this.info.path;
+      if (path === ':memory:' || path === '' || path.includes('mode=memory')) return;
+      this.#retire(worker, call.abortError);
+    }, graceMs);
+    call.grace.unref();
+  }
+
+  /** Rejects a call now; its request stays posted (the worker skips or finishes it) until its reply arrives. */
+  #abandon(call: Call, error: RapsqliteError): void {
+    call.abandoned = true;
+    this.#release(call);
+    call.reject(error);
+  }
+
+  #release(call: Call): void {
+    if (call.grace !== undefined) clearTimeout(call.grace);
+    call.grace = undefined;
+    if (--this.#live === 0 && !this.#closed) this.#worker?.unref();
+  }
+
+  #scheduleFlush(): void {
+    if (this.#flushQueued) return;
+    this.#flushQueued = true;
+    queueMicrotask(this.#flush);
   }
 
   readonly #flush = (): void => {
     this.#flushQueued = false;
-    const outbox = this.#outbox;
-    if (outbox.length === 0) return;
-    const worker = this.#worker ?? (this.#spawn(), this.#worker!);
-    const slots = 6 * MAX_BATCH;
-    if (outbox.length <= slots) {
-      this.#outbox = [];
-      worker.postMessage(outbox);
-      return;
+    if (this.#outbox.length === 0) return;
+    if (this.#worker === undefined) this.#spawn();
+    const worker = this.#worker as Worker;
+    let message: unknown[] = [];
+    let taken = 0;
+    for (; taken < this.#outbox.length; taken++) {
+      const call = this.#outbox[taken] as Call;
+      // Never more than CANCEL_RING unanswered requests, so no two in flight share a cancellation slot.
+      if (this.#inFlight === 0) this.#answered = call.id - 1;
+      else if (call.id - this.#answered > CANCEL_RING) break;
+      call.posted = true;
+      this.#inFlight++;
+      message.push(call.id, call.op, call.sql, call.params, call.mode, call.extra);
+      if (message.length >= REQUEST_SLOTS * MAX_BATCH) {
+        worker.postMessage(message);
+        message = [];
+      }
     }
-    for (let at = 0; at < outbox.length; at += slots) worker.postMessage(outbox.slice(at, at + slots));
-    this.#outbox = [];
+    if (message.length > 0) worker.postMessage(message);
+    this.#outbox = taken === this.#outbox.length ? [] : this.#outbox.slice(taken);
   };
-
-  #settle(id: number): void {
-    this.#pending.delete(id);
-    if (this.#pending.size === 0 && !this.#closed) this.#worker?.unref();
-  }
 
   #onReplies(replies: unknown[]): void {
     for (let i = 0; i < replies.length; i += 4) {
       const id = replies[i] as number;
-      const pending = this.#pending.get(id);
-      if (pending === undefined) continue; // cancelled earlier: the answer has nobody to go to
+      const call = this.#calls.get(id);
+      if (call === undefined) continue;
       const status = replies[i + 1] as number;
       const payload = replies[i + 2];
       if (status === Status.partial) {
-        (pending.chunks ??= []).push(this.#rows(payload as RowsPayload));
+        // Decoded even for an abandoned call: a reply may carry the column names of a result shape, sent only once.
+        const rows = this.#rows(payload as RowsPayload);
+        if (!call.abandoned) (call.chunks ??= []).push(rows);
         continue;
       }
-      this.#settle(id);
-      if (pending.ticket !== undefined) pending.ticket.sqliteNs = replies[i + 3] as number;
+      this.#calls.delete(id);
+      this.#inFlight--;
+      this.#answered = id;
+      if (call.abandoned) {
+        if (status === Status.ok) this.#learnShapes(call, payload);
+        continue;
+      }
+      this.#release(call);
+      if (call.ticket !== undefined) call.ticket.sqliteNs = replies[i + 3] as number;
       if (status === Status.error) {
-        const wire = payload as WireError;
-        if (pending.abortError !== undefined && (wire.code === 'SQLITE_INTERRUPT' || wire.code === ErrorCodes.ABORTED)) {
-          pending.reject(pending.abortError);
-        } else {
-          pending.reject(fromWire(wire, pending.sql));
-        }
+        // Once a running call is cancelled, any failure (SQLITE_INTERRUPT, or SQLITE_BUSY from an interrupted lock
+        // wait) means it did not complete: it is reported as the cancellation.
+        call.reject(call.abortError ?? fromWire(payload as WireError, call.sql));
         continue;
       }
       try {
-        pending.resolve(this.#decode(pending, payload));
+        call.resolve(this.#decode(call, payload));
       } catch (err) {
-        pending.reject(err);
+        call.reject(err);
       }
+    }
+    if (this.#outbox.length > 0) this.#scheduleFlush();
+  }
+
+  #learnShapes(call: Call, payload: unknown): void {
+    try {
+      this.#decode(call, payload);
+    } catch {
+      // Only the shapes mattered; the call's caller is gone.
     }
   }
 
   #rows(payload: RowsPayload): Row[] {
     const [shape, names, width, values, blobs] = payload;
     if (names !== 0) this.#shapes[shape] = rowFactory(names);
-    const make = this.#shapes[shape] as RowFactory;
+    const make = this.#shapes[shape];
+    if (make === undefined) throw new RapsqliteError(ErrorCodes.INTERNAL, `Result shape ${shape} is unknown`);
     if (blobs === 1) restoreBuffers(values);
     const count = values.length / width;
     const out = new Array<Row>(count);
@@ -328,13 +494,13 @@ export class Connection {
     return out;
   }
 
-  #decode(pending: Pending, payload: unknown): unknown {
-    switch (pending.op) {
+  #decode(call: Call, payload: unknown): unknown {
+    switch (call.op) {
       case Op.get:
         return payload === undefined ? undefined : this.#rows(payload as RowsPayload)[0];
       case Op.all: {
         const last = this.#rows(payload as RowsPayload);
-        return pending.chunks === undefined ? last : pending.chunks.concat([last]).flat();
+        return call.chunks === undefined ? last : call.chunks.concat([last]).flat();
       }
       case Op.run: {
         const [changes, lastInsertRowid] = payload as [number, number | bigint];
@@ -363,30 +529,74 @@ export class Connection {
   }
 
   #onExit(worker: Worker, generation: number): void {
-    if (this.#worker === worker) this.#worker = undefined;
-    if (this.#closed && this.#pending.size === 0) return;
+    if (this.#worker !== worker || generation !== this.#generation) return;
     const cause = this.#deathCause;
     this.#deathCause = undefined;
-    if (generation !== this.#generation) return;
+    if (this.#closed && this.#calls.size === 0) {
+      this.#worker = undefined;
+      return;
+    }
+    this.#retire(worker, cause);
+  }
+
+  /**
+   * Settles every call of a worker that died or is being replaced, then forgets it; the next request starts a
+   * replacement. What the shared table says the worker reached decides each call's fate: a request it never started
+   * is sent again to the replacement (unless it belongs to a transaction, which died with the worker); one it was
+   * running, or finished without its answer arriving, fails: `ERR_RAPSQLITE_OUTCOME_UNKNOWN` when it may have written,
+   * else its cancellation error or `ERR_RAPSQLITE_WORKER_DIED` (a finished read is simply run again).
+   */
+  #retire(worker: Worker, cause: unknown): void {
+    this.#worker = undefined;
     // A new generation at death, not at the next spawn: until then, a transaction or cursor of the dead worker must
     // already see that its connection is gone, or its next statement would run on the replacement outside any transaction.
     this.#generation++;
     const lease = this.#lease;
-    if (lease !== undefined && lease.generation === generation) lease.active = false;
-    const pending = [...this.#pending];
-    this.#pending.clear();
-    for (const [, p] of pending) {
-      // A write that was sent may have committed before the worker died: the caller must not assume either way.
-      const unknownOutcome = p.op === Op.run || p.op === Op.runMany || p.op === Op.exec;
-      const code = cause instanceof RapsqliteError && cause.code === ErrorCodes.ABORTED ? cause.code : unknownOutcome ? ErrorCodes.OUTCOME_UNKNOWN : ErrorCodes.WORKER_DIED;
-      const message =
-        code === ErrorCodes.OUTCOME_UNKNOWN
-          ? 'The worker died after the statement was sent; it may or may not have been committed'
-          : code === ErrorCodes.ABORTED
-            ? 'The call was cancelled'
-            : 'The worker died while the call was in flight';
-      p.reject(new RapsqliteError(code, message, { sql: p.sql, cause }));
+    if (lease !== undefined && lease.generation === this.#generation - 1) lease.active = false;
+    const table = this.#table;
+    const running = this.#calls.get(this.#fullId(table.active));
+    // Requests after an open transaction (a raw BEGIN, a script) belong to it: they must not run on the replacement.
+    const txOpen = table.inTransaction || (running !== undefined && table.progress(running.id) === 'running' && mayOpenTransaction(running));
+    const requeue: Call[] = [];
+    for (const call of this.#calls.values()) {
+      if (!call.posted) break;
+      call.posted = false;
+      if (call.abandoned) {
+        this.#calls.delete(call.id);
+        continue;
+      }
+      if (call.op === Op.close || call.op === Op.iterClose) {
+        // Nothing is left to close on a dead worker.
+        this.#calls.delete(call.id);
+        this.#release(call);
+        call.resolve(undefined);
+        continue;
+      }
+      const progress = table.progress(call.id);
+      const again = call.op !== Op.iterNext && !txOpen && (progress === 'queued' ? !call.inTx : progress === 'done' && replayable(call));
+      if (again) {
+        requeue.push(call);
+        continue;
+      }
+      this.#calls.delete(call.id);
+      this.#release(call);
+      call.reject(this.#lostError(call, progress, cause));
     }
+    this.#inFlight = 0;
+    this.#outbox = requeue.length === 0 ? this.#outbox : [...requeue, ...this.#outbox];
+    void worker.terminate();
+    if (this.#outbox.length > 0) this.#scheduleFlush();
+  }
+
+  #lostError(call: Call, progress: RequestProgress, cause: unknown): RapsqliteError {
+    if (progress !== 'queued' && mayWrite(call)) {
+      return new RapsqliteError(ErrorCodes.OUTCOME_UNKNOWN, 'The worker died after the statement was sent; it may or may not have been committed', {
+        sql: call.sql,
+        cause: call.abortError ?? cause,
+      });
+    }
+    if (call.abortError !== undefined) return call.abortError;
+    return new RapsqliteError(ErrorCodes.WORKER_DIED, 'The worker died while the call was in flight', { sql: call.sql, cause });
   }
 
   // ---- Transactions: one lease at a time; other calls wait in arrival order. ----
@@ -468,7 +678,7 @@ export class Connection {
     // Keep the process alive until the worker has really gone, so the file is closed before the caller moves on.
     worker.ref();
     try {
-      await this.request(Op.close, '', undefined, 0);
+      await this.request({ op: Op.close, sql: '' });
     } catch {
       // A worker that died during close has released its connection through better-sqlite3's cleanup hook.
     }
@@ -476,5 +686,7 @@ export class Connection {
       if (this.#worker !== worker) return resolve();
       worker.once('exit', () => resolve());
     });
+    // A closed connection holds no result shapes (one with many distinct column lists would otherwise keep them all).
+    this.#shapes = [];
   }
 }

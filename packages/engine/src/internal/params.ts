@@ -6,30 +6,46 @@ function describe(value: unknown): string {
   if (value === undefined) return 'undefined';
   if (value instanceof Date) return 'a Date (bind date.toISOString() or date.getTime())';
   if (typeof value === 'boolean') return 'a boolean (bind 1 or 0)';
+  if (typeof value === 'function') return 'a function (rapsqlite returns promises; it takes no callbacks)';
   if (typeof value === 'object') return `an object (${Object.prototype.toString.call(value).slice(8, -1)})`;
   return `a ${typeof value}`;
 }
 
-function isValue(value: unknown): boolean {
+const INT64_MAX = 2n ** 63n - 1n;
+const INT64_MIN = -(2n ** 63n);
+
+/** Why `value` cannot be bound, or undefined when it can. */
+function problem(value: unknown): string | undefined {
   switch (typeof value) {
     case 'number':
+      return undefined;
     case 'string':
+      // SQLite stores UTF-8: a lone surrogate would be replaced by U+FFFD without a word. Refused instead.
+      return value.isWellFormed() ? undefined : 'a string that is not well-formed UTF-16 (it holds a lone surrogate)';
     case 'bigint':
-      return true;
+      return value <= INT64_MAX && value >= INT64_MIN ? undefined : 'a bigint outside SQLite\'s 64-bit integer range';
     case 'object':
-      return value === null || value instanceof Uint8Array;
+      return value === null || value instanceof Uint8Array ? undefined : describe(value);
     default:
-      return false;
+      return describe(value);
   }
 }
 
-function fail(label: string, value: unknown, sql: string): never {
-  // The message names the parameter and its type, never its value: values may be secrets.
-  throw new RapsqliteError(
-    ErrorCodes.PARAMETER_TYPE,
-    `Parameter ${label} is ${describe(value)}; SQLite binds null, number, bigint, string and Buffer/Uint8Array`,
-    { sql },
-  );
+/**
+ * Throws the error for a value that cannot be bound. The message names the parameter and its type, never its value
+ * (values may be secrets); `parameter` holds its name or its 1-based position as a string.
+ */
+function fail(parameter: string, named: boolean, value: unknown, reason: string, sql: string): never {
+  const code = typeof value === 'string' ? ErrorCodes.PARAMETER_ENCODING : ErrorCodes.PARAMETER_TYPE;
+  const hint = typeof value === 'string' || typeof value === 'bigint' ? '' : '; SQLite binds null, number, bigint, string and Buffer/Uint8Array';
+  const error = new RapsqliteError(code, `Parameter ${named ? `"${parameter}"` : parameter} is ${reason}${hint}`, { sql });
+  Object.defineProperty(error, 'parameter', { value: parameter, enumerable: true });
+  throw error;
+}
+
+function check(parameter: string, named: boolean, value: unknown, sql: string): void {
+  const reason = problem(value);
+  if (reason !== undefined) fail(parameter, named, value, reason, sql);
 }
 
 /**
@@ -37,9 +53,9 @@ function fail(label: string, value: unknown, sql: string): never {
  * the call. Counts and names are checked against the statement in the worker.
  */
 export function checkParams(params: unknown, sql: string): asserts params is Params | undefined {
-  if (params === undefined || isValue(params)) return;
+  if (params === undefined || problem(params) === undefined) return;
   if (Array.isArray(params)) {
-    for (let i = 0; i < params.length; i++) if (!isValue(params[i])) fail(`${i + 1}`, params[i], sql);
+    for (let i = 0; i < params.length; i++) check(`${i + 1}`, false, params[i], sql);
     return;
   }
   if (typeof params === 'object' && params !== null) {
@@ -52,8 +68,8 @@ export function checkParams(params: unknown, sql: string): asserts params is Par
       );
     }
     const record = params as Record<string, unknown>;
-    for (const key in record) if (!isValue(record[key])) fail(`"${key}"`, record[key], sql);
+    for (const key in record) check(key, true, record[key], sql);
     return;
   }
-  fail('1', params, sql);
+  check('1', false, params, sql);
 }

@@ -83,9 +83,13 @@ export interface WorkerConfig {
   readonly journalMode: string | undefined;
   readonly foreignKeys: boolean;
   readonly pragmas: readonly string[];
+  /** Statements run on every new connection after the pragmas (the `init` option). */
+  readonly init: readonly string[];
+  /** A module export called with the new connection after the pragmas (the `init` option). */
+  readonly initModule: { readonly module: string; readonly export: string } | undefined;
   readonly statementCacheSize: number;
   readonly functions: readonly FunctionSpec[];
-  /** Shared cancellation marks: the worker skips a request whose id the main thread wrote here. */
+  /** The shared cancellation table of this worker (see `internal/cancel-table.ts`); each worker gets its own. */
   readonly cancelBuffer: SharedArrayBuffer;
   /** Load the native companion into the connection (interrupts, authorizer, statement timing). */
   readonly companion: boolean;
@@ -97,8 +101,6 @@ export interface WorkerConfig {
   readonly spinMicros: number;
 }
 
-/** Size (in Int32 slots) of the shared cancellation table; a request's slot is `id & (CANCEL_SLOTS - 1)`. */
-export const CANCEL_SLOTS = 1024;
 
 /** The first message a worker sends. */
 export type WorkerHello =

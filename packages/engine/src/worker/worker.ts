@@ -9,8 +9,8 @@ import type { AuthorizerRules } from '../native/authorizer-rules.ts';
 import { sqlParameters } from '../sql/parameter-names.ts';
 import type { ColumnInfo } from '../types.ts';
 import { loadDriver, type DriverDatabase, type DriverStatement } from './driver.ts';
+import { CancelTable } from '../internal/cancel-table.ts';
 import {
-  CANCEL_SLOTS,
   IntMode,
   Op,
   REQUEST_SLOTS,
@@ -23,6 +23,7 @@ import {
   type WorkerConfig,
   type WorkerHello,
 } from './protocol.ts';
+import { scrubMessage } from './scrub.ts';
 import { StatementCache } from './statement-cache.ts';
 
 /** Rows of an `all` result above which the result moves in several messages (a huge message stalls its receiver). */
@@ -45,6 +46,8 @@ interface Entry {
   readonly sql: string;
   readonly reader: boolean;
   shape: number;
+  /** The shape table's epoch when `shape` was assigned; a stale id is looked up again. */
+  epoch: number;
   names: string[];
   params: ReadonlySet<string> | undefined;
   /** Uses `?NNN` parameters, which better-sqlite3 binds by name ("1", "2"…) rather than from an array. */
@@ -61,7 +64,7 @@ interface Cursor {
 const port = parentPort;
 if (port === null) throw new Error('rapsqlite: worker.ts must run in a worker thread');
 const config = workerData as WorkerConfig;
-const cancelled = new Int32Array(config.cancelBuffer);
+const table = new CancelTable(config.cancelBuffer);
 const MAX = BigInt(Number.MAX_SAFE_INTEGER);
 const MIN = -MAX;
 
@@ -69,15 +72,27 @@ let db!: DriverDatabase;
 let companion: Companion | undefined;
 let slot = 0;
 const cache = new StatementCache<Entry>(config.statementCacheSize);
+/**
+ * Result shapes (column lists) known to this worker. The caller's side keeps a row factory per shape id, so both are
+ * bounded: past SHAPE_LIMIT distinct lists the table starts over (a new epoch), and names are sent again.
+ */
+const SHAPE_LIMIT = 1024;
 const shapeIds = new Map<string, number>();
-const shapeSent: boolean[] = [];
+let shapeSent: boolean[] = [];
+let shapeEpoch = 0;
 const cursors = new Map<number, Cursor>();
 let nextCursor = 1;
 
 function shapeOf(names: string[]): number {
+  // Column names are C strings: none contains NUL.
   const key = names.join('\u0000');
   let id = shapeIds.get(key);
   if (id === undefined) {
+    if (shapeIds.size >= SHAPE_LIMIT) {
+      shapeIds.clear();
+      shapeSent = [];
+      shapeEpoch++;
+    }
     id = shapeIds.size;
     shapeIds.set(key, id);
   }
@@ -92,7 +107,8 @@ function prepare(sql: string, cacheIt: boolean): Entry {
     stmt.raw(true);
     names = stmt.columns().map((c) => c.name);
   }
-  const entry: Entry = { stmt, sql, reader, shape: reader ? shapeOf(names) : -1, names, params: undefined, numbered: NUMBERED.test(sql) };
+  const shape = reader ? shapeOf(names) : -1;
+  const entry: Entry = { stmt, sql, reader, shape, epoch: shapeEpoch, names, params: undefined, numbered: NUMBERED.test(sql) };
   if (cacheIt) cache.set(sql, entry);
   return entry;
 }
@@ -172,6 +188,10 @@ function rowsPayload(entry: Entry, rows: unknown[][], mode: IntModeCode): RowsPa
     // The schema changed under a cached statement (SELECT * after ALTER TABLE): read the names again.
     entry.names = entry.stmt.columns().map((c) => c.name);
     entry.shape = shapeOf(entry.names);
+    entry.epoch = shapeEpoch;
+  } else if (entry.epoch !== shapeEpoch) {
+    entry.shape = shapeOf(entry.names);
+    entry.epoch = shapeEpoch;
   }
   const width = entry.names.length;
   let values: unknown[];
@@ -235,6 +255,35 @@ function closeCursor(id: number): void {
 
 const SCHEMA_CHANGE = /^\s*(?:CREATE|DROP|ALTER)\b/i;
 
+/** Marks errors thrown by user code (functions, aggregates), the only ones reported as `ERR_RAPSQLITE_USER_FUNCTION`. */
+const USER_ERROR = Symbol('rapsqlite.userError');
+
+function userError(err: unknown): unknown {
+  const error = typeof err === 'object' && err !== null ? err : new Error(String(err));
+  try {
+    Object.defineProperty(error, USER_ERROR, { value: true });
+  } catch {
+    // A frozen object cannot be marked: it is reported as an internal failure rather than lost.
+  }
+  return error;
+}
+
+/** Wraps user code so that what it throws is known to come from it. */
+function asUserCode(fn: unknown): unknown {
+  if (typeof fn !== 'function') return fn;
+  const target = fn as (...args: unknown[]) => unknown;
+  const wrapped = function (this: unknown, ...args: unknown[]): unknown {
+    try {
+      return target.apply(this, args);
+    } catch (err) {
+      throw userError(err);
+    }
+  };
+  // better-sqlite3 takes a function's arity from its `length`.
+  Object.defineProperty(wrapped, 'length', { value: target.length });
+  return wrapped;
+}
+
 async function register(spec: FunctionSpec): Promise<void> {
   let target: unknown;
   try {
@@ -252,7 +301,7 @@ async function register(spec: FunctionSpec): Promise<void> {
     if (typeof target !== 'function') {
       throw new WorkerError(ErrorCodes.FUNCTION_LOAD, `${spec.module} has no function export "${spec.export}"`);
     }
-    db.function(spec.name, options, target as (...args: unknown[]) => unknown);
+    db.function(spec.name, options, asUserCode(target) as (...args: unknown[]) => unknown);
   } else {
     if (typeof target !== 'object' || target === null || typeof (target as { step?: unknown }).step !== 'function') {
       throw new WorkerError(
@@ -260,7 +309,10 @@ async function register(spec: FunctionSpec): Promise<void> {
         `${spec.module} export "${spec.export}" is not an aggregate ({ start?, step, inverse?, result? })`,
       );
     }
-    db.aggregate(spec.name, { ...(target as Record<string, unknown>), ...options });
+    const aggregate = target as Record<string, unknown>;
+    const wrapped: Record<string, unknown> = { ...aggregate, ...options };
+    for (const key of ['start', 'step', 'inverse', 'result']) if (typeof aggregate[key] === 'function') wrapped[key] = asUserCode(aggregate[key]);
+    db.aggregate(spec.name, wrapped);
   }
 }
 
@@ -383,6 +435,7 @@ const DRIVER_ERRORS: ReadonlyArray<readonly [RegExp, string]> = [
   [/can only bind numbers, strings, bigints, buffers, and null/, ErrorCodes.PARAMETER_TYPE],
   [/BigInt value is too large|bound string, buffer, or bigint is too big/, ErrorCodes.PARAMETER_TYPE],
   [/^You cannot specify named parameters in two different objects/, ErrorCodes.PARAMETER_TYPE],
+  [/^Cannot open database/, 'SQLITE_CANTOPEN'],
   [/^Named parameters can only be passed within plain objects/, ErrorCodes.PARAMETER_TYPE],
   [/does not return data/, ErrorCodes.NOT_A_QUERY],
   [/contains no statements/, ErrorCodes.INVALID_ARGUMENT],
@@ -390,21 +443,28 @@ const DRIVER_ERRORS: ReadonlyArray<readonly [RegExp, string]> = [
   [/connection is not open/, ErrorCodes.CLOSED],
 ];
 
-function toWire(err: unknown): WireError {
+/**
+ * An error as data for the caller's thread, its message scrubbed of the statement's bound values. Only what user
+ * code threw is `ERR_RAPSQLITE_USER_FUNCTION`; an unexpected failure of the driver is `ERR_RAPSQLITE_INTERNAL`.
+ */
+function toWire(err: unknown, sql = '', params?: unknown): WireError {
   const e = err as { code?: unknown; message?: unknown; name?: unknown; index?: unknown };
-  const message = typeof e?.message === 'string' ? e.message : String(err);
   const index = typeof e?.index === 'number' ? e.index : undefined;
+  const bound = index !== undefined && Array.isArray(params) ? params[index] : params;
+  const message = scrubMessage(typeof e?.message === 'string' ? e.message : String(err), sql, bound);
   const base = index === undefined ? {} : { index };
+  if (typeof e === 'object' && e !== null && USER_ERROR in e) {
+    return { ...base, code: ErrorCodes.USER_FUNCTION, message, name: typeof e.name === 'string' ? e.name : 'Error' };
+  }
   if (typeof e?.code === 'string') {
     return { ...base, code: e.code, message, name: e.code.startsWith('SQLITE_') ? 'SqliteError' : 'RapsqliteError' };
   }
   if (err instanceof TypeError || err instanceof RangeError) {
     for (const [pattern, code] of DRIVER_ERRORS) {
-      if (pattern.test(message)) return { ...base, code, message, name: 'RapsqliteError' };
+      if (pattern.test(message)) return { ...base, code, message, name: code.startsWith('SQLITE_') ? 'SqliteError' : 'RapsqliteError' };
     }
   }
-  // Anything else was thrown by user code inside SQLite (a user function or aggregate): keep its message.
-  return { ...base, code: ErrorCodes.USER_FUNCTION, message, name: typeof e?.name === 'string' ? e.name : 'Error' };
+  return { ...base, code: ErrorCodes.INTERNAL, message, name: 'RapsqliteError' };
 }
 
 let replies: unknown[] = [];
@@ -454,8 +514,9 @@ function processBatch(batch: unknown[], start: number): Promise<void> | undefine
     // Marked active before the cancel mark is read: the caller's thread writes the mark before it interrupts, so a
     // cancellation either finds the mark here or finds this request active and interrupts it.
     if (companion !== undefined) companion.setActive(slot, id);
-    if (Atomics.load(cancelled, id & (CANCEL_SLOTS - 1)) === id) {
+    if (table.begin(id)) {
       if (companion !== undefined) companion.setActive(slot, 0);
+      table.end(id, db.inTransaction);
       replies.push(id, Status.error, { code: ErrorCodes.ABORTED, message: 'Cancelled before it started', name: 'RapsqliteError' }, 0);
       continue;
     }
@@ -463,12 +524,14 @@ function processBatch(batch: unknown[], start: number): Promise<void> | undefine
       flush();
       return register(batch[i + 5] as FunctionSpec).then(
         () => {
+          table.end(id, db.inTransaction);
           replies.push(id, Status.ok, undefined, 0);
           flush();
           return processBatch(batch, i + REQUEST_SLOTS);
         },
         (err: unknown) => {
-          replies.push(id, Status.error, toWire(err), 0);
+          table.end(id, db.inTransaction);
+          replies.push(id, Status.error, toWire(err, '', undefined), 0);
           flush();
           return processBatch(batch, i + REQUEST_SLOTS);
         },
@@ -489,10 +552,11 @@ function processBatch(batch: unknown[], start: number): Promise<void> | undefine
         replies.push(id, Status.ok, payload, elapsedNs(started));
       }
     } catch (err) {
-      replies.push(id, Status.error, toWire(err), elapsedNs(started));
+      replies.push(id, Status.error, toWire(err, sql, batch[i + 3]), elapsedNs(started));
     } finally {
       if (companion !== undefined && op !== Op.close) companion.setActive(slot, 0);
       if (unsafe) db.unsafeMode(false);
+      table.end(id, op !== Op.close && db.inTransaction);
     }
     const now = performance.now();
     if (now - flushedAt > FLUSH_AFTER_MS) {
@@ -562,6 +626,25 @@ function drain(): void {
   draining = false;
 }
 
+/** Calls the `init` option's module export with the new connection. */
+async function runInitModule(source: { readonly module: string; readonly export: string }): Promise<void> {
+  let target: unknown;
+  try {
+    target = ((await import(source.module)) as Record<string, unknown>)[source.export];
+  } catch (err) {
+    throw new WorkerError(ErrorCodes.FUNCTION_LOAD, `Cannot import ${source.module}: ${(err as Error).message}`);
+  }
+  if (typeof target !== 'function') throw new WorkerError(ErrorCodes.FUNCTION_LOAD, `${source.module} has no function export "${source.export}"`);
+  const connection = Object.freeze({
+    path: config.path,
+    readonly: config.readonly,
+    exec: (sql: string): void => void db.exec(sql),
+    all: (sql: string, ...params: unknown[]) => db.prepare(sql).all(...params) as Array<Record<string, unknown>>,
+    run: (sql: string, ...params: unknown[]): void => void db.prepare(sql).run(...params),
+  });
+  await (target as (connection: unknown) => unknown)(connection);
+}
+
 async function init(): Promise<void> {
   const Driver = loadDriver();
   db = new Driver(config.path, { readonly: config.readonly, timeout: config.busyTimeoutMs });
@@ -573,6 +656,8 @@ async function init(): Promise<void> {
   db.pragma(`synchronous = ${config.synchronous}`);
   db.pragma(`foreign_keys = ${config.foreignKeys ? 'ON' : 'OFF'}`);
   for (const pragma of config.pragmas) db.pragma(pragma);
+  for (const sql of config.init) db.exec(sql);
+  if (config.initModule !== undefined) await runInitModule(config.initModule);
   schemaVersion = db.prepare('PRAGMA schema_version').pluck();
   schemaTouch = db.prepare('SELECT 1 FROM sqlite_schema LIMIT 1').pluck();
   if (config.companion) {

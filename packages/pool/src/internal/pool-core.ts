@@ -57,6 +57,13 @@ interface FunctionRegistration {
 
 const txScope = new AsyncLocalStorage<TxScope>();
 
+/** A call's options without the pool's own (`readYourWrites`, a transaction's `readonly`), which the engine refuses. */
+function engineOptions(options: CallOptions | undefined): CallOptions | undefined {
+  if (options === undefined || (!('readYourWrites' in options) && !('readonly' in options))) return options;
+  const { readYourWrites: _ryw, readonly: _readonly, ...rest } = options as CallOptions & { readonly?: boolean };
+  return rest;
+}
+
 const DEATH_CODES: ReadonlySet<string> = new Set([ErrorCodes.WORKER_DIED, ErrorCodes.OUTCOME_UNKNOWN]);
 
 function isDeath(error: unknown): boolean {
@@ -266,10 +273,10 @@ export class PoolCore {
     const waitMs = now - start;
     group.acquired++;
     this.#emit('acquire', () => ({ role: group.role, connectionId: slot.id, kind, waitMs }));
-    let callOptions = options;
+    let callOptions = engineOptions(options);
     // The engine counts a call's deadline from when it reaches the connection; the wait here already used part of it.
     const deadline = options?.timeoutMs;
-    if (deadline !== undefined && waitMs >= 1) callOptions = { ...options, timeoutMs: Math.max(1, deadline - waitMs) };
+    if (deadline !== undefined && waitMs >= 1) callOptions = { ...callOptions, timeoutMs: Math.max(1, deadline - waitMs) };
     return { slot, group, exclusive, kind, seq, start: now, options: callOptions, cursor: false };
   }
 
