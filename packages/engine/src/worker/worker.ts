@@ -642,7 +642,11 @@ async function runInitModule(source: { readonly module: string; readonly export:
     all: (sql: string, ...params: unknown[]) => db.prepare(sql).all(...params) as Array<Record<string, unknown>>,
     run: (sql: string, ...params: unknown[]): void => void db.prepare(sql).run(...params),
   });
-  await (target as (connection: unknown) => unknown)(connection);
+  try {
+    await (target as (connection: unknown) => unknown)(connection);
+  } catch (err) {
+    throw userError(err);
+  }
 }
 
 async function init(): Promise<void> {
