@@ -538,8 +538,20 @@ export interface FunctionSource {
   readonly module: string | URL;
   /** The export's name. Default `'default'`. */
   readonly export?: string;
-  /** The function returns the same result for the same arguments, so SQLite may use it in indexes. */
+  /**
+   * The function returns the same result for the same arguments: SQLite may evaluate it once per statement for
+   * constant arguments. To use it in an index, a generated column, a view or a trigger, also set `innocuous`:
+   * rapsqlite opens connections with `trusted_schema = OFF`, under which SQLite refuses functions in the schema that
+   * are not marked innocuous.
+   */
   readonly deterministic?: boolean;
+  /**
+   * The function has no side effects and may run from the schema (indexes, generated columns, CHECK constraints,
+   * views, triggers) with `trusted_schema = OFF`. Scalar functions only; needs the native companion
+   * (`ERR_RAPSQLITE_UNSUPPORTED` without it). Each call then costs one nested statement (a few microseconds). See
+   * docs/security.md.
+   */
+  readonly innocuous?: boolean;
   /** The function takes any number of arguments. */
   readonly varargs?: boolean;
   /**
@@ -635,6 +647,9 @@ export class Database extends QueryableBase implements AsyncDisposable {
 
   async #register(kind: 'function' | 'aggregate', name: string, source: FunctionSource): Promise<void> {
     if (typeof name !== 'string' || name === '') throw invalid('A function needs a name');
+    if (source?.innocuous === true && (kind === 'aggregate' || source.directOnly === true)) {
+      throw invalid(kind === 'aggregate' ? 'Only scalar functions can be innocuous' : 'A function cannot be both innocuous and directOnly');
+    }
     const spec = {
       kind,
       name,
@@ -643,6 +658,7 @@ export class Database extends QueryableBase implements AsyncDisposable {
       ...(source.deterministic === undefined ? {} : { deterministic: source.deterministic }),
       ...(source.varargs === undefined ? {} : { varargs: source.varargs }),
       ...(source.directOnly === undefined ? {} : { directOnly: source.directOnly }),
+      ...(source.innocuous === undefined ? {} : { innocuous: source.innocuous }),
       bigintArguments: source.bigintArguments ?? false,
     };
     const connection = this.core.connection;

@@ -271,6 +271,73 @@ static napi_value rc_js_set_authorizer(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* Reads a string argument into a malloc'd buffer; throws and returns NULL on failure. */
+static char *rc_get_string(napi_env env, napi_value value, const char *what) {
+  size_t length;
+  char *out;
+  napi_valuetype type;
+  char message[96];
+  if (napi_typeof(env, value, &type) != napi_ok || type != napi_string ||
+      napi_get_value_string_utf8(env, value, NULL, 0, &length) != napi_ok) {
+    snprintf(message, sizeof(message), "%s must be a string", what);
+    napi_throw_type_error(env, RC_ERR_INVALID_ARGUMENT, message);
+    return NULL;
+  }
+  out = (char *)malloc(length + 1);
+  if (out == NULL) {
+    napi_throw_error(env, NULL, "out of memory");
+    return NULL;
+  }
+  if (napi_get_value_string_utf8(env, value, out, length + 1, &length) != napi_ok) {
+    free(out);
+    return NULL;
+  }
+  return out;
+}
+
+/*
+ * registerInnocuous(slot, name, impl, nArgs, deterministic): makes `name` an innocuous SQL function forwarding to
+ * `impl`. Owner thread only.
+ */
+static napi_value rc_js_register_innocuous(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value argv[5];
+  double slot;
+  int32_t n_args;
+  bool deterministic = false;
+  rc_conn *conn;
+  char *name = NULL, *impl = NULL;
+  int rc;
+  RC_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 4) {
+    napi_throw_type_error(env, RC_ERR_INVALID_ARGUMENT, "registerInnocuous(slot, name, impl, nArgs, deterministic?) needs four arguments");
+    return NULL;
+  }
+  if (rc_get_id(env, argv[0], "slot", &slot) != 0) return NULL;
+  if (napi_get_value_int32(env, argv[3], &n_args) != napi_ok || n_args < -1 || n_args > 127) {
+    napi_throw_type_error(env, RC_ERR_INVALID_ARGUMENT, "nArgs must be an integer from -1 to 127");
+    return NULL;
+  }
+  if (argc > 4) napi_get_value_bool(env, argv[4], &deterministic);
+  conn = rc_owned_conn(env, slot);
+  if (conn == NULL) return NULL;
+  name = rc_get_string(env, argv[1], "name");
+  if (name == NULL) return NULL;
+  impl = rc_get_string(env, argv[2], "impl");
+  if (impl == NULL) {
+    free(name);
+    return NULL;
+  }
+  rc = rc_register_innocuous(conn, name, impl, n_args, deterministic ? 1 : 0);
+  free(name);
+  free(impl);
+  if (rc != SQLITE_OK) {
+    napi_throw_error(env, NULL, "sqlite3_create_function_v2 failed for an innocuous function");
+    return NULL;
+  }
+  return NULL;
+}
+
 /*
  * takeProfile(slot, out): writes [statement count, total ns, last statement ns] into the Float64Array out and
  * resets the counters. Owner thread only (the counters are written by SQLite callbacks on that thread).
@@ -330,6 +397,7 @@ NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
       rc_set_function(env, exports, "liveSlots", rc_js_live_slots) != 0 ||
       rc_set_function(env, exports, "setAuthorizer", rc_js_set_authorizer) != 0 ||
       rc_set_function(env, exports, "takeProfile", rc_js_take_profile) != 0 ||
+      rc_set_function(env, exports, "registerInnocuous", rc_js_register_innocuous) != 0 ||
       rc_set_string(env, exports, "version", RC_VERSION) != 0 ||
       rc_set_string(env, exports, "entryPoint", RC_ENTRY_POINT) != 0 ||
       rc_set_string(env, exports, "slotFunction", RC_SLOT_FUNCTION) != 0 ||

@@ -38,7 +38,7 @@ typedef int rc_atomic_int;
 #endif
 
 /* Bumped whenever the Node-API surface changes in a way the TypeScript loader must know about. */
-#define RC_ABI_VERSION 1
+#define RC_ABI_VERSION 2
 #define RC_VERSION "0.1.0"
 /* Entry point SQLite would derive itself from "rapsqlite_companion.node"; passed explicitly anyway. */
 #define RC_ENTRY_POINT "sqlite3_rapsqlitecompanion_init"
@@ -119,6 +119,13 @@ int rc_same_thread(rc_thread_id a, rc_thread_id b);
 int64_t rc_now_ns(void);
 
 void rc_rules_free(rc_rules *rules);
+
+/*
+ * Registers `name` as an SQLITE_INNOCUOUS function (deterministic when asked) that forwards every call to the
+ * function `impl` (registered by better-sqlite3, which cannot set that flag), so that it may be used in indexes,
+ * generated columns, views and triggers under trusted_schema = OFF. Owner thread only. Returns an SQLite code.
+ */
+int rc_register_innocuous(rc_conn *conn, const char *name, const char *impl, int n_args, int deterministic);
 
 /* Installs (rules != NULL) or removes the authorizer on conn's connection; takes ownership of rules.
  * Owner thread only. Returns an SQLite result code. */

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { compileAuthorizerRules, type AuthorizerRules } from './authorizer-rules.ts';
 
 /** The companion ABI this loader speaks; a binary reporting another one is ignored as stale. */
-const ABI_VERSION = 1;
+const ABI_VERSION = 2;
 const BINARY_NAME = 'rapsqlite_companion.node';
 
 /** What {@link Companion.takeProfile} reports: statements that finished on a connection since the last call. */
@@ -73,6 +73,12 @@ export interface Companion {
   setAuthorizer(slot: number, rules: AuthorizerRules | null): void;
   /** Returns and resets the slot's statement timings. Owner thread only. */
   takeProfile(slot: number): CompanionProfile;
+  /**
+   * Registers `name` as an innocuous SQL function (deterministic when asked) that forwards each call to the SQL
+   * function `impl`, so that it may be used in indexes, generated columns, views and triggers while
+   * `trusted_schema` is off. `nArgs` -1 takes any number of arguments. Owner thread only.
+   */
+  registerInnocuous(slot: number, name: string, impl: string, nArgs: number, deterministic: boolean): void;
   /** Whether the slot names an open connection. */
   isLive(slot: number): boolean;
   /** How many connections of this process hold a slot. */
@@ -98,6 +104,7 @@ interface NativeCompanion {
     pragmasNoArg?: readonly string[],
   ): void;
   takeProfile(slot: number, out: Float64Array): void;
+  registerInnocuous(slot: number, name: string, impl: string, nArgs: number, deterministic: boolean): void;
 }
 
 let cached: Companion | undefined;
@@ -153,6 +160,8 @@ function wrap(native: NativeCompanion, extensionPath: string): Companion {
       native.takeProfile(slot, scratch);
       return { count: scratch[0] ?? 0, totalNs: scratch[1] ?? 0, lastNs: scratch[2] ?? 0 };
     },
+    registerInnocuous: (slot: number, name: string, impl: string, nArgs: number, deterministic: boolean) =>
+      native.registerInnocuous(slot, name, impl, nArgs, deterministic),
     isInterrupted: (slot: number) => native.isInterrupted(slot),
     isLive: (slot: number) => native.isLive(slot),
     liveSlots: () => native.liveSlots(),

@@ -71,6 +71,7 @@ export interface FunctionSpec {
   readonly deterministic?: boolean;
   readonly varargs?: boolean;
   readonly directOnly?: boolean;
+  readonly innocuous?: boolean;
   readonly bigintArguments: boolean;
 }
 

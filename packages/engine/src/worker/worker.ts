@@ -301,7 +301,17 @@ async function register(spec: FunctionSpec): Promise<void> {
     if (typeof target !== 'function') {
       throw new WorkerError(ErrorCodes.FUNCTION_LOAD, `${spec.module} has no function export "${spec.export}"`);
     }
-    db.function(spec.name, options, asUserCode(target) as (...args: unknown[]) => unknown);
+    if (spec.innocuous === true) {
+      if (companion === undefined) throw new WorkerError(ErrorCodes.UNSUPPORTED, 'An innocuous function needs the native companion, which is not available');
+      // better-sqlite3 cannot mark a function innocuous: it registers the JavaScript under an internal name, and the
+      // companion registers the public name as an innocuous function that calls it.
+      const impl = `rapsqlite_innocuous_${spec.name}`;
+      db.function(impl, options, asUserCode(target) as (...args: unknown[]) => unknown);
+      const arity = spec.varargs === true ? -1 : (target as (...args: unknown[]) => unknown).length;
+      companion.registerInnocuous(slot, spec.name, impl, arity, spec.deterministic === true);
+    } else {
+      db.function(spec.name, options, asUserCode(target) as (...args: unknown[]) => unknown);
+    }
   } else {
     if (typeof target !== 'object' || target === null || typeof (target as { step?: unknown }).step !== 'function') {
       throw new WorkerError(
