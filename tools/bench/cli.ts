@@ -16,7 +16,7 @@ export interface CliOptions {
   readonly installPeersOnly: boolean;
   readonly dir: string | undefined;
   readonly keep: boolean;
-  /** True/false when forced; undefined lets a full, unrestricted run publish (docs chart and results block). */
+  /** Write the docs chart and results block (tracked files): only when asked. */
   readonly publish: boolean | undefined;
   readonly help: boolean;
 }
@@ -36,8 +36,8 @@ export const USAGE = `Usage: npm run bench -- [options]      (or: node tools/ben
   --install-peers         install the peer drivers into tools/bench/.peers and exit
   --dir <path>            where the per-driver database files go (default: the OS temp folder)
   --keep                  keep the database files after the run
-  --publish / --no-publish  write docs/benchmarks.svg and the results block of docs/benchmarks.md
-                          (default: only for a full run of every workload and driver)
+  --publish               also write docs/benchmarks.svg and the results block of docs/benchmarks.md
+                          (tracked files: only for a run meant to be committed)
   --help                  this text
 `;
 

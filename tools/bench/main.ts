@@ -254,7 +254,7 @@ async function run(cli: CliOptions): Promise<number> {
   }
   const checks = checkTargets(report);
   if (checks.length > 0) {
-    console.log('\nDESIGN §4 targets');
+    console.log('\nrapsqlite\'s targets (docs/benchmarks.md)');
     console.log(renderText(targetTable(checks)));
   }
 
@@ -269,7 +269,8 @@ async function run(cli: CliOptions): Promise<number> {
   const svg = renderChart(report);
   written.push(join(RESULTS_DIR, 'latest.svg'));
   await writeFile(join(RESULTS_DIR, 'latest.svg'), svg);
-  const publish = cli.publish ?? (config.mode === 'full' && cli.only === undefined && cli.drivers === undefined);
+  // Tracked files change only on request: a run's scratch output stays in the git-ignored results folder.
+  const publish = cli.publish === true;
   if (publish) {
     await writeFile(DOCS_SVG, svg);
     written.push(DOCS_SVG);

@@ -36,7 +36,7 @@ export interface RoundOutcome {
 /** The timed part of a round. */
 export type TimedPart = (connection: DriverConnection) => Promise<RoundOutcome>;
 
-/** One workload of DESIGN §4. */
+/** One benchmark workload. */
 export interface Workload {
   readonly id: string;
   /** One line saying what is measured. */

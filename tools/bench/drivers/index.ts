@@ -25,7 +25,7 @@ export const DRIVERS: readonly DriverEntry[] = [
     openExport: 'createPool',
     // The pool always runs in WAL (it refuses a file that cannot), and its readers are read-only.
     pragmas: [],
-    // DESIGN §4 states the CPU-heavy target for two readers.
+    // The CPU-heavy target is stated for two readers.
     extraOptions: { minReaders: 2, maxReaders: 2 },
   }),
   createRapsqliteDriver({
@@ -46,7 +46,7 @@ export const DRIVERS: readonly DriverEntry[] = [
     specifier: '@rapsqlite/engine',
     openExport: 'open',
     subject: false,
-    // DESIGN §4's overhead target: OpenTelemetry (no SDK registered: the API's no-op tracer and meter, as in an app that
+    // The middleware-overhead target: OpenTelemetry (no SDK registered: the API's no-op tracer and meter, as in an app that
     // installs the plugin but samples nothing) plus a Prometheus registry that records every query.
     middleware: async () => {
       const [{ otel }, { prometheus }] = await Promise.all([import('@rapsqlite/otel'), import('@rapsqlite/metrics')]);

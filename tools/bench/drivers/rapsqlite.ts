@@ -49,7 +49,7 @@ export interface RapsqliteDriverSpec {
   readonly chunkSize?: number;
   /** Middleware to compose on every connection, made once per connection (plugins are imported lazily). */
   readonly middleware?: () => Promise<readonly unknown[]>;
-  /** Checked against DESIGN §4 targets itself (default true); a variant measured only against its sibling is not. */
+  /** Checked against the targets itself (default true); a variant measured only against its sibling is not. */
   readonly subject?: boolean;
 }
 

@@ -23,7 +23,7 @@ export function resultsMarkdown(report: BenchReport): string {
   const verdicts = verdictTable(report);
   if (verdicts.rows.length > 0) parts.push('#### Fake-async detector', '', renderMarkdown(verdicts), '');
   const checks = checkTargets(report);
-  if (checks.length > 0) parts.push('#### DESIGN §4 targets, as computed from this run', '', renderMarkdown(targetTable(checks)), '');
+  if (checks.length > 0) parts.push('#### The targets, as computed from this run', '', renderMarkdown(targetTable(checks)), '');
   return parts.join('\n');
 }
 

@@ -6,7 +6,7 @@ export interface Table {
   readonly rows: readonly (readonly string[])[];
 }
 
-/** Groups thousands with a space, as DESIGN.md writes figures ("20 000"). */
+/** Groups thousands with a space, as the docs write figures ("20 000"). */
 export function grouped(value: number, decimals = 0): string {
   const [whole = '', fraction] = Math.abs(value).toFixed(decimals).split('.');
   const withSpaces = whole.replace(/\B(?=(\d{3})+(?!\d))/g, ' ');
