@@ -542,7 +542,10 @@ export class PoolCore {
     try {
       this.#emitter.emit(event, Object.freeze(payload()));
     } catch (err) {
-      process.emitWarning(`A listener of the pool's "${event}" event threw: ${String((err as Error)?.message ?? err)}`, 'RapsqlitePoolWarning');
+      process.emitWarning(`A listener of the pool's "${event}" event threw: ${String((err as Error)?.message ?? err)}`, {
+        type: 'RapsqlitePoolWarning',
+        code: 'RAPSQLITE_POOL_LISTENER_FAILURE',
+      });
     }
   }
 
