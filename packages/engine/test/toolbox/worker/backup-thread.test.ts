@@ -26,7 +26,7 @@ function run(source: string, destination: string, pagesPerStep: number, abortAft
 }
 
 describe('backup in a worker thread', () => {
-  it('streams every step's progress to the caller's thread and ends with a file that passes integrity_check', async () => {
+  it('streams the progress of every step to the caller thread and ends with a file that passes integrity_check', async () => {
     const source = tempFile('source.db');
     const db = openRaw(source);
     fill(db, 20000, 400);
