@@ -36,7 +36,10 @@ export interface ToolboxOptions {
   readonly extensions?: readonly ExtensionSource[];
   /** Opens (or creates) an encrypted database with this key. Needs `better-sqlite3-multiple-ciphers`. */
   readonly key?: EncryptionKey;
-  /** The cipher scheme for `key`. Default: SQLite3 Multiple Ciphers' own (`'chacha20'`). */
+  /**
+   * The cipher scheme for `key`. Default: SQLite3 Multiple Ciphers' own (`'chacha20'`). Without `key`, a plain file is
+   * opened on the encrypting driver (so `rekey()` can encrypt it).
+   */
   readonly cipher?: CipherName;
 }
 
@@ -44,6 +47,7 @@ export interface ToolboxOptions {
 export interface ResolvedToolboxOptions {
   readonly attach: readonly AttachSpec[];
   readonly extensions: readonly ExtensionSpec[];
+  /** Present when the workers must run on the encrypting driver; an empty `key` opens a plain file there. */
   readonly key: KeySpec | undefined;
 }
 
@@ -64,6 +68,11 @@ export function keySpec(key: unknown, cipher: unknown): KeySpec {
     return Object.freeze({ key: Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString('hex'), hex: true, ...withCipher });
   }
   return invalid('An encryption key must be a string or a Uint8Array');
+}
+
+function plainOnCipherDriver(cipher: unknown): KeySpec {
+  if (!CIPHERS.includes(cipher as CipherName)) invalid(`Option cipher must be one of ${CIPHERS.map((c) => `'${c}'`).join(', ')}`);
+  return Object.freeze({ key: '', hex: false, cipher: cipher as CipherName });
 }
 
 function filePath(value: unknown, what: string): string {
@@ -110,7 +119,6 @@ export function resolveToolboxOptions(options: ToolboxOptions = {}): ResolvedToo
     invalid('Option attach must be an object of alias → path');
   }
   if (extensions !== undefined && !Array.isArray(extensions)) invalid('Option extensions must be an array');
-  if (cipher !== undefined && key === undefined) invalid('Option cipher needs a key');
   const seen = new Set<string>();
   const attachments = Object.entries(attach ?? {}).map(([alias, target]) => {
     if (seen.has(alias.toLowerCase())) {
@@ -122,6 +130,7 @@ export function resolveToolboxOptions(options: ToolboxOptions = {}): ResolvedToo
   return Object.freeze({
     attach: Object.freeze(attachments),
     extensions: Object.freeze((extensions ?? []).map(extensionSpec)),
-    key: key === undefined ? undefined : keySpec(key, cipher),
+    // A cipher without a key opens a plain file on the encrypting driver, so that rekey() can encrypt it.
+    key: key === undefined ? (cipher === undefined ? undefined : plainOnCipherDriver(cipher)) : keySpec(key, cipher),
   });
 }

@@ -75,11 +75,12 @@ export function applyKey(db: CipherTarget, spec: KeySpec): void {
     throw new ToolError(ToolboxErrorCodes.ENCRYPTION_UNAVAILABLE, `This connection's driver cannot encrypt; it needs ${CIPHER_DRIVER}`);
   }
   if (spec.cipher !== undefined) db.pragma(`cipher = ${literal(spec.cipher)}`);
-  db.pragma(`${spec.hex ? 'hexkey' : 'key'} = ${literal(spec.key)}`);
+  // An empty key means a plain file on the encrypting driver (to be encrypted later by rekey).
+  if (spec.key !== '') db.pragma(`${spec.hex ? 'hexkey' : 'key'} = ${literal(spec.key)}`);
   try {
     db.prepare('SELECT count(*) FROM sqlite_schema').get();
   } catch (err) {
-    if (codeOf(err) === 'SQLITE_NOTADB') {
+    if (codeOf(err) === 'SQLITE_NOTADB' && spec.key !== '') {
       throw new ToolError(ToolboxErrorCodes.ENCRYPTION_KEY, 'The key (or cipher) does not open this database', err);
     }
     throw err;

@@ -87,6 +87,8 @@ describe('encryption (worker tools over better-sqlite3-multiple-ciphers)', () =>
 
     const clear = tempFile('clear.db');
     const c = openRaw(clear, undefined, Cipher);
+    // What open(path, { cipher }) without a key does: a plain file on the encrypting driver.
+    applyKey(c, { key: '', hex: false, cipher: 'sqlcipher' });
     c.exec("CREATE TABLE t (x); INSERT INTO t VALUES ('PLAINTEXT-MARKER')");
     rekeyDatabase(c, keySpec('now secret', 'sqlcipher'));
     c.close();
