@@ -5,6 +5,7 @@
 import type { Queryable } from '../database.ts';
 import { ErrorCodes } from '../errors/codes.ts';
 import { RapsqliteError } from '../errors/rapsqlite-error.ts';
+import { TextDecoder } from 'node:util';
 import { StatementSplitter } from './sql-split.ts';
 
 /** Where restore() reads SQL from: text, or chunks of text or bytes (UTF-8), e.g. `dump(db)` or a file stream. */
@@ -36,6 +37,14 @@ function invalid(message: string): RapsqliteError {
   return new RapsqliteError(ErrorCodes.INVALID_ARGUMENT, message);
 }
 
+function decode(decoder: TextDecoder, bytes: Uint8Array | undefined): string {
+  try {
+    return bytes === undefined ? decoder.decode() : decoder.decode(bytes, { stream: true });
+  } catch (err) {
+    throw new RapsqliteError(ErrorCodes.INVALID_ARGUMENT, 'The SQL bytes are not valid UTF-8', { cause: err });
+  }
+}
+
 async function* chunksOf(source: RestoreSource): AsyncGenerator<string> {
   if (typeof source === 'string') {
     yield source;
@@ -47,10 +56,10 @@ async function* chunksOf(source: RestoreSource): AsyncGenerator<string> {
   const decoder = new TextDecoder('utf-8', { fatal: true });
   for await (const chunk of source as AsyncIterable<string | Uint8Array>) {
     if (typeof chunk === 'string') yield chunk;
-    else if (chunk instanceof Uint8Array) yield decoder.decode(chunk, { stream: true });
+    else if (chunk instanceof Uint8Array) yield decode(decoder, chunk);
     else throw invalid('restore() reads chunks of text or bytes');
   }
-  const rest = decoder.decode();
+  const rest = decode(decoder, undefined);
   if (rest !== '') yield rest;
 }
 

@@ -251,6 +251,7 @@ COMMIT;
     const target = await fresh();
     expect((await rejection(restore(target, 'CREATE TABLE t (x);\nROLLBACK; -- due to errors\n'))).code).toBe('ERR_RAPSQLITE_INVALID_ARGUMENT');
     expect((await rejection(restore(target, 42 as never))).code).toBe('ERR_RAPSQLITE_INVALID_ARGUMENT');
+    expect((await rejection(restore(target, [Buffer.from('CREATE TABLE t (x);'), Buffer.from([0xff, 0xfe])]))).code).toBe('ERR_RAPSQLITE_INVALID_ARGUMENT');
     expect(await target.all("SELECT name FROM sqlite_schema WHERE type = 'table'")).toEqual([]);
   });
 
