@@ -1,7 +1,9 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { open, type Database } from '../../src/index.ts';
 import { affinityOf, SchemaInspector } from '../../src/toolbox/schema.ts';
-import { openTemp, tempDir } from '../helpers.ts';
 
 async function rejection(promise: Promise<unknown>): Promise<{ code?: string }> {
   try {
@@ -12,8 +14,15 @@ async function rejection(promise: Promise<unknown>): Promise<{ code?: string }> 
   throw new Error('expected a rejection');
 }
 
-async function setUp() {
-  const db = await openTemp();
+let folder: string;
+let db: Database;
+let schema: SchemaInspector;
+
+// One database for every test: they only read it.
+beforeAll(async () => {
+  folder = mkdtempSync(join(tmpdir(), 'rapsqlite-schema-'));
+  db = await open(join(folder, 'shop.db'));
+  schema = new SchemaInspector(db);
   await db.exec(`
     CREATE TABLE "user ""accounts""" (
       id INTEGER PRIMARY KEY,
@@ -41,14 +50,17 @@ async function setUp() {
     CREATE VIRTUAL TABLE notes USING fts5(title, body, tokenize = 'porter unicode61');
     CREATE TEMP TABLE scratch (x);
   `);
-  const archive = join(tempDir(), 'archive.db');
+  const archive = join(folder, 'archive.db');
   await db.exec(`ATTACH DATABASE '${archive}' AS "the archive"; CREATE TABLE "the archive".orders (id INTEGER PRIMARY KEY, old TEXT) STRICT`);
-  return { db, schema: new SchemaInspector(db) };
-}
+});
+
+afterAll(async () => {
+  await db.close();
+  rmSync(folder, { recursive: true, force: true });
+});
 
 describe('SchemaInspector', () => {
   it('lists tables of every schema (not internal or shadow tables), and views', async () => {
-    const { schema } = await setUp();
     const tables = await schema.tables();
     expect(tables.map((t) => `${t.schema}.${t.name}:${t.type}`)).toEqual([
       'temp.scratch:table',
@@ -68,7 +80,6 @@ describe('SchemaInspector', () => {
   });
 
   it('describes columns from table_xinfo: declared type, affinity, nullability, defaults, key position, generated', async () => {
-    const { schema } = await setUp();
     const columns = await schema.columns('USER "ACCOUNTS"');
     expect(columns).toEqual([
       { name: 'id', declaredType: 'INTEGER', affinity: 'INTEGER', notNull: false, defaultValue: null, primaryKey: 1, hidden: false, generated: null },
@@ -90,7 +101,6 @@ describe('SchemaInspector', () => {
   });
 
   it('lists indexes with their columns, order, collation, uniqueness and partial conditions', async () => {
-    const { schema } = await setUp();
     const indexes = await schema.indexes('orders');
     expect(indexes.map((i) => i.name)).toEqual(['orders_owner_desc', 'orders_open', 'orders_expr']);
     expect(indexes[0]).toMatchObject({
@@ -113,7 +123,6 @@ describe('SchemaInspector', () => {
   });
 
   it('groups foreign keys per constraint, in declaration order', async () => {
-    const { schema } = await setUp();
     expect(await schema.foreignKeys('orders')).toEqual([
       { id: 1, table: 'user "accounts"', from: ['owner'], to: ['id'], onUpdate: 'NO ACTION', onDelete: 'CASCADE', match: 'NONE' },
       { id: 0, table: 'regions', from: ['region', 'code'], to: ['name', 'code'], onUpdate: 'SET NULL', onDelete: 'NO ACTION', match: 'NONE' },
@@ -122,7 +131,6 @@ describe('SchemaInspector', () => {
   });
 
   it('lists triggers with timing and event, and virtual tables with their module and arguments', async () => {
-    const { schema } = await setUp();
     expect((await schema.triggers()).map((t) => [t.name, t.table, t.timing, t.event])).toEqual([
       ['orders_touch', 'orders', 'AFTER', 'UPDATE'],
       ['view_insert', 'owner view', 'INSTEAD OF', 'INSERT'],
@@ -134,7 +142,6 @@ describe('SchemaInspector', () => {
   });
 
   it('describes everything at once, consistently', async () => {
-    const { schema } = await setUp();
     const all = await schema.describe();
     expect(all.schemas.map((s) => s.name)).toEqual(['temp', 'main', 'the archive']);
     const orders = all.tables.find((t) => t.schema === 'main' && t.name === 'orders')!;
@@ -149,7 +156,6 @@ describe('SchemaInspector', () => {
   });
 
   it('fails with ERR_RAPSQLITE_SCHEMA_NOT_FOUND for a missing table or schema', async () => {
-    const { schema } = await setUp();
     expect((await rejection(schema.columns('missing'))).code).toBe('ERR_RAPSQLITE_SCHEMA_NOT_FOUND');
     expect((await rejection(schema.indexes('regions', { schema: 'the archive' }))).code).toBe('ERR_RAPSQLITE_SCHEMA_NOT_FOUND');
     expect((await rejection(schema.tables({ schema: 'nope' }))).code).toBe('ERR_RAPSQLITE_SCHEMA_NOT_FOUND');
