@@ -89,7 +89,7 @@ describe('dump property', () => {
         }
         expect(await copy.get('PRAGMA integrity_check')).toEqual({ integrity_check: 'ok' });
       }),
-      { numRuns: 200 },
+      { numRuns: 100 },
     );
   });
 });
