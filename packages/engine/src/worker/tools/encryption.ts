@@ -76,7 +76,14 @@ export function applyKey(db: CipherTarget, spec: KeySpec): void {
   }
   if (spec.cipher !== undefined) db.pragma(`cipher = ${literal(spec.cipher)}`);
   // An empty key means a plain file on the encrypting driver (to be encrypted later by rekey).
-  if (spec.key !== '') db.pragma(`${spec.hex ? 'hexkey' : 'key'} = ${literal(spec.key)}`);
+  if (spec.key !== '') {
+    try {
+      db.pragma(`${spec.hex ? 'hexkey' : 'key'} = ${literal(spec.key)}`);
+    } catch (err) {
+      // SQLite3 Multiple Ciphers refuses keys for in-memory and temporary databases.
+      throw new ToolError(ErrorCodes.INVALID_ARGUMENT, `Cannot set an encryption key here: ${(err as Error).message}`, err);
+    }
+  }
   try {
     db.prepare('SELECT count(*) FROM sqlite_schema').get();
   } catch (err) {

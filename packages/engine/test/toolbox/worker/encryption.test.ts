@@ -113,6 +113,8 @@ describe('encryption (worker tools over better-sqlite3-multiple-ciphers)', () =>
     const nowhere = pathToFileURL(join(tempFile('x'), '..', 'module.js')).href;
     expect(caught(() => loadCipherDriver(nowhere)).code).toBe('ERR_RAPSQLITE_ENCRYPTION_UNAVAILABLE');
     expect(caught(() => keySpec('', undefined)).code).toBe('ERR_RAPSQLITE_INVALID_ARGUMENT');
+    // An in-memory database cannot be encrypted.
+    expect(caught(() => applyKey(openRaw(':memory:', undefined, Cipher), keySpec('k', undefined))).code).toBe('ERR_RAPSQLITE_INVALID_ARGUMENT');
     expect(caught(() => keySpec('k', 'rot13')).code).toBe('ERR_RAPSQLITE_INVALID_ARGUMENT');
   });
 });
