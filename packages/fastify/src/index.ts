@@ -1,0 +1,11 @@
+/**
+ * @rapsqlite/fastify: a Fastify 5 plugin for rapsqlite — `fastify.sqlite`, per-route transactions, coded errors as
+ * HTTP statuses on request, and closing with the server.
+ */
+export { rapsqlite } from './plugin.ts';
+export type { FastifySqlite } from './plugin.ts';
+export type { RapsqlitePluginOptions, SqliteHandle, SqliteRouteConfig, SqliteRouteTransactionOptions } from './options.ts';
+export { DEFAULT_ERROR_STATUSES, errorStatus } from './error-status.ts';
+export type { ErrorStatusMap } from './error-status.ts';
+export { FastifyErrorCodes } from './errors.ts';
+export type { FastifyErrorCode } from './errors.ts';
