@@ -7,5 +7,7 @@ export type { FastifySqlite } from './plugin.ts';
 export type { RapsqlitePluginOptions, SqliteHandle, SqliteRouteConfig, SqliteRouteTransactionOptions } from './options.ts';
 export { DEFAULT_ERROR_STATUSES, errorStatus } from './error-status.ts';
 export type { ErrorStatusMap } from './error-status.ts';
+export { sqliteHealth } from './health.ts';
+export type { SqliteHealth } from './health.ts';
 export { FastifyErrorCodes } from './errors.ts';
 export type { FastifyErrorCode } from './errors.ts';

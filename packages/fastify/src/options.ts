@@ -39,6 +39,11 @@ export interface RapsqlitePluginOptions {
    * error handler runs: `true` for {@link DEFAULT_ERROR_STATUSES}, or a table merged over them.
    */
   readonly errorStatus?: boolean | Readonly<Record<string, number>>;
+  /**
+   * Registers a `GET` route with {@link sqliteHealth} data (503 once the database is closed): `true` for
+   * `/health/sqlite` (`/health/sqlite/<name>` for a named database), or the route's path.
+   */
+  readonly health?: boolean | string;
 }
 
 /** The options after validation. */
@@ -49,9 +54,10 @@ export interface ResolvedPluginOptions {
   readonly close: boolean;
   readonly name: string | undefined;
   readonly errorStatuses: ErrorStatusMap | undefined;
+  readonly healthPath: string | undefined;
 }
 
-const PLUGIN_KEYS = new Set(['path', 'options', 'pool', 'database', 'close', 'name', 'errorStatus']);
+const PLUGIN_KEYS = new Set(['path', 'options', 'pool', 'database', 'close', 'name', 'errorStatus', 'health']);
 /** Keys Fastify itself may put in a plugin's options. */
 const FASTIFY_KEYS = new Set(['prefix', 'logLevel', 'logSerializers']);
 
@@ -90,7 +96,11 @@ export function resolvePluginOptions(raw: unknown): ResolvedPluginOptions {
       source = { kind: 'database', path: opts.path, options: opts.options };
     }
   }
-  return Object.freeze({ source, close: opts.close ?? source.kind !== 'handle', name: opts.name, errorStatuses });
+  let healthPath: string | undefined;
+  if (opts.health === true) healthPath = opts.name === undefined ? '/health/sqlite' : `/health/sqlite/${opts.name}`;
+  else if (typeof opts.health === 'string' && opts.health.startsWith('/')) healthPath = opts.health;
+  else if (opts.health !== undefined && opts.health !== false) throw invalid('`health` must be a boolean or a route path starting with "/"');
+  return Object.freeze({ source, close: opts.close ?? source.kind !== 'handle', name: opts.name, errorStatuses, healthPath });
 }
 
 /** Validates a route's `config.sqlite.transaction`; undefined when the route has no transaction. */

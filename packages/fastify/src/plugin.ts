@@ -4,6 +4,7 @@ import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest,
 import fp from 'fastify-plugin';
 import { errorStatus, type ErrorStatusMap } from './error-status.ts';
 import { FastifyErrorCodes } from './errors.ts';
+import { sqliteHealth } from './health.ts';
 import {
   resolvePluginOptions,
   resolveRouteTransaction,
@@ -225,6 +226,12 @@ const plugin: FastifyPluginAsync<RapsqlitePluginOptions> = async (fastify, raw) 
     fastify.addHook('onClose', () => (closing ??= handle.close()));
   }
   if (options.errorStatuses !== undefined) fastify.addHook('onError', mapErrorStatus(options.errorStatuses));
+  if (options.healthPath !== undefined) {
+    fastify.get(options.healthPath, async (_request, reply) => {
+      const health = sqliteHealth(handle);
+      return reply.code(health.status === 'ok' ? 200 : 503).send(health);
+    });
+  }
 };
 
 /**

@@ -6,7 +6,7 @@ import { defer, tempFile } from './helpers.ts';
 describe('@rapsqlite/fastify as published', () => {
   it('exposes its API from the package entry point', async () => {
     const pkg = await import('@rapsqlite/fastify');
-    expect(Object.keys(pkg).sort()).toEqual(['DEFAULT_ERROR_STATUSES', 'FastifyErrorCodes', 'errorStatus', 'rapsqlite']);
+    expect(Object.keys(pkg).sort()).toEqual(['DEFAULT_ERROR_STATUSES', 'FastifyErrorCodes', 'errorStatus', 'rapsqlite', 'sqliteHealth']);
     const fastify = Fastify();
     defer(() => fastify.close());
     await fastify.register(pkg.rapsqlite, { path: tempFile() });

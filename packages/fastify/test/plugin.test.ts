@@ -142,17 +142,40 @@ describe('closing', () => {
   it('lets an in-flight request finish before the database closes', async () => {
     const fastify = Fastify();
     await fastify.register(rapsqlite, { path: tempFile(), pool: true });
-    fastify.get('/slow', async (request) =>
-      request.sqlite.get('WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 300000) SELECT count(*) AS n FROM c'),
-    );
+    let started!: () => void;
+    const isStarted = new Promise<void>((resolve) => (started = resolve));
+    fastify.get('/slow', async (request) => {
+      started();
+      return request.sqlite.get('WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 300000) SELECT count(*) AS n FROM c');
+    });
     await fastify.listen({ port: 0, host: '127.0.0.1' });
     const address = fastify.server.address() as AddressInfo;
     const pending = httpGet(`http://127.0.0.1:${address.port}/slow`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    await isStarted;
     await fastify.close();
     const response = await pending;
     expect(response.status).toBe(200);
     expect(JSON.parse(response.body)).toEqual({ n: 300000 });
     expect(fastify.sqlite.closed).toBe(true);
+  });
+});
+
+describe('health route', () => {
+  it('serves the pool\'s statistics, and 503 once the database is closed', async () => {
+    const pool = await createPool(tempFile(), { maxReaders: 1 });
+    defer(() => pool.close());
+    const fastify = app();
+    await fastify.register(rapsqlite, { database: pool, health: true });
+    await fastify.register(rapsqlite, { path: tempFile('audit.db'), name: 'audit', health: '/ready/audit' });
+    const health = await fastify.inject('/health/sqlite');
+    expect(health.statusCode).toBe(200);
+    expect(health.json()).toMatchObject({ status: 'ok', kind: 'pool', pool: { readers: { max: 1 }, writer: { pending: 0 }, wal: { starved: false } } });
+    expect((await fastify.inject('/ready/audit')).json()).toEqual({ status: 'ok', kind: 'database' });
+    await pool.close();
+    expect((await fastify.inject('/health/sqlite')).statusCode).toBe(503);
+  });
+
+  it('refuses a health path that is not a path', async () => {
+    await expect(app().register(rapsqlite, { path: tempFile(), health: 'health' }).ready()).rejects.toMatchObject({ code: ErrorCodes.INVALID_ARGUMENT });
   });
 });
