@@ -232,7 +232,7 @@ function escapeXml(text: string): string {
 
 /** Two panels: the fast endpoint's p50/p99/max latency (log scale) and requests per second, per configuration. */
 function chart(rows: readonly Measurement[], subtitle: string): string {
-  const width = 900;
+  const width = 960;
   const rowHeight = 54;
   const top = 64;
   const height = top + rows.length * rowHeight + 50;
