@@ -134,7 +134,9 @@ function installRegistry(fastify: FastifyInstance): Registry {
       return state.start(
         handle,
         need.options,
-        () => handler.call(this, request, reply),
+        // A handler that returns nothing replies later: hand Fastify the reply itself (a thenable that settles
+        // once the response is sent), as `return reply` would, or it would send an empty response at once.
+        () => handler.call(this, request, reply) ?? reply,
         (err) => request.log.error({ err }, '@rapsqlite/fastify: the route transaction failed to roll back'),
       );
     };

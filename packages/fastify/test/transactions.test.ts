@@ -54,6 +54,19 @@ describe('per-route transactions', () => {
     expect(await count(fastify)).toBe(2);
   });
 
+  it('rolls back the work of a handler that hijacks the reply, which bypasses the commit in onSend', async () => {
+    const fastify = await shop();
+    fastify.post('/raw', tx, async (request, reply) => {
+      reply.hijack();
+      await request.sqlite.run('INSERT INTO orders (customer_id, total) VALUES (1, 7)');
+      reply.raw.writeHead(200, { 'content-type': 'text/plain' });
+      reply.raw.end('raw');
+    });
+    expect((await fastify.inject({ method: 'POST', url: '/raw' })).body).toBe('raw');
+    await fastify.sqlite.run('INSERT INTO orders (customer_id, total) VALUES (1, 8)'); // the writer is free again
+    expect(await fastify.sqlite.all('SELECT total FROM orders')).toEqual([{ total: 8 }]);
+  });
+
   it('rolls back when the handler throws, and the error reaches Fastify', async () => {
     const fastify = await shop();
     fastify.post('/orders', tx, async (request) => {
