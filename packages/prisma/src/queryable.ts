@@ -73,11 +73,21 @@ export abstract class RapsqliteQueryable implements SqlQueryable {
     return { columnNames: columns.map((c) => c.name), columnTypes, rows };
   }
 
-  /** Runs a statement and returns the number of rows it changed. */
+  /**
+   * Runs a statement and returns the number of rows it changed. A script of several statements without arguments
+   * (Prisma's migration engine replays migrations on its shadow database this way) runs as a script and reports 0.
+   */
   async executeRaw(query: SqlQuery): Promise<number> {
     const args = this.#args(query);
+    const target = this.target();
     try {
-      return (await this.track(this.target().run(query.sql, args))).changes;
+      return (await this.track(target.run(query.sql, args))).changes;
+    } catch (err) {
+      if (args.length > 0 || !hasErrorCode(err, 'ERR_RAPSQLITE_INVALID_ARGUMENT')) throw toPrismaError(err);
+    }
+    try {
+      await this.track(target.exec(query.sql));
+      return 0;
     } catch (err) {
       throw toPrismaError(err);
     }
