@@ -143,22 +143,8 @@ class RapsqliteTransaction extends Transaction_Sqlite {
   }
 }
 
-/**
- * A Knex client for rapsqlite: knex's SQLite dialect (its query, schema and DDL compilers, ALTER TABLE emulation
- * included) running on rapsqlite's worker threads, so no query blocks the event loop. On a pool, plain reads run on
- * readers in parallel; transactions and savepoints hold the writer.
- *
- * @example
- * ```ts
- * import knex from 'knex';
- * import { RapsqliteClient } from '@rapsqlite/knex';
- *
- * const db = knex({ client: RapsqliteClient, connection: { filename: 'app.db', pool: true }, useNullAsDefault: true });
- * const user = await db('users').where({ email: 'ada@example.com' }).first();
- * await db.destroy();
- * ```
- */
-export class RapsqliteClient extends Client_SQLite3 {
+/** The client class behind {@link RapsqliteClient}, typed loosely because knex's dialect classes are untyped. */
+class RapsqliteKnexClient extends Client_SQLite3 {
   #settings: Readonly<RapsqliteConnectionConfig> | undefined;
   #core: Promise<SessionCore> | undefined;
   #owned: Queryable & { close?(): Promise<void> } | undefined;
@@ -234,6 +220,8 @@ export class RapsqliteClient extends Client_SQLite3 {
   releaseConnection(connection: Session): Promise<void> {
     // A session returned to knex's pool while holding the writer's state (an ALTER that failed half-way) gives it up.
     if (!connection.inTransaction) connection.core.releaseWriter(connection);
+    // knex releases a streamed query's connection when the stream closes, which can come after `destroy()`.
+    if ((this as unknown as { pool?: unknown }).pool === undefined) return Promise.resolve();
     return (Client_SQLite3.prototype as unknown as { releaseConnection(c: Session): Promise<void> }).releaseConnection.call(this, connection);
   }
 
@@ -322,4 +310,32 @@ export class RapsqliteClient extends Client_SQLite3 {
   }
 }
 
-Object.assign(RapsqliteClient.prototype, { driverName: 'rapsqlite' });
+Object.assign(RapsqliteKnexClient.prototype, { driverName: 'rapsqlite' });
+
+/**
+ * A Knex client for rapsqlite: knex's SQLite dialect (its query, schema and DDL compilers, ALTER TABLE emulation
+ * included) running on rapsqlite's worker threads, so no query blocks the event loop. On a pool, plain reads run on
+ * readers in parallel; transactions and savepoints hold the writer. Give it as knex's `client`; the `connection` is a
+ * {@link RapsqliteConnectionConfig} (wrap it in {@link rapsqliteConnection} for type checking and early validation).
+ *
+ * @example
+ * ```ts
+ * import knex from 'knex';
+ * import { RapsqliteClient, rapsqliteConnection } from '@rapsqlite/knex';
+ *
+ * const db = knex({ client: RapsqliteClient, connection: rapsqliteConnection({ filename: 'app.db', pool: true }), useNullAsDefault: true });
+ * const user = await db('users').where({ email: 'ada@example.com' }).first();
+ * await db.destroy();
+ * ```
+ */
+export const RapsqliteClient = RapsqliteKnexClient as unknown as typeof Knex.Client;
+
+/**
+ * Checks rapsqlite connection settings now (bad ones throw `ERR_RAPSQLITE_INVALID_ARGUMENT`) and returns them typed
+ * as knex's `connection` option, which knex's own types do not know.
+ */
+export function rapsqliteConnection(settings: RapsqliteConnectionConfig): Knex.StaticConnectionConfig {
+  if (typeof settings !== 'object' || settings === null) throw invalid('rapsqliteConnection() takes the connection settings');
+  checkConfig(settings);
+  return settings as unknown as Knex.StaticConnectionConfig;
+}
