@@ -1,12 +1,13 @@
-import { Database } from './database.ts';
-import { Connection } from './internal/connection.ts';
-import { resolveOptions, type DatabaseOptions } from './options.ts';
+import { SingleConnectionProvider } from './connection/single-provider.ts';
+import { WorkerConnection } from './connection/worker-connection.ts';
+import { emitRapsqliteWarning } from './errors/warnings.ts';
 import { ErrorCodes } from './errors/codes.ts';
 import { RapsqliteError } from './errors/rapsqlite-error.ts';
-import { checkRuntime } from './internal/runtime.ts';
+import { Database } from './handle/database.ts';
+import { checkRuntime } from './handle/runtime.ts';
+import type { ConnectionRole } from './middleware/operation.ts';
 import { companionUnavailableReason, loadCompanion } from './native/companion.ts';
-
-let warned = false;
+import { resolveOptions, type DatabaseOptions, type ResolvedOptions } from './options.ts';
 
 /**
  * Opens a database: starts a worker thread that owns one better-sqlite3 connection, applies the settings (WAL,
@@ -24,29 +25,44 @@ let warned = false;
  * ```
  */
 export async function open(path: string, options?: DatabaseOptions): Promise<Database> {
+  const resolved = resolveOptions(options);
+  const connection = await openConnection(path, resolved, resolved.readonly ? 'reader' : 'writer');
+  const settings = Object.freeze({
+    integers: resolved.integers,
+    timeoutMs: resolved.timeoutMs,
+    statementTiming: resolved.statementTiming,
+    readonly: resolved.readonly,
+  });
+  return new Database({ provider: new SingleConnectionProvider(connection), settings }, resolved.middleware);
+}
+
+/**
+ * Opens one connection (a worker thread with its better-sqlite3 connection) with resolved options: what `open()`
+ * builds a database on, and what a pool opens its writer and readers with.
+ */
+export async function openConnection(path: string, resolved: ResolvedOptions, role: ConnectionRole): Promise<WorkerConnection> {
   checkRuntime();
   if (typeof path !== 'string' || path.trim() === '') {
     throw new RapsqliteError(ErrorCodes.INVALID_ARGUMENT, 'open() takes a file path or ":memory:"');
   }
-  const resolved = resolveOptions(options);
   const memory = path === ':memory:';
   if (memory && resolved.readonly) {
     throw new RapsqliteError(ErrorCodes.INVALID_ARGUMENT, 'An in-memory database cannot be read-only');
   }
   const companion = loadCompanion() !== undefined;
-  if (!companion && !warned && process.env['RAPSQLITE_NO_COMPANION'] !== '1') {
-    warned = true;
-    process.emitWarning(
+  if (!companion && process.env['RAPSQLITE_NO_COMPANION'] !== '1') {
+    emitRapsqliteWarning(
+      'RAPSQLITE_NO_COMPANION',
       `rapsqlite: the native companion is not available (${companionUnavailableReason() ?? 'unknown reason'}). ` +
         'Queued calls can still be cancelled, and a running read is abandoned, but a running write cannot be stopped, ' +
         'db.interrupt() does nothing and the authorizer is unavailable. See docs/cancellation.md.',
-      { code: 'RAPSQLITE_NO_COMPANION' },
+      { once: 'process' },
     );
   }
   if (resolved.authorizer !== undefined && !companion) {
     throw new RapsqliteError(ErrorCodes.UNSUPPORTED, 'The authorizer option needs the native companion, which is not available');
   }
-  const connection = await Connection.open(
+  return WorkerConnection.open(
     {
       path,
       readonly: resolved.readonly,
@@ -64,8 +80,7 @@ export async function open(path: string, options?: DatabaseOptions): Promise<Dat
       statementTiming: resolved.statementTiming,
       spinMicros: resolved.spinMicros,
     },
-    resolved.readonly ? 'reader' : 'writer',
+    role,
     { cancelGraceMs: resolved.cancelGraceMs },
   );
-  return new Database({ connection, options: resolved }, resolved.middleware);
 }

@@ -1,8 +1,17 @@
-import type { Queryable } from './database.ts';
-import type { ColumnInfo, IterateOptions, Params, QueryOptions, RunManyResult, RunResult, ValuesResult } from './types.ts';
+import type { ColumnInfo, IterateOptions, Params, QueryOptions, Row, RunManyResult, RunResult, ValuesResult } from './types.ts';
 import type { StatementInfo } from './worker/protocol.ts';
 
 export type { StatementInfo };
+
+/** What a statement runs on: any handle with the query methods (a database, a transaction, a pool). */
+export interface StatementOwner {
+  run(sql: string, params?: Params, options?: QueryOptions): Promise<RunResult>;
+  runMany(sql: string, paramsList: readonly Params[], options?: QueryOptions): Promise<RunManyResult>;
+  get<R = Row>(sql: string, params?: Params, options?: QueryOptions): Promise<R | undefined>;
+  all<R = Row>(sql: string, params?: Params, options?: QueryOptions): Promise<R[]>;
+  values<V extends unknown[] = unknown[]>(sql: string, params?: Params, options?: QueryOptions): Promise<ValuesResult<V>>;
+  iterate<R = Row>(sql: string, params?: Params, options?: IterateOptions): AsyncIterableIterator<R> & AsyncDisposable;
+}
 
 /**
  * A prepared statement: SQL compiled once in the worker (and kept in its statement cache), run many times with
@@ -23,13 +32,13 @@ export class Statement<R = Record<string, unknown>> {
   readonly readonly: boolean;
   /** The result columns of a reader (empty otherwise). */
   readonly columns: readonly ColumnInfo[];
-  readonly #owner: Queryable;
+  readonly #owner: StatementOwner;
 
   /**
    * Binds SQL that was prepared (and described by `info`) to a handle that runs it. Applications use `prepare()`;
    * other handles implementing {@link Queryable} (a pool) use this to return statements of their own.
    */
-  constructor(owner: Queryable, sql: string, info: StatementInfo) {
+  constructor(owner: StatementOwner, sql: string, info: StatementInfo) {
     this.#owner = owner;
     this.sql = sql;
     this.reader = info.reader;

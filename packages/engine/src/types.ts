@@ -65,6 +65,11 @@ export interface QueryOptions {
   readonly signal?: AbortSignal;
   /** Cancels the call when it has not finished after this many milliseconds, queue time included. */
   readonly timeoutMs?: number;
+  /**
+   * For a pool: a read waits until the writes issued before it have committed, so it sees them (overrides the
+   * pool's `readYourWrites`). A single database always reads its own writes; there it changes nothing.
+   */
+  readonly readYourWrites?: boolean;
 }
 
 /** Options of {@link Queryable.iterate}. */
@@ -87,4 +92,11 @@ export interface TransactionOptions {
   readonly signal?: AbortSignal;
   /** Rolls the transaction back when it has not committed after this many milliseconds. */
   readonly timeoutMs?: number;
+  /**
+   * A read-only transaction: `BEGIN DEFERRED` (no other mode), seeing one snapshot of the database. A pool runs it on
+   * a reader while the writer goes on committing; a write inside fails there with `SQLITE_READONLY`.
+   */
+  readonly readonly?: boolean;
+  /** For a read-only transaction on a pool: wait for the writes issued before it (see {@link QueryOptions.readYourWrites}). */
+  readonly readYourWrites?: boolean;
 }

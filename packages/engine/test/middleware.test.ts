@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { RapsqliteError, compose, type Execute, type Middleware, type Operation } from '../src/index.ts';
+import { RapsqliteError, type Execute, type Middleware, type Operation } from '../src/index.ts';
+import { compose } from '../src/plugin.ts';
 import { openTemp } from './helpers.ts';
 
 /** Times and records every operation. */
@@ -185,7 +186,7 @@ describe('middleware', () => {
   });
 
   it('calls the terminal directly when there is no middleware', () => {
-    const terminal: Execute = async () => 'done';
+    const terminal = async (): Promise<unknown> => 'done';
     expect(compose([], terminal)).toBe(terminal);
   });
 

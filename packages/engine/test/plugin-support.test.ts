@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { SqlMemo, changedRows, createPluginReporter, returnedRows, watchIterator } from '../src/index.ts';
+import { SqlMemo, changedRows, createPluginReporter, returnedRows, watchIterator } from '../src/plugin.ts';
 import { openTemp } from './helpers.ts';
 
 describe('watchIterator', () => {

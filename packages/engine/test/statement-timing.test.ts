@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { SQLITE_TIME_ATTRIBUTE, type Middleware } from '../src/index.ts';
+import type { Middleware } from '../src/index.ts';
+import { SQLITE_TIME_ATTRIBUTE } from '../src/plugin.ts';
 import { openTemp, slowQuery } from './helpers.ts';
 
 function timings() {

@@ -1,19 +1,6 @@
 import { createRequire } from 'node:module';
 import { Readable, type Transform } from 'node:stream';
-import {
-  ErrorCodes,
-  hasErrorCode,
-  INTEGER_MODES,
-  open,
-  RapsqliteError,
-  TRANSACTION_MODES,
-  type DatabaseOptions,
-  type IntegerMode,
-  type Queryable,
-  type QueryOptions,
-  type SqlValue,
-  type TransactionMode,
-} from '@rapsqlite/engine';
+import { ErrorCodes, hasErrorCode, INTEGER_MODES, open, RapsqliteError, TRANSACTION_MODES, type DatabaseOptions, type IntegerMode, type Queryable, type QueryOptions, type SqlValue, type TransactionMode } from '@rapsqlite/engine';
 import type { PoolOptions } from '@rapsqlite/pool';
 import type { Knex } from 'knex';
 import { foreignKeysSetting, isPragmaRead, isPragmaWrite, parseControl } from './control.ts';

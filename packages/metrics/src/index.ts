@@ -27,4 +27,4 @@ export type {
   PoolObservation,
   PoolStatsSnapshot,
 } from './pool.ts';
-export type { PluginErrorContext, PluginErrorHandler } from '@rapsqlite/engine';
+export type { PluginErrorContext, PluginErrorHandler } from '@rapsqlite/engine/plugin';

@@ -1,7 +1,8 @@
-import { POOL_EVENTS, type ConnectionRole, type ObservablePool, type PoolEventName, type PoolEventPayload, type PoolStatsSnapshot } from '@rapsqlite/engine';
+import type { ConnectionRole } from '@rapsqlite/engine';
+import { POOL_EVENTS, type ObservablePool, type PoolEventName, type PoolEventPayload, type PoolStatsSnapshot } from '@rapsqlite/engine/plugin';
 
 export { POOL_EVENTS };
-export type { ObservablePool, PoolEventName, PoolEventPayload, PoolGroupStats, PoolStatsSnapshot } from '@rapsqlite/engine';
+export type { ObservablePool, PoolEventName, PoolEventPayload, PoolGroupStats, PoolStatsSnapshot } from '@rapsqlite/engine/plugin';
 
 /** Options of the exporters' `observePool`. */
 export interface ObservePoolOptions {

@@ -1,11 +1,11 @@
-import type { Execute, Middleware, Operation } from '@rapsqlite/engine';
+import type { Execute, Step, Middleware, Operation } from '@rapsqlite/engine';
 import type * as PromClientModule from 'prom-client';
 import type { Gauge, Registry } from 'prom-client';
 import { errorCode } from './internal/errors.ts';
 import { MEASURED_KINDS, observer, type Outcome } from './internal/observe.ts';
 import { loadPeer } from './internal/peer.ts';
 import { FastCounter, FastHistogram, type CounterSeries, type HistogramSeries } from './internal/prom-series.ts';
-import { createPluginReporter, type PluginErrorHandler, type PluginReporter } from '@rapsqlite/engine';
+import { createPluginReporter, type PluginErrorHandler, type PluginReporter } from '@rapsqlite/engine/plugin';
 import { SqlInfoCache, SummaryLabels } from './internal/sql-info.ts';
 import {
   POOL_ROLES,
@@ -406,7 +406,7 @@ export function prometheus(options: PrometheusOptions = {}): PrometheusMetrics {
 
   return Object.freeze({
     name: 'prometheus',
-    wrap: (next: Execute): Execute =>
+    wrap: (next: Execute): Step =>
       observer(next, (op) => kinds.has(op.kind), (op) => sql.get(op.sql).summary, end, report),
     registry,
     observePool,

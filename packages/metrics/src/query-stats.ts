@@ -1,8 +1,8 @@
-import type { Execute, Middleware, Operation, OperationKind } from '@rapsqlite/engine';
+import type { Execute, Step, Middleware, Operation, OperationKind } from '@rapsqlite/engine';
 import { errorCode } from './internal/errors.ts';
 import { LogHistogram } from './internal/log-histogram.ts';
 import { STATEMENT_KINDS, observer, type Outcome } from './internal/observe.ts';
-import { createPluginReporter, type PluginErrorHandler } from '@rapsqlite/engine';
+import { createPluginReporter, type PluginErrorHandler } from '@rapsqlite/engine/plugin';
 import { SqlInfoCache, type SqlInfo } from './internal/sql-info.ts';
 import { EXPLAIN_ATTRIBUTE } from './slow-query.ts';
 
@@ -213,7 +213,7 @@ export function queryStats(options: QueryStatsOptions = {}): QueryStats {
 
   return Object.freeze({
     name: 'queryStats',
-    wrap: (next: Execute): Execute =>
+    wrap: (next: Execute): Step =>
       observer(next, (op) => kinds.has(op.kind) && op.attributes[EXPLAIN_ATTRIBUTE] !== true, (op) => sql.get(op.sql), end, report),
     stats: snapshots,
     top(n: number, by: QueryStatsOrder = 'totalTime'): QueryStatsEntry[] {

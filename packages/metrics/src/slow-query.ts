@@ -1,8 +1,8 @@
-import type { ConnectionRole, Execute, Middleware, Operation, OperationKind, Params, StatementOperation } from '@rapsqlite/engine';
+import type { ConnectionRole, Execute, Step, Middleware, Operation, OperationKind, Params, StatementOperation } from '@rapsqlite/engine';
 import { errorCode, errorMessage } from './internal/errors.ts';
 import { observer, type Outcome } from './internal/observe.ts';
 import { tryLoad } from './internal/peer.ts';
-import { createPluginReporter, type PluginErrorHandler } from '@rapsqlite/engine';
+import { createPluginReporter, type PluginErrorHandler } from '@rapsqlite/engine/plugin';
 import { SqlInfoCache, type SqlInfo } from './internal/sql-info.ts';
 
 /** The trace a slow operation ran in. */
@@ -301,7 +301,7 @@ export function slowQuery(options: SlowQueryOptions): Middleware {
 
   return Object.freeze({
     name: 'slowQuery',
-    wrap: (next: Execute): Execute =>
+    wrap: (next: Execute): Step =>
       observer<Started>(
         next,
         (op) => kinds.has(op.kind),

@@ -1,9 +1,9 @@
-import type { Execute, Middleware, Operation } from '@rapsqlite/engine';
+import type { Execute, Step, Middleware, Operation } from '@rapsqlite/engine';
 import type { ClientOptions } from 'hot-shots';
 import { errorCode } from './internal/errors.ts';
 import { MEASURED_KINDS, observer, type Outcome } from './internal/observe.ts';
 import { loadPeer } from './internal/peer.ts';
-import { createPluginReporter, type PluginErrorHandler } from '@rapsqlite/engine';
+import { createPluginReporter, type PluginErrorHandler } from '@rapsqlite/engine/plugin';
 import { SqlInfoCache, SummaryLabels } from './internal/sql-info.ts';
 import { POOL_ROLES, subscribePool, type ObservablePool, type ObservePoolOptions, type PoolObservation, type PoolStatsSnapshot } from './pool.ts';
 
@@ -239,7 +239,7 @@ export function statsd(options: StatsdOptions = {}): StatsdMetrics {
 
   return Object.freeze({
     name: 'statsd',
-    wrap: (next: Execute): Execute => observer(next, (op) => kinds.has(op.kind), (op) => sql.get(op.sql).summary, end, report),
+    wrap: (next: Execute): Step => observer(next, (op) => kinds.has(op.kind), (op) => sql.get(op.sql).summary, end, report),
     client,
     observePool,
     close,

@@ -2,7 +2,8 @@ import { EventEmitter } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { compose, open, type Database, type DatabaseOptions, type Execute, type Middleware, type Operation } from '@rapsqlite/engine';
+import { open, type Database, type DatabaseOptions, type Execute, type Middleware, type Operation } from '@rapsqlite/engine';
+import { compose } from '@rapsqlite/engine/plugin';
 import { afterEach } from 'vitest';
 import type { ObservablePool, PoolGroupStats, PoolStatsSnapshot } from '../src/index.ts';
 

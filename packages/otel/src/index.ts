@@ -14,5 +14,5 @@ export type {
   PoolObservation,
   PoolStatsSnapshot,
 } from './observe-pool.ts';
-export type { PluginErrorContext, PluginErrorHandler } from '@rapsqlite/engine';
+export type { PluginErrorContext, PluginErrorHandler } from '@rapsqlite/engine/plugin';
 export { INSTRUMENTATION_NAME, INSTRUMENTATION_VERSION } from './version.ts';

@@ -7,21 +7,12 @@ import type {
   MeterProvider,
   Observable,
 } from '@opentelemetry/api';
-import {
-  createPluginReporter,
-  POOL_EVENTS,
-  type ConnectionRole,
-  type ObservablePool,
-  type PluginErrorHandler,
-  type PluginReporter,
-  type PoolEventName,
-  type PoolEventPayload,
-  type PoolStatsSnapshot,
-} from '@rapsqlite/engine';
+import type { ConnectionRole } from '@rapsqlite/engine';
+import { createPluginReporter, POOL_EVENTS, type ObservablePool, type PluginErrorHandler, type PluginReporter, type PoolEventName, type PoolEventPayload, type PoolStatsSnapshot } from '@rapsqlite/engine/plugin';
 import { MeterSource } from './internal/instruments.ts';
 
 export { POOL_EVENTS };
-export type { ObservablePool, PoolEventName, PoolEventPayload, PoolGroupStats, PoolStatsSnapshot } from '@rapsqlite/engine';
+export type { ObservablePool, PoolEventName, PoolEventPayload, PoolGroupStats, PoolStatsSnapshot } from '@rapsqlite/engine/plugin';
 
 /** Options of {@link observePool}. */
 export interface ObservePoolOptions {

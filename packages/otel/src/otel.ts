@@ -11,19 +11,8 @@ import {
   type Tracer,
   type TracerProvider,
 } from '@opentelemetry/api';
-import {
-  changedRows,
-  createPluginReporter,
-  returnedRows,
-  watchIterator,
-  type ConnectionInfo,
-  type Execute,
-  type Middleware,
-  type Operation,
-  type OperationKind,
-  type PluginErrorHandler,
-  type PluginReporter,
-} from '@rapsqlite/engine';
+import type { ConnectionInfo, Execute, Step, Middleware, Operation, OperationKind } from '@rapsqlite/engine';
+import { changedRows, createPluginReporter, returnedRows, watchIterator, type PluginErrorHandler, type PluginReporter } from '@rapsqlite/engine/plugin';
 import { errorMessage, errorType, sqliteStatusCode } from './internal/errors.ts';
 import { Instruments } from './internal/instruments.ts';
 import { addParameterAttributes } from './internal/parameters.ts';
@@ -123,7 +112,7 @@ class Instrumentation {
     this.#allowedParameters = Array.isArray(capture) ? new Set(capture as readonly string[]) : undefined;
   }
 
-  wrap(next: Execute): Execute {
+  wrap(next: Execute): Step {
     return (op) => {
       let call: Call | undefined;
       try {

@@ -1,5 +1,7 @@
 import { readFileSync } from 'node:fs';
-import { compose, hasLiterals, type Operation } from '@rapsqlite/engine';
+import type { Operation } from '@rapsqlite/engine';
+import { compose } from '@rapsqlite/engine/plugin';
+import { hasLiterals } from '@rapsqlite/engine/sql';
 import { describe, expect, it } from 'vitest';
 import { otel } from '../src/index.ts';
 import { memoryTracing } from './helpers.ts';

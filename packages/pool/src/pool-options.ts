@@ -1,13 +1,5 @@
 import { availableParallelism } from 'node:os';
-import {
-  ErrorCodes,
-  RapsqliteError,
-  type DatabaseOptions,
-  type IterateOptions,
-  type Middleware,
-  type QueryOptions,
-  type TransactionOptions,
-} from '@rapsqlite/engine';
+import { ErrorCodes, RapsqliteError, type DatabaseOptions, type IterateOptions, type Middleware, type QueryOptions, type TransactionOptions } from '@rapsqlite/engine';
 
 /** The options passed to every connection of the pool, as the engine's `open()` takes and documents them. */
 export const CONNECTION_KEYS = [

@@ -28,6 +28,8 @@ export interface ConnectionGroupStats {
   readonly rejected: number;
   /** Calls that obtained a connection. */
   readonly acquired: number;
+  /** Requests the open connections of this role have sent their workers (the pool's own housekeeping included). */
+  readonly requests: number;
 }
 
 /** The state of the write-ahead log. */
@@ -49,8 +51,8 @@ export interface PoolStats {
   readonly writer: ConnectionGroupStats;
   readonly readers: ConnectionGroupStats;
   readonly wal: WalStats;
-  /** SQL strings whose routing is remembered, and how many times a statement was prepared to learn it. */
-  readonly routing: { readonly cached: number; readonly probes: number };
+  /** SQL strings whose routing preparing them taught the pool (a read-only statement its text alone did not show). */
+  readonly routing: { readonly cached: number };
   /** Background tasks that failed (see the `warning` event). */
   readonly warnings: number;
 }

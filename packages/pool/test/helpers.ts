@@ -39,14 +39,23 @@ export interface Seen {
   readonly id: number | undefined;
 }
 
-/** A middleware that records every operation and the connection it ran on. */
+/**
+ * A middleware that records every operation and the connection it ran on. The chain runs above routing, so the
+ * connection is read once `next` has settled; entries are in the order operations started.
+ */
 export function recorder(): { readonly middleware: Middleware; readonly seen: Seen[] } {
   const seen: Seen[] = [];
   const middleware: Middleware = {
     name: 'test:recorder',
-    wrap: (next) => (op) => {
-      seen.push({ kind: op.kind, sql: op.sql, role: op.connection?.role, id: op.connection?.id });
-      return next(op);
+    wrap: (next) => async (op) => {
+      const entry = { kind: op.kind, sql: op.sql, role: undefined as string | undefined, id: undefined as number | undefined };
+      seen.push(entry);
+      try {
+        return await next(op);
+      } finally {
+        entry.role = op.connection?.role;
+        entry.id = op.connection?.id;
+      }
     },
   };
   return { middleware, seen };

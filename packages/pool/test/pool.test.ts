@@ -27,9 +27,13 @@ describe('handles and middleware', () => {
     const order: string[] = [];
     const named = (name: string): Middleware => ({
       name,
-      wrap: (next) => (op) => {
-        order.push(`${name}:${op.connection?.role}`);
-        return next(op);
+      wrap: (next) => async (op) => {
+        order.push(`${name}>`);
+        try {
+          return await next(op);
+        } finally {
+          order.push(`<${name}:${op.connection?.role}`);
+        }
       },
     });
     const before = pool.with();
@@ -41,12 +45,10 @@ describe('handles and middleware', () => {
     hold.open();
     await tx;
     await before.get('SELECT 1');
-    expect(order).toEqual([
-      'outer:reader', 'inner:reader', // transaction
-      'outer:reader', 'inner:reader', // BEGIN
-      'outer:reader', 'inner:reader', // SELECT on the new reader
-      'outer:reader', 'inner:reader', // COMMIT
-    ]);
+    // The transaction, BEGIN, the SELECT (on a second reader) and COMMIT each enter outer then inner, and leave inner
+    // then outer, on a reader; the SELECT may start before BEGIN has left.
+    expect(order.filter((e) => e.endsWith('>'))).toEqual(Array.from({ length: 4 }, () => ['outer>', 'inner>']).flat());
+    expect(order.filter((e) => e.startsWith('<'))).toEqual(Array.from({ length: 4 }, () => ['<inner:reader', '<outer:reader']).flat());
     expect(pool.stats().readers.total).toBe(2);
   });
 
@@ -165,7 +167,7 @@ describe('events and statistics', () => {
     expect(pool.stats()).toMatchObject({
       writer: { total: 1, idle: 1, used: 0, pending: 0, running: 0, min: 1, max: 1, created: 1, destroyed: 0, acquired: 3, timeouts: 0 },
       readers: { total: 1, acquired: 1 },
-      routing: { cached: 1, probes: 1 },
+      routing: { cached: 0 },
     });
   });
 

@@ -60,12 +60,25 @@ describe('routing', () => {
     expect(pool.stats().routing.cached).toBe(0);
   });
 
-  it('prepares once per SQL string to learn the routing', async () => {
-    const pool = await poolTemp();
-    await pool.get('SELECT 1');
-    await pool.get('SELECT 1');
-    await pool.all('SELECT 1');
-    expect(pool.stats().routing).toEqual({ cached: 1, probes: 1 });
+  it('routes a new SQL string in one round trip, without a probe (issue 11)', async () => {
+    const pool = await poolTemp({ minReaders: 1, maxReaders: 1 });
+    const before = pool.stats();
+    expect(await pool.get('SELECT 41 + 1 AS answer')).toEqual({ answer: 42 });
+    const after = pool.stats();
+    // One request on one reader, none on the writer: the caller's thread classified the SQL text.
+    expect(after.readers.requests - before.readers.requests).toBe(1);
+    expect(after.writer.requests - before.writer.requests).toBe(0);
+    expect(after.routing).toEqual({ cached: 0 });
+  });
+
+  it('sends INSERT … RETURNING through all() straight to the writer', async () => {
+    const { middleware, seen } = recorder();
+    const pool = await poolTemp({ middleware: [middleware] });
+    await pool.exec('CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)');
+    const before = pool.stats();
+    expect(await pool.all("INSERT INTO t (v) VALUES ('x') RETURNING id")).toEqual([{ id: 1 }]);
+    expect(pool.stats().readers.requests).toBe(before.readers.requests);
+    expect(seen.at(-1)).toMatchObject({ kind: 'all', role: 'writer' });
   });
 
   it('runs a prepared statement on the pool, routed on each run', async () => {
@@ -78,7 +91,7 @@ describe('routing', () => {
     await insert.run(['x']);
     expect(await select.all()).toEqual([{ v: 'x' }]);
     expect(seen.map((s) => `${s.kind}:${s.role}`)).toEqual(['exec:writer', 'prepare:writer', 'prepare:reader', 'run:writer', 'all:reader']);
-    expect(pool.stats().routing.probes).toBe(2);
+    expect(pool.stats().routing.cached).toBe(2);
   });
 
   it('streams rows from a reader and holds it until the loop ends', async () => {

@@ -1,13 +1,5 @@
 import type { SqlDriverAdapter, SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils';
-import {
-  ErrorCodes,
-  open,
-  RapsqliteError,
-  TRANSACTION_MODES,
-  type DatabaseOptions,
-  type Queryable,
-  type TransactionMode,
-} from '@rapsqlite/engine';
+import { ErrorCodes, open, RapsqliteError, TRANSACTION_MODES, type DatabaseOptions, type Queryable, type TransactionMode } from '@rapsqlite/engine';
 import type { PoolOptions } from '@rapsqlite/pool';
 import { RapsqliteAdapter, type AdapterHandle, type AdapterSettings } from './adapter.ts';
 import { TIMESTAMP_FORMATS, type TimestampFormat } from './conversion.ts';

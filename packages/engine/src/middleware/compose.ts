@@ -1,20 +1,23 @@
 import { ErrorCodes } from '../errors/codes.ts';
 import { RapsqliteError } from '../errors/rapsqlite-error.ts';
-import type { Execute, Middleware } from './middleware.ts';
+import type { Execute, Middleware, Step } from './middleware.ts';
 
 /**
  * Composes middleware around a terminal step, once: the first middleware is the outermost. With no middleware the
  * terminal itself is returned, so the fast path pays nothing for the chain.
  */
-export function compose(middleware: readonly Middleware[], terminal: Execute): Execute {
-  let next = terminal;
+export function compose(middleware: readonly Middleware[], terminal: Step): Execute {
+  // The terminal resolves each operation with its kind's result, by contract; from here on the chain is typed.
+  let next = terminal as Execute;
   for (let i = middleware.length - 1; i >= 0; i--) {
     const mw = middleware[i] as Middleware;
     const step = mw.wrap(next);
     if (typeof step !== 'function') {
       throw new RapsqliteError(ErrorCodes.MIDDLEWARE, `Middleware "${mw.name}" did not return a function from wrap()`);
     }
-    next = step;
+    // A step resolves with its operation's result type by contract (the engine's terminal does; a mock is checked
+    // by its own package); the chain is typed as Execute from here on.
+    next = step as Execute;
   }
   return next;
 }

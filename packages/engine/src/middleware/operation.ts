@@ -1,4 +1,5 @@
-import type { IterateOptions, Params, QueryOptions, TransactionMode } from '../types.ts';
+import type { IterateOptions, Params, QueryOptions, Row, RunManyResult, RunResult, TransactionMode, ValuesResult } from '../types.ts';
+import type { StatementInfo } from '../worker/protocol.ts';
 
 /** Every kind of operation that travels down the middleware chain, as an `as const` tuple. */
 export const OPERATION_KINDS = [
@@ -55,8 +56,10 @@ interface OperationBase<K extends OperationKind> {
   /** The enclosing transaction, or undefined outside one. */
   readonly transaction: TransactionInfo | undefined;
   /**
-   * The connection that runs the operation. A single database knows it from the start; a pool fills it in when it
-   * routes the operation, so it is always set once `next` has settled.
+   * The connection that ran the operation. The middleware chain runs above connection choice, so it is unset when
+   * a middleware first sees the operation, and set once one is chosen: a middleware reads it after `next` settles.
+   * It stays unset for an operation a middleware answered itself (a mock) and for one that failed before reaching
+   * a connection (a cancelled wait, a full queue).
    */
   connection: ConnectionInfo | undefined;
   /** A bag for plugins to share facts about this operation (a retry count, a span). Keys should be namespaced. */
@@ -93,18 +96,61 @@ export interface TransactionOperation extends OperationBase<'transaction'> {
   readonly mode: TransactionMode;
   /** Nesting depth of the transaction this operation starts: 0 for BEGIN, 1 and more for a SAVEPOINT. */
   readonly depth: number;
+  /** A read-only transaction (a pool runs it on a reader). */
+  readonly readonly: boolean;
   /** The user's callback. Running `next(op)` again runs it again. */
   readonly callback: (tx: never) => Promise<unknown>;
 }
 
-/** The statements that frame a transaction: BEGIN, COMMIT, ROLLBACK and their savepoint twins. */
-export type ControlOperation = OperationBase<'begin' | 'commit' | 'rollback' | 'savepoint' | 'release' | 'rollbackTo'>;
+/** The kinds of the statements that frame a transaction. */
+export type ControlKind = 'begin' | 'commit' | 'rollback' | 'savepoint' | 'release' | 'rollbackTo';
 
-/** The operation passed down the middleware chain: a discriminated union on `kind`. */
+/** The statements that frame a transaction: BEGIN, COMMIT, ROLLBACK and their savepoint twins. */
+export type ControlOperation<K extends ControlKind = ControlKind> = OperationBase<K>;
+
+/** The operation passed down the middleware chain: a discriminated union on `kind`, one member per kind. */
 export type Operation =
-  | StatementOperation
+  | StatementOperation<'run'>
+  | StatementOperation<'get'>
+  | StatementOperation<'all'>
+  | StatementOperation<'values'>
+  | StatementOperation<'prepare'>
   | IterateOperation
   | ExecOperation
   | RunManyOperation
   | TransactionOperation
-  | ControlOperation;
+  | ControlOperation<'begin'>
+  | ControlOperation<'commit'>
+  | ControlOperation<'rollback'>
+  | ControlOperation<'savepoint'>
+  | ControlOperation<'release'>
+  | ControlOperation<'rollbackTo'>;
+
+/** The operation of one kind. */
+export type OperationOf<K extends OperationKind> = Extract<Operation, { readonly kind: K }>;
+
+/**
+ * What each kind of operation resolves with, down the middleware chain: `next(op)` for an operation narrowed to
+ * `'all'` is `Promise<Row[]>`. A plugin reads results through this map instead of guessing their shapes.
+ */
+export interface OperationResults {
+  exec: undefined;
+  run: RunResult;
+  runMany: RunManyResult;
+  get: Row | undefined;
+  all: Row[];
+  values: ValuesResult;
+  iterate: AsyncIterableIterator<Row> & AsyncDisposable;
+  prepare: StatementInfo;
+  /** The callback's value. */
+  transaction: unknown;
+  begin: undefined;
+  commit: undefined;
+  rollback: undefined;
+  savepoint: undefined;
+  release: undefined;
+  rollbackTo: undefined;
+}
+
+/** The result of an operation of kind `K`. */
+export type OperationResult<K extends OperationKind = OperationKind> = OperationResults[K];

@@ -4,12 +4,13 @@ import type { OperationKind } from './operation.ts';
 
 /**
  * Wraps the row iterator of an `iterate` operation so that `onEnd` runs once, with the number of rows delivered,
- * when the iteration finishes, is left early (`return`) or fails. Rows stream through untouched: the wrapper
- * never reads ahead, so the engine's backpressure is kept.
+ * when the iteration finishes, is left early (`return`) or fails, and `onRow` once per row as it is delivered. Rows
+ * stream through untouched: the wrapper never reads ahead, so the engine's backpressure is kept.
  */
 export function watchIterator<T>(
   inner: AsyncIterator<T>,
   onEnd: (rows: number, error: unknown) => void,
+  onRow?: () => void,
 ): AsyncIterableIterator<T> & AsyncDisposable {
   let rows = 0;
   let ended = false;
@@ -28,7 +29,10 @@ export function watchIterator<T>(
         throw err;
       }
       if (result.done === true) end(undefined);
-      else rows++;
+      else {
+        rows++;
+        onRow?.();
+      }
       return result;
     },
     async return(value?: unknown): Promise<IteratorResult<T>> {

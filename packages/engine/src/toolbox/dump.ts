@@ -3,7 +3,7 @@
  * one consistent snapshot (one read transaction) and renders every value with SQLite's own `quote()` inside the
  * worker, so integers past 2^53, reals, text and blobs come out exact, and the caller's thread only joins strings.
  */
-import type { Queryable, Transaction } from '../database.ts';
+import type { Queryable, Transaction } from '../handle/queryable.ts';
 import { ErrorCodes } from '../errors/codes.ts';
 import { RapsqliteError } from '../errors/rapsqlite-error.ts';
 import { tokenizeSql } from '../sql/tokenize.ts';

@@ -5,7 +5,7 @@
  * with the index added, and the plan change is reported. Nothing runs against the user's data but the planner and a
  * bounded row count.
  */
-import type { Queryable } from '../database.ts';
+import type { Queryable } from '../handle/queryable.ts';
 import { ErrorCodes } from '../errors/codes.ts';
 import { RapsqliteError } from '../errors/rapsqlite-error.ts';
 import { open } from '../open.ts';

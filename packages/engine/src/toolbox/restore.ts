@@ -2,7 +2,7 @@
  * `restore()`: runs SQL text (a dump) against a database in one transaction, statement by statement, from a string
  * or a stream of chunks cut anywhere. All or nothing: a failing statement rolls everything back.
  */
-import type { Queryable } from '../database.ts';
+import type { Queryable } from '../handle/queryable.ts';
 import { ErrorCodes } from '../errors/codes.ts';
 import { RapsqliteError } from '../errors/rapsqlite-error.ts';
 import { TextDecoder } from 'node:util';

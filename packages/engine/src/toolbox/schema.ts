@@ -4,7 +4,7 @@
  * SQLite's `pragma_*` table-valued functions and `sqlite_schema`, with names passed as bound values, so quotes,
  * spaces and unicode in names need no care.
  */
-import type { Queryable } from '../database.ts';
+import type { Queryable } from '../handle/queryable.ts';
 import { RapsqliteError } from '../errors/rapsqlite-error.ts';
 import { tokenizeSql, type SqlToken } from '../sql/tokenize.ts';
 import type { TransactionOptions } from '../types.ts';

@@ -1,3 +1,4 @@
+import type { FunctionRegistration } from '../connection/connection.ts';
 import type { ColumnInfo } from '../types.ts';
 
 /**
@@ -6,30 +7,11 @@ import type { ColumnInfo } from '../types.ts';
  * dominates the cost of a small query.
  */
 
-/** Request opcodes. */
-export const Op = {
-  run: 1,
-  get: 2,
-  all: 3,
-  values: 4,
-  exec: 5,
-  runMany: 6,
-  prepare: 7,
-  iterOpen: 8,
-  iterNext: 9,
-  iterClose: 10,
-  register: 11,
-  invalidate: 12,
-  close: 13,
-  authorize: 14,
-} as const;
-export type OpCode = (typeof Op)[keyof typeof Op];
-
 /** Integer modes on the wire. */
 export const IntMode = { number: 0, auto: 1, bigint: 2 } as const;
 export type IntModeCode = (typeof IntMode)[keyof typeof IntMode];
 
-/** A request occupies this many slots of the flat batch: id, op, sql, params, integer mode, extra. */
+/** A request occupies this many slots of the flat batch: id, handler code, sql, params, integer mode, extra. */
 export const REQUEST_SLOTS = 6;
 
 /** Reply statuses. A reply occupies four slots of the flat batch: id, status, payload, nanoseconds spent in SQLite. */
@@ -61,20 +43,6 @@ export interface StatementInfo {
   readonly columns: readonly ColumnInfo[];
 }
 
-/** A user function or aggregate to load and register inside each worker. */
-export interface FunctionSpec {
-  readonly kind: 'function' | 'aggregate';
-  readonly name: string;
-  /** An absolute file URL or a bare package specifier, imported inside the worker. */
-  readonly module: string;
-  readonly export: string;
-  readonly deterministic?: boolean;
-  readonly varargs?: boolean;
-  readonly directOnly?: boolean;
-  readonly innocuous?: boolean;
-  readonly bigintArguments: boolean;
-}
-
 /** What a worker needs to open its connection; replayed unchanged when a worker is replaced. */
 export interface WorkerConfig {
   readonly path: string;
@@ -89,7 +57,7 @@ export interface WorkerConfig {
   /** A module export called with the new connection after the pragmas (the `init` option). */
   readonly initModule: { readonly module: string; readonly export: string } | undefined;
   readonly statementCacheSize: number;
-  readonly functions: readonly FunctionSpec[];
+  readonly functions: readonly FunctionRegistration[];
   /** The shared cancellation table of this worker (see `internal/cancel-table.ts`); each worker gets its own. */
   readonly cancelBuffer: SharedArrayBuffer;
   /** Load the native companion into the connection (interrupts, authorizer, statement timing). */

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { open } from '../../src/index.ts';
-import { checkRuntime } from '../../src/internal/runtime.ts';
+import { checkRuntime } from '../../src/handle/runtime.ts';
 import { onCleanup, openTemp, tempDir } from '../helpers.ts';
 
 const functions = new URL('../fixtures/functions.js', import.meta.url);

@@ -1,4 +1,5 @@
-import { changedRows, returnedRows, watchIterator, type Execute, type Operation, type OperationKind, type PluginReporter } from '@rapsqlite/engine';
+import type { Execute, Step, Operation, OperationKind } from '@rapsqlite/engine';
+import { changedRows, returnedRows, watchIterator, type PluginReporter } from '@rapsqlite/engine/plugin';
 
 /** How an observed operation ended. */
 export interface Outcome {
@@ -38,7 +39,7 @@ export function observer<S>(
   begin: (op: Operation) => S,
   end: EndHandler<S>,
   report: PluginReporter,
-): Execute {
+): Step {
   return (op) => {
     let state: S;
     try {

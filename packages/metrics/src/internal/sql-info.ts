@@ -1,4 +1,5 @@
-import { fingerprintSql, normalizeSql, sanitizeSql, summarizeSql, SqlMemo } from '@rapsqlite/engine';
+import { SqlMemo } from '@rapsqlite/engine/plugin';
+import { fingerprintSql, normalizeSql, sanitizeSql, summarizeSql } from '@rapsqlite/engine/sql';
 
 /** What the plugins need to know about one SQL text, each part computed on first use. */
 export class SqlInfo {

@@ -1,4 +1,5 @@
-import { hasLiterals, sanitizeSql, summarizeSql, SqlMemo } from '@rapsqlite/engine';
+import { SqlMemo } from '@rapsqlite/engine/plugin';
+import { hasLiterals, sanitizeSql, summarizeSql } from '@rapsqlite/engine/sql';
 
 /** What the spans and metrics need to know about one SQL text, computed once per distinct text. */
 export class SqlInfo {

@@ -1,4 +1,5 @@
 import { ErrorCodes, RapsqliteError, type ConnectionRole, type Database, type OperationKind } from '@rapsqlite/engine';
+import type { WorkerConnection } from '@rapsqlite/engine/plugin';
 import { PoolErrorCodes, poolError } from '../errors.ts';
 import type { ConnectionGroupStats } from '../stats.ts';
 
@@ -7,7 +8,10 @@ export interface Slot {
   readonly role: ConnectionRole;
   /** The engine connection id, as middleware sees it in `op.connection.id`. */
   readonly id: number;
+  /** The pool's own handle on the connection, for housekeeping. */
   readonly raw: Database;
+  /** The connection the pool's leases hand out. */
+  readonly connection: WorkerConnection;
   readonly createdAt: number;
   /** Calls holding the connection: user calls and the pool's own (probes, pings, recovery). */
   running: number;
@@ -207,9 +211,11 @@ export class ConnectionGroup {
   stats(): ConnectionGroupStats {
     let idle = 0;
     let running = 0;
+    let requests = 0;
     for (const slot of this.slots) {
       if (slot.running === 0) idle++;
       running += slot.running;
+      requests += slot.connection.requests;
     }
     let maxWaitMs = 0;
     for (let i = this.#head; i < this.#queue.length; i++) {
@@ -234,6 +240,7 @@ export class ConnectionGroup {
       timeouts: this.timeouts,
       rejected: this.rejected,
       acquired: this.acquired,
+      requests,
     };
   }
 

@@ -1,15 +1,14 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { EventEmitter } from 'node:events';
+import { type AuthorizerRules, Database, type DatabaseOptions, ErrorCodes, RapsqliteError, type OperationKind, type QueryOptions } from '@rapsqlite/engine';
 import {
-  type AuthorizerRules,
-  ErrorCodes,
-  open,
-  RapsqliteError,
-  type Database,
-  type FunctionSource,
-  type OperationKind,
-  type QueryOptions,
-} from '@rapsqlite/engine';
+  deadlockError,
+  emitRapsqliteWarning,
+  openConnection,
+  resolveOptions,
+  SingleConnectionProvider,
+  type FunctionRegistration,
+  type WorkerConnection,
+} from '@rapsqlite/engine/plugin';
 import { PoolErrorCodes, poolError } from '../errors.ts';
 import type { CheckpointMode, CheckpointResult, CreateReason, DestroyReason, PoolEventMap, PoolEventName, WarningEvent } from '../events.ts';
 import type { ResolvedPoolOptions } from '../pool-options.ts';
@@ -39,30 +38,7 @@ export interface Lease {
 }
 
 /** The options of a call that matter for routing and waiting. */
-export interface CallOptions extends QueryOptions {
-  readonly readYourWrites?: boolean;
-}
-
-/** The transaction callback the current async context runs in, if any. */
-interface TxScope {
-  active: boolean;
-  readonly slot: Slot;
-}
-
-interface FunctionRegistration {
-  readonly kind: 'function' | 'aggregate';
-  readonly name: string;
-  readonly source: FunctionSource;
-}
-
-const txScope = new AsyncLocalStorage<TxScope>();
-
-/** A call's options without the pool's own (`readYourWrites`, a transaction's `readonly`), which the engine refuses. */
-function engineOptions(options: CallOptions | undefined): CallOptions | undefined {
-  if (options === undefined || (!('readYourWrites' in options) && !('readonly' in options))) return options;
-  const { readYourWrites: _ryw, readonly: _readonly, ...rest } = options as CallOptions & { readonly?: boolean };
-  return rest;
-}
+export type CallOptions = QueryOptions;
 
 const DEATH_CODES: ReadonlySet<string> = new Set([ErrorCodes.WORKER_DIED, ErrorCodes.OUTCOME_UNKNOWN]);
 
@@ -75,18 +51,19 @@ function closedError(sql: string): RapsqliteError {
   return new RapsqliteError(ErrorCodes.CLOSED, 'The pool is closed', { sql });
 }
 
-function deadlockError(sql: string): RapsqliteError {
-  return new RapsqliteError(
-    ErrorCodes.TRANSACTION_DEADLOCK,
-    'Called the pool for the writer from inside a write transaction callback; use the `tx` argument instead (the call would wait for the transaction forever)',
-    { sql },
-  );
+/**
+ * A slot for a connection: the connection the pool's leases hand out, and an engine handle of its own on it for the
+ * pool's housekeeping (pings, checkpoints, function registration, closing).
+ */
+function makeSlot(connection: WorkerConnection, settings: ReturnType<typeof handleSettings>): Slot {
+  const raw = new Database({ provider: new SingleConnectionProvider(connection), settings }, []);
+  const info = connection.info;
+  const now = performance.now();
+  return { role: info.role, id: info.id, raw, connection, createdAt: now, running: 0, exclusive: false, state: 'ready', idleSince: now, busySince: now, lastActive: now };
 }
 
-function makeSlot(raw: Database): Slot {
-  const info = raw.connection;
-  const now = performance.now();
-  return { role: info.role, id: info.id, raw, createdAt: now, running: 0, exclusive: false, state: 'ready', idleSince: now, busySince: now, lastActive: now };
+function handleSettings(options: ReturnType<typeof resolveOptions>) {
+  return Object.freeze({ integers: options.integers, timeoutMs: options.timeoutMs, statementTiming: options.statementTiming, readonly: options.readonly });
 }
 
 /**
@@ -112,7 +89,6 @@ export class PoolCore {
   #closing: Promise<void> | undefined;
   /** Set once the connections start closing: nothing can be served any more. */
   #shut = false;
-  #probes = 0;
   #warnings = 0;
 
   private constructor(path: string, options: ResolvedPoolOptions) {
@@ -147,11 +123,13 @@ export class PoolCore {
     const core = new PoolCore(path, options);
     const start = performance.now();
     const limit = options.journalSizeLimit;
-    const writer = await open(path, {
-      ...options.connection,
+    const resolved = resolveOptions({
+      ...(options.connection as DatabaseOptions),
       journalMode: 'wal',
       pragmas: [...options.connection.pragmas, `journal_size_limit = ${limit}`],
     });
+    const slot = makeSlot(await openConnection(path, resolved, 'writer'), handleSettings(resolved));
+    const writer = slot.raw;
     try {
       const row = await writer.get<{ journal_mode: string }>('PRAGMA journal_mode');
       const mode = String(row?.journal_mode).toLowerCase();
@@ -161,7 +139,6 @@ export class PoolCore {
           `The pool needs WAL mode, but the database reports journal_mode "${mode}"${path === ':memory:' || path === '' ? ' (in-memory and temporary databases cannot use WAL)' : ''}`,
         );
       }
-      const slot = makeSlot(writer);
       core.writer.add(slot);
       core.#emit('create', () => ({ role: 'writer', connectionId: slot.id, reason: 'initial', createMs: performance.now() - start }));
       const readers = await Promise.allSettled(Array.from({ length: options.minReaders }, () => core.#openReader('initial')));
@@ -182,6 +159,19 @@ export class PoolCore {
     return this.#closing !== undefined;
   }
 
+  /** What the pool's handles apply to every call: the connection options' integer mode, deadline and timing. */
+  get settings(): { readonly integers: 'number' | 'bigint' | 'auto'; readonly timeoutMs: number | undefined; readonly statementTiming: boolean; readonly readonly: boolean } {
+    const connection = this.options.connection;
+    return (this.#settings ??= Object.freeze({
+      integers: connection.integers ?? 'number',
+      timeoutMs: connection.timeoutMs,
+      statementTiming: connection.statementTiming === true,
+      readonly: false,
+    }));
+  }
+
+  #settings: PoolCore['settings'] | undefined;
+
   /** The writer's connection (there is always exactly one). */
   get writerSlot(): Slot {
     return this.writer.slots[0] as Slot;
@@ -191,30 +181,27 @@ export class PoolCore {
 
   /**
    * Finds the connection for a call and holds it: the writer for writes and write transactions; for reads, a reader
-   * when the statement is read-only (learned once per SQL string by preparing it on the reader it will run on).
+   * when the statement is read-only — as the caller's thread classified its SQL text, or as preparing it taught the
+   * route cache. No probe: a new SQL string costs one round trip, on the connection that runs it.
    */
-  async acquire(kind: OperationKind, sql: string, target: Target, options: CallOptions | undefined): Promise<Lease> {
+  async acquire(kind: OperationKind, sql: string, target: Target, options: CallOptions | undefined, held?: Lease): Promise<Lease> {
     if (typeof sql !== 'string') throw new RapsqliteError(ErrorCodes.INVALID_ARGUMENT, 'SQL must be a string');
     if (this.#closing !== undefined) throw closedError(sql);
     const start = performance.now();
-    const scope = txScope.getStore();
-    const inWriteTx = scope !== undefined && scope.active && scope.slot.role === 'writer';
+    const inTransaction = held !== undefined;
+    const inWriteTx = held?.slot.role === 'writer';
+    if (target === 'write' && kind !== 'run' && kind !== 'runMany' && kind !== 'exec' && this.routes.get(sql) === true) target = 'read';
     if (this.readers.max === 0) {
       if (target === 'read') target = 'write';
       else if (target === 'readTx') target = 'writeTx';
     }
-    let readonly: boolean | undefined;
-    if (target === 'read') {
-      readonly = this.routes.get(sql);
-      if (readonly === false) target = 'write';
-    }
     if (target === 'write' || target === 'writeTx') {
-      if (inWriteTx) throw deadlockError(sql);
+      if (inWriteTx) throw deadlockError(sql, 'pool for the writer');
       return this.#acquireWriter(kind, sql, target === 'writeTx', options, start);
     }
     const rywOption = options?.readYourWrites ?? this.options.readYourWrites;
     // Inside a transaction callback, every earlier write has settled and later ones wait for the transaction.
-    if (rywOption && (scope === undefined || !scope.active)) {
+    if (rywOption && !inTransaction) {
       const wait = this.barrier.wait();
       if (wait !== undefined) {
         await wait;
@@ -224,24 +211,6 @@ export class PoolCore {
     const exclusive = target === 'readTx';
     const pending = this.readers.acquire(kind, exclusive, this.#limits(sql, options, start));
     const slot = pending instanceof Promise ? await pending : pending;
-    if (readonly === undefined && !exclusive) {
-      let learned = false;
-      this.#probes++;
-      try {
-        const statement = await slot.raw.prepare(sql);
-        learned = statement.readonly;
-        this.routes.set(sql, learned);
-      } catch (err) {
-        // A statement that does not compile here (a syntax error, a TEMP table of the writer) goes to the writer,
-        // whose middleware chain reports the error or runs it.
-        if (isDeath(err)) this.#markDead(this.readers, slot);
-      }
-      if (!learned) {
-        this.readers.release(slot, false);
-        if (inWriteTx) throw deadlockError(sql);
-        return this.#acquireWriter(kind, sql, false, options, start);
-      }
-    }
     return this.#lease(slot, this.readers, exclusive, kind, 0, options, start);
   }
 
@@ -273,7 +242,7 @@ export class PoolCore {
     const waitMs = now - start;
     group.acquired++;
     this.#emit('acquire', () => ({ role: group.role, connectionId: slot.id, kind, waitMs }));
-    let callOptions = engineOptions(options);
+    let callOptions = options;
     // The engine counts a call's deadline from when it reaches the connection; the wait here already used part of it.
     const deadline = options?.timeoutMs;
     if (deadline !== undefined && waitMs >= 1) callOptions = { ...callOptions, timeoutMs: Math.max(1, deadline - waitMs) };
@@ -296,12 +265,6 @@ export class PoolCore {
     if (this.#closing !== undefined) this.#checkDrain();
   }
 
-  /** Runs a transaction callback so that pool calls made inside it can be recognised (deadlock, read-your-writes). */
-  runInScope<T>(slot: Slot, callback: () => T): { readonly result: T; readonly end: () => void } {
-    const scope: TxScope = { active: true, slot };
-    return { result: txScope.run(scope, callback), end: () => (scope.active = false) };
-  }
-
   // ---- Connections: creation, replacement, reaping ----
 
   async #openReader(reason: CreateReason): Promise<Slot> {
@@ -312,13 +275,12 @@ export class PoolCore {
     const creation = (async () => {
       const { authorizer: _initial, ...connection } = this.options.connection;
       const authorizer = this.#authorizer;
-      raw = await open(this.path, { ...connection, ...(authorizer == null ? {} : { authorizer }), readonly: true });
+      const resolved = resolveOptions({ ...(connection as DatabaseOptions), ...(authorizer == null ? {} : { authorizer }), readonly: true });
+      const made = makeSlot(await openConnection(this.path, resolved, 'reader'), handleSettings(resolved));
+      raw = made.raw;
       // Registrations made while this reader opens are picked up too: the loop reads the live list.
-      for (let i = 0; i < this.#functions.length; i++) {
-        const fn = this.#functions[i] as FunctionRegistration;
-        await (fn.kind === 'function' ? raw.function(fn.name, fn.source) : raw.aggregate(fn.name, fn.source));
-      }
-      return makeSlot(raw);
+      for (let i = 0; i < this.#functions.length; i++) await registerOn(raw, this.#functions[i] as FunctionRegistration);
+      return made;
     })();
     this.#creations.add(creation);
     let slot: Slot;
@@ -409,14 +371,13 @@ export class PoolCore {
   // ---- Functions ----
 
   /** Registers a function or aggregate on the writer, every reader, and every reader opened later. */
-  async register(kind: 'function' | 'aggregate', name: string, source: FunctionSource): Promise<void> {
+  async register(spec: FunctionRegistration): Promise<void> {
     if (this.#closing !== undefined) throw closedError('');
-    const writer = this.writerSlot.raw;
     // The writer first: a module that cannot load fails here, before any reader has it.
-    await (kind === 'function' ? writer.function(name, source) : writer.aggregate(name, source));
+    await registerOn(this.writerSlot.raw, spec);
     const readers = [...this.readers.slots];
-    this.#functions.push(Object.freeze({ kind, name, source: Object.freeze({ ...source }) }));
-    await Promise.all(readers.map((slot) => (kind === 'function' ? slot.raw.function(name, source) : slot.raw.aggregate(name, source))));
+    this.#functions.push(Object.freeze({ ...spec }));
+    await Promise.all(readers.map((slot) => registerOn(slot.raw, spec)));
   }
 
   /** Installs (or removes) an authorizer on the writer, every reader, and every reader opened later. */
@@ -431,9 +392,9 @@ export class PoolCore {
   }
 
   /** Interrupts the statement running on every connection; true when at least one was stopped. */
-  interrupt(): boolean {
+  interrupt(error: RapsqliteError): boolean {
     let any = false;
-    for (const group of [this.writer, this.readers]) for (const slot of group.slots) if (slot.raw.interrupt()) any = true;
+    for (const group of [this.writer, this.readers]) for (const slot of group.slots) if (slot.connection.interrupt(error)) any = true;
     return any;
   }
 
@@ -542,9 +503,8 @@ export class PoolCore {
     try {
       this.#emitter.emit(event, Object.freeze(payload()));
     } catch (err) {
-      process.emitWarning(`A listener of the pool's "${event}" event threw: ${String((err as Error)?.message ?? err)}`, {
+      emitRapsqliteWarning('RAPSQLITE_POOL_LISTENER_FAILURE', `A listener of the pool's "${event}" event threw: ${String((err as Error)?.message ?? err)}`, {
         type: 'RapsqlitePoolWarning',
-        code: 'RAPSQLITE_POOL_LISTENER_FAILURE',
       });
     }
   }
@@ -559,7 +519,7 @@ export class PoolCore {
       writer: this.writer.stats(),
       readers: this.readers.stats(),
       wal: this.wal.stats(),
-      routing: { cached: this.routes.size, probes: this.#probes },
+      routing: { cached: this.routes.size },
       warnings: this.#warnings,
     };
   }
@@ -622,3 +582,9 @@ export class PoolCore {
     await slot.raw.close();
   }
 }
+
+/** Registers a function or aggregate on one connection's handle. */
+function registerOn(raw: Database, spec: FunctionRegistration): Promise<void> {
+  return spec.kind === 'function' ? raw.function(spec.name, spec) : raw.aggregate(spec.name, spec);
+}
+

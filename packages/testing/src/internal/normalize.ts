@@ -1,4 +1,4 @@
-import { normalizeSql } from '@rapsqlite/engine';
+import { normalizeSql } from '@rapsqlite/engine/sql';
 
 /**
  * The SQL normalizer of `{ normalized }` mock rules: the engine's `normalizeSql`, the same key the metrics plugin

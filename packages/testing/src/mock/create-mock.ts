@@ -1,15 +1,4 @@
-import {
-  ErrorCodes,
-  OPERATION_KINDS,
-  RapsqliteError,
-  type Execute,
-  type Middleware,
-  type Operation,
-  type OperationKind,
-  type Params,
-  type Row,
-  type RunResult,
-} from '@rapsqlite/engine';
+import { ErrorCodes, OPERATION_KINDS, RapsqliteError, type Execute, type Step, type Middleware, type Operation, type OperationKind, type Params, type Row, type RunResult } from '@rapsqlite/engine';
 import { TestingErrorCodes } from '../errors/codes.ts';
 import { defaultNormalizeSql } from '../internal/normalize.ts';
 import { answer, preparedInfo, type MockReply } from './mock-reply.ts';
@@ -229,7 +218,7 @@ class MockMiddleware implements Mock {
     return this.#rules;
   }
 
-  wrap(next: Execute): Execute {
+  wrap(next: Execute): Step {
     return (op) => this.#handle(op, next);
   }
 

@@ -91,7 +91,7 @@ export class RemoteCursor<R = Row> implements AsyncIterableIterator<R> {
       if (this.#connection.generation === this.#generation && !this.#connection.closed) {
         // Closing after the prefetch keeps the order the worker needs; a failure means the cursor is already gone.
         await this.#next?.catch(() => undefined);
-        await this.#connection.closeCursor(this.#id).catch(() => undefined);
+        await this.#connection.execute({ kind: 'iterClose', sql: '', extra: this.#id }).catch(() => undefined);
       }
     }
     return DONE;

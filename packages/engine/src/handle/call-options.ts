@@ -1,16 +1,13 @@
-import { ErrorCodes } from '../errors/codes.ts';
-import { RapsqliteError } from '../errors/rapsqlite-error.ts';
+import { invalidArgument } from '../errors/catalogue.ts';
 import { checkIntegerMode } from '../options.ts';
 import { TRANSACTION_MODES } from '../types.ts';
 
 /** The per-call options each method accepts. */
-export const QUERY_OPTION_KEYS: ReadonlySet<string> = new Set(['integers', 'signal', 'timeoutMs']);
+export const QUERY_OPTION_KEYS: ReadonlySet<string> = new Set(['integers', 'signal', 'timeoutMs', 'readYourWrites']);
 export const ITERATE_OPTION_KEYS: ReadonlySet<string> = new Set([...QUERY_OPTION_KEYS, 'chunkSize']);
-export const TRANSACTION_OPTION_KEYS: ReadonlySet<string> = new Set(['mode', 'signal', 'timeoutMs']);
+export const TRANSACTION_OPTION_KEYS: ReadonlySet<string> = new Set(['mode', 'signal', 'timeoutMs', 'readonly', 'readYourWrites']);
 
-function invalid(message: string): RapsqliteError {
-  return new RapsqliteError(ErrorCodes.INVALID_ARGUMENT, message);
-}
+const invalid = invalidArgument;
 
 /** A close known option for a misspelt one (`integer` → `integers`, `timeout` → `timeoutMs`). */
 function suggestion(key: string, allowed: ReadonlySet<string>): string {
@@ -53,4 +50,7 @@ export function checkCallOptions(options: unknown, allowed: ReadonlySet<string>,
     throw invalid('Option chunkSize must be a positive integer');
   }
   if (mode !== undefined && !TRANSACTION_MODES.includes(mode as never)) throw invalid(`Unknown transaction mode "${String(mode)}"`);
+  for (const flag of ['readonly', 'readYourWrites'] as const) {
+    if (record[flag] !== undefined && typeof record[flag] !== 'boolean') throw invalid(`Option ${flag} must be a boolean`);
+  }
 }

@@ -1,23 +1,15 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { Worker } from 'node:worker_threads';
 import { ErrorCodes } from '../errors/codes.ts';
 import { RapsqliteError } from '../errors/rapsqlite-error.ts';
 import type { ConnectionInfo, ConnectionRole } from '../middleware/operation.ts';
-import type { Row } from '../types.ts';
-import {
-  Op,
-  REQUEST_SLOTS,
-  Status,
-  type IntModeCode,
-  type OpCode,
-  type RowsPayload,
-  type WireError,
-  type WorkerConfig,
-  type WorkerHello,
-} from '../worker/protocol.ts';
 import { loadCompanion, type Companion } from '../native/companion.ts';
+import type { RequestHandler } from '../operations/handler.ts';
+import { CODES, HANDLERS } from '../operations/table.ts';
 import { isReadOnlySql } from '../sql/classify.ts';
+import type { Row } from '../types.ts';
+import { IntMode, REQUEST_SLOTS, Status, type IntModeCode, type RowsPayload, type WireError, type WorkerConfig, type WorkerHello } from '../worker/protocol.ts';
 import { CANCEL_RING, CancelTable, type RequestProgress } from './cancel-table.ts';
+import type { Connection, ConnectionRequest, FunctionRegistration, RequestKind, RequestResults, Ticket } from './connection.ts';
 import { restoreBuffers, rowFactory, type RowFactory } from './rows.ts';
 
 /** Requests per message at most: a bound on how long the worker and the caller spend on one message. */
@@ -51,27 +43,17 @@ function invalidFlags(err: Error): string[] {
   return list.split(/,\s*/).map((flag) => flag.trim()).filter((flag) => flag.startsWith('-'));
 }
 
-/** What a caller asks a connection to send to its worker. */
-export interface RequestInit {
-  readonly op: OpCode;
-  readonly sql: string;
-  readonly params?: unknown;
-  readonly mode?: IntModeCode;
-  readonly extra?: unknown;
-  readonly ticket?: Ticket | undefined;
-  /** Sent under a transaction's lease: it dies with its worker and is never replayed on a replacement. */
-  readonly inTx?: boolean;
-}
-
 /** A request from the moment it is made until it is answered, cancelled or lost with its worker. */
 interface Call {
   readonly id: number;
-  readonly op: OpCode;
+  readonly handler: RequestHandler;
+  readonly code: number;
   readonly sql: string;
   readonly params: unknown;
   readonly mode: IntModeCode;
   readonly extra: unknown;
   readonly ticket: Ticket | undefined;
+  /** Sent inside a transaction that holds the connection: it dies with its worker, never replayed. */
   readonly inTx: boolean;
   readonly resolve: (value: unknown) => void;
   readonly reject: (reason: unknown) => void;
@@ -86,25 +68,6 @@ interface Call {
   /** Replaces the worker if the cancelled call is still running when it fires. */
   grace: ReturnType<typeof setTimeout> | undefined;
 }
-
-/** Tells a cancellable caller which request carries its call (0 until made), and stops a call not yet made. */
-export interface Ticket {
-  id: number;
-  cancelled: RapsqliteError | undefined;
-  /** Nanoseconds the request spent inside SQLite, when statement timing is on. */
-  sqliteNs?: number;
-}
-
-/** The lease a transaction holds on a connection: while it is active, only its own operations are sent. */
-export interface Lease {
-  readonly connection: Connection;
-  active: boolean;
-  /** Increases with each worker; a lease from a dead worker's time can no longer commit. */
-  readonly generation: number;
-}
-
-/** Tells which transaction callback (if any) the current async context runs inside, to detect self-deadlock. */
-export const leaseContext = new AsyncLocalStorage<Lease>();
 
 /** How the caller's side of a connection behaves; fixed at open. */
 export interface ConnectionSettings {
@@ -124,36 +87,38 @@ export function fromWire(wire: WireError, sql: string | undefined): RapsqliteErr
   return err;
 }
 
-/** Operations that may change the database whatever their SQL. */
-const WRITE_OPS: ReadonlySet<number> = new Set([Op.run, Op.runMany, Op.exec]);
-/** Operations whose SQL decides whether they read or write. */
-const QUERY_OPS: ReadonlySet<number> = new Set([Op.get, Op.all, Op.values, Op.iterOpen, Op.prepare]);
-/** Operations that touch no data, safe to send again to a replacement worker even when an answer was lost. */
-const HARMLESS_OPS: ReadonlySet<number> = new Set([Op.register, Op.authorize, Op.invalidate, Op.prepare]);
-
-/** Whether `call` may have changed the database. Errs towards yes: a read taken for a write is only reported unknown. */
+/**
+ * Whether `call` may have changed the database for good. Errs towards yes: a read taken for a write is only reported
+ * as of unknown outcome. Inside a transaction nothing is durable before its COMMIT.
+ */
 function mayWrite(call: Call): boolean {
-  if (WRITE_OPS.has(call.op)) return !call.inTx || call.sql === 'COMMIT';
-  if (QUERY_OPS.has(call.op)) return call.op !== Op.prepare && (!call.inTx ? !isReadOnlySql(call.sql) : false);
-  return false;
+  const writes = call.handler.writes;
+  if (writes === 'never') return false;
+  if (call.inTx) return call.sql === 'COMMIT';
+  return writes === 'always' || !isReadOnlySql(call.sql);
 }
 
 /** Whether a call that a dead worker finished (its answer lost) may run again on the replacement. */
 function replayable(call: Call): boolean {
   if (call.inTx) return false;
-  return HARMLESS_OPS.has(call.op) || (QUERY_OPS.has(call.op) && isReadOnlySql(call.sql));
+  return call.handler.harmless || (call.handler.writes === 'sql' && isReadOnlySql(call.sql));
 }
 
 /** Whether a call, if it was running when its worker died, may have opened a transaction on that connection. */
 function mayOpenTransaction(call: Call): boolean {
-  return call.op === Op.exec || /^\s*(BEGIN|SAVEPOINT)\b/i.test(call.sql);
+  return call.code === EXEC || /^\s*(BEGIN|SAVEPOINT)\b/i.test(call.sql);
 }
+
+const EXEC = CODES.exec;
+const CLOSE = CODES.close;
+const ITER_CLOSE = CODES.iterClose;
+const ITER_NEXT = CODES.iterNext;
 
 /**
  * One worker thread and its better-sqlite3 connection, seen from the caller's thread: batches requests into
  * messages, decodes replies, cancels requests, serializes transactions, and replaces the worker when it dies.
  */
-export class Connection {
+export class WorkerConnection implements Connection {
   readonly info: ConnectionInfo;
   readonly #config: WorkerConfig;
   readonly #settings: ConnectionSettings;
@@ -174,8 +139,8 @@ export class Connection {
   /** Calls whose callers still wait (not abandoned): while there are any, the worker keeps the process alive. */
   #live = 0;
   #shapes: RowFactory[] = [];
-  #lease: Lease | undefined;
-  readonly #waiting: Array<{ readonly transaction: boolean; readonly wake: (lease?: Lease) => void }> = [];
+  /** A transaction holds the connection: its worker is never replaced on purpose. */
+  #pinned = false;
   #closed = false;
   #closing: Promise<void> | undefined;
   #deathCause: unknown;
@@ -190,8 +155,8 @@ export class Connection {
   }
 
   /** Starts a worker and waits until its connection is open and configured. */
-  static async open(config: Omit<WorkerConfig, 'cancelBuffer'>, role: ConnectionRole, settings: ConnectionSettings): Promise<Connection> {
-    const connection = new Connection({ ...config, cancelBuffer: undefined as never }, role, settings);
+  static async open(config: Omit<WorkerConfig, 'cancelBuffer'>, role: ConnectionRole, settings: ConnectionSettings): Promise<WorkerConnection> {
+    const connection = new WorkerConnection({ ...config, cancelBuffer: undefined as never }, role, settings);
     connection.#spawn();
     await connection.#ready;
     return connection;
@@ -206,6 +171,11 @@ export class Connection {
     return this.#closed;
   }
 
+  /** Requests made on this connection so far (each a round trip to its worker, unless batched with others). */
+  get requests(): number {
+    return this.#nextId - 1;
+  }
+
   /** The worker generation: it increases each time a worker exits. */
   get generation(): number {
     return this.#generation;
@@ -217,8 +187,12 @@ export class Connection {
   }
 
   /** Remembers a function registration so that every future worker replays it. */
-  addFunction(spec: WorkerConfig['functions'][number]): void {
+  addFunction(spec: FunctionRegistration): void {
     (this.#config as { functions: WorkerConfig['functions'] }).functions = [...this.#config.functions, spec];
+  }
+
+  pin(pinned: boolean): void {
+    this.#pinned = pinned;
   }
 
   #spawn(): void {
@@ -262,27 +236,27 @@ export class Connection {
     worker.ref();
   }
 
-  /**
-   * Sends a request and resolves with its decoded result. Requests made in the same tick travel in one message.
-   * The caller has already checked the lease (see {@link whenFree}).
-   */
-  request(init: RequestInit): Promise<unknown> {
-    if (this.#closed && init.op !== Op.close && init.op !== Op.iterClose) {
-      return Promise.reject(new RapsqliteError(ErrorCodes.CLOSED, 'The database is closed', { sql: init.sql }));
+  /** Sends a request and resolves with its decoded result. Requests made in the same tick travel in one message. */
+  execute<K extends RequestKind>(request: ConnectionRequest<K>): Promise<RequestResults[K]> {
+    const code = CODES[request.kind];
+    if (this.#closed && code !== CLOSE && code !== ITER_CLOSE) {
+      return Promise.reject(new RapsqliteError(ErrorCodes.CLOSED, 'The database is closed', { sql: request.sql }));
     }
     const id = this.#nextId++;
-    if (init.ticket !== undefined) init.ticket.id = id;
+    const ticket = request.ticket;
+    if (ticket !== undefined) ticket.id = id;
     return new Promise((resolve, reject) => {
       const call: Call = {
         id,
-        op: init.op,
-        sql: init.sql,
-        params: init.params,
-        mode: init.mode ?? 0,
-        extra: init.extra,
-        ticket: init.ticket,
-        inTx: init.inTx === true,
-        resolve,
+        handler: HANDLERS[code] as RequestHandler,
+        code,
+        sql: request.sql,
+        params: request.params,
+        mode: request.integers === undefined ? IntMode.number : IntMode[request.integers],
+        extra: request.extra,
+        ticket,
+        inTx: request.inTransaction === true,
+        resolve: resolve as (value: unknown) => void,
         reject,
         chunks: undefined,
         abortError: undefined,
@@ -299,7 +273,7 @@ export class Connection {
 
   /** Closes a cursor in the worker. Outside the lease rules: it touches no data. */
   closeCursor(cursor: number): Promise<unknown> {
-    return this.request({ op: Op.iterClose, sql: '', extra: cursor });
+    return this.execute({ kind: 'iterClose', sql: '', extra: cursor });
   }
 
   /** True when the native companion is loaded into this connection, so a running statement can be interrupted. */
@@ -314,7 +288,8 @@ export class Connection {
    * worker is replaced. Without the companion a running read is abandoned at once and its worker replaced; a running
    * write gets the grace period. A request that has finished keeps its outcome: its answer is on the way.
    */
-  abort(id: number, error: RapsqliteError): void {
+  cancel(ticket: Ticket, error: RapsqliteError): void {
+    const id = ticket.id;
     const call = this.#calls.get(id);
     if (call === undefined || call.abandoned) return;
     if (!call.posted) {
@@ -339,7 +314,7 @@ export class Connection {
    * Interrupts whatever the connection runs now (`db.interrupt()`, a transaction's deadline). Returns false when
    * nothing was running or the companion is not available.
    */
-  interruptRunning(error: RapsqliteError): boolean {
+  interrupt(error: RapsqliteError): boolean {
     if (this.#worker === undefined || this.#companion === undefined || this.#slot === undefined) return false;
     const id = this.#table.active;
     const call = this.#calls.get(this.#fullId(id));
@@ -348,6 +323,16 @@ export class Connection {
     const interrupted = this.#companion.interrupt(this.#slot, call.id);
     this.#armGrace(call);
     return interrupted;
+  }
+
+  /**
+   * Cancels every request of the transaction holding the connection (its deadline passed): those not started are
+   * skipped, the running one is interrupted, as {@link cancel} does for one.
+   */
+  cancelTransaction(error: RapsqliteError): void {
+    for (const call of [...this.#calls.values()]) {
+      if (call.inTx && !call.abandoned) this.cancel({ id: call.id, cancelled: undefined }, error);
+    }
   }
 
   /** The full id of a posted call from the 32-bit id the shared table holds. */
@@ -376,7 +361,7 @@ export class Connection {
   /** A worker may be replaced to stop a stuck call unless a transaction holds it or its database lives in it. */
   #replaceable(): boolean {
     const path = this.info.path;
-    return this.#worker !== undefined && this.#lease === undefined && path !== ':memory:' && path !== '' && !path.includes('mode=memory');
+    return this.#worker !== undefined && !this.#pinned && path !== ':memory:' && path !== '' && !path.includes('mode=memory');
   }
 
   #armGrace(call: Call): void {
@@ -427,7 +412,7 @@ export class Connection {
       else if (call.id - this.#answered > CANCEL_RING) break;
       call.posted = true;
       this.#inFlight++;
-      message.push(call.id, call.op, call.sql, call.params, call.mode, call.extra);
+      message.push(call.id, call.code, call.sql, call.params, call.mode, call.extra);
       if (message.length >= REQUEST_SLOTS * MAX_BATCH) {
         worker.postMessage(message);
         message = [];
@@ -495,38 +480,10 @@ export class Connection {
   }
 
   #decode(call: Call, payload: unknown): unknown {
-    switch (call.op) {
-      case Op.get:
-        return payload === undefined ? undefined : this.#rows(payload as RowsPayload)[0];
-      case Op.all: {
-        const last = this.#rows(payload as RowsPayload);
-        return call.chunks === undefined ? last : call.chunks.concat([last]).flat();
-      }
-      case Op.run: {
-        const [changes, lastInsertRowid] = payload as [number, number | bigint];
-        return { changes, lastInsertRowid };
-      }
-      case Op.runMany: {
-        const [changes, lastInsertRowid, count] = payload as [number, number | bigint, number];
-        return { changes, lastInsertRowid, count };
-      }
-      case Op.values: {
-        const [columns, rows, blobs] = payload as [unknown, unknown[][], 0 | 1];
-        if (blobs === 1) for (const row of rows) restoreBuffers(row);
-        return { columns, rows };
-      }
-      case Op.iterOpen: {
-        const [cursor, rows, done] = payload as [number, RowsPayload, 0 | 1];
-        return { cursor, rows: this.#rows(rows), done: done === 1 };
-      }
-      case Op.iterNext: {
-        const [rows, done] = payload as [RowsPayload, 0 | 1];
-        return { rows: this.#rows(rows), done: done === 1 };
-      }
-      default:
-        return payload;
-    }
+    return call.handler.decode(payload, { rows: this.#rowsOf, chunks: call.chunks });
   }
+
+  readonly #rowsOf = (payload: RowsPayload): Row[] => this.#rows(payload);
 
   #onExit(worker: Worker, generation: number): void {
     if (this.#worker !== worker || generation !== this.#generation) return;
@@ -551,8 +508,6 @@ export class Connection {
     // A new generation at death, not at the next spawn: until then, a transaction or cursor of the dead worker must
     // already see that its connection is gone, or its next statement would run on the replacement outside any transaction.
     this.#generation++;
-    const lease = this.#lease;
-    if (lease !== undefined && lease.generation === this.#generation - 1) lease.active = false;
     const table = this.#table;
     const running = this.#calls.get(this.#fullId(table.active));
     // Requests after an open transaction (a raw BEGIN, a script) belong to it: they must not run on the replacement.
@@ -565,7 +520,7 @@ export class Connection {
         this.#calls.delete(call.id);
         continue;
       }
-      if (call.op === Op.close || call.op === Op.iterClose) {
+      if (call.code === CLOSE || call.code === ITER_CLOSE) {
         // Nothing is left to close on a dead worker.
         this.#calls.delete(call.id);
         this.#release(call);
@@ -573,7 +528,7 @@ export class Connection {
         continue;
       }
       const progress = table.progress(call.id);
-      const again = call.op !== Op.iterNext && !txOpen && (progress === 'queued' ? !call.inTx : progress === 'done' && replayable(call));
+      const again = call.code !== ITER_NEXT && !txOpen && (progress === 'queued' ? !call.inTx : progress === 'done' && replayable(call));
       if (again) {
         requeue.push(call);
         continue;
@@ -599,61 +554,6 @@ export class Connection {
     return new RapsqliteError(ErrorCodes.WORKER_DIED, 'The worker died while the call was in flight', { sql: call.sql, cause });
   }
 
-  // ---- Transactions: one lease at a time; other calls wait in arrival order. ----
-
-  /** The active lease, if a transaction holds the connection. */
-  get lease(): Lease | undefined {
-    return this.#lease;
-  }
-
-  /**
-   * Resolves when a call outside any transaction may be sent: at once (undefined) when no transaction holds the
-   * connection and nobody waits before it, otherwise in arrival order. Fails fast when called from inside the
-   * callback of the transaction that holds the lease, which would otherwise wait forever.
-   */
-  whenFree(sql: string): Promise<void> | undefined {
-    if (this.#lease === undefined && this.#waiting.length === 0) return undefined;
-    this.#checkDeadlock(sql);
-    return new Promise((resolve) => this.#waiting.push({ transaction: false, wake: () => resolve() }));
-  }
-
-  /** Takes the connection for a transaction, after the transactions and calls that asked before. */
-  acquire(): Lease | Promise<Lease> {
-    if (this.#lease === undefined && this.#waiting.length === 0) return (this.#lease = this.#newLease());
-    this.#checkDeadlock('BEGIN');
-    return new Promise((resolve) => this.#waiting.push({ transaction: true, wake: resolve as (lease?: Lease) => void }));
-  }
-
-  /** Gives the connection back and wakes waiting calls in order, up to and including the next waiting transaction. */
-  release(lease: Lease): void {
-    lease.active = false;
-    if (this.#lease !== lease) return;
-    this.#lease = undefined;
-    for (let waiter = this.#waiting.shift(); waiter !== undefined; waiter = this.#waiting.shift()) {
-      if (waiter.transaction) {
-        // Granted synchronously, so nothing woken later can slip in before its BEGIN.
-        waiter.wake((this.#lease = this.#newLease()));
-        return;
-      }
-      waiter.wake();
-    }
-  }
-
-  #newLease(): Lease {
-    return { connection: this, active: true, generation: this.#generation };
-  }
-
-  #checkDeadlock(sql: string): void {
-    const store = leaseContext.getStore();
-    if (store !== undefined && store.active && store.connection === this) {
-      throw new RapsqliteError(
-        ErrorCodes.TRANSACTION_DEADLOCK,
-        'Called the database from inside its own transaction callback; use the `tx` argument instead (the call would wait for the transaction forever)',
-        { sql },
-      );
-    }
-  }
-
   // ---- Closing ----
 
   /** True once `close()` was called: new calls are refused, queued ones still run. */
@@ -668,17 +568,13 @@ export class Connection {
   }
 
   async #close(): Promise<void> {
-    // Wait for the transaction and calls already queued behind the lease, then for everything in flight.
-    while (this.#lease !== undefined || this.#waiting.length > 0) {
-      await new Promise<void>((resolve) => this.#waiting.push({ transaction: false, wake: () => resolve() }));
-    }
     this.#closed = true;
     const worker = this.#worker;
     if (worker === undefined) return;
     // Keep the process alive until the worker has really gone, so the file is closed before the caller moves on.
     worker.ref();
     try {
-      await this.request({ op: Op.close, sql: '' });
+      await this.execute({ kind: 'close', sql: '' });
     } catch {
       // A worker that died during close has released its connection through better-sqlite3's cleanup hook.
     }

@@ -1,0 +1,199 @@
+import type { FunctionRegistration } from '../connection/connection.ts';
+import { closedError, invalidArgument } from '../errors/catalogue.ts';
+import { ErrorCodes } from '../errors/codes.ts';
+import { RapsqliteError } from '../errors/rapsqlite-error.ts';
+import { assertMiddleware, compose } from '../middleware/compose.ts';
+import type { Execute, Middleware, Step } from '../middleware/middleware.ts';
+import type { ConnectionInfo, Operation } from '../middleware/operation.ts';
+import type { AuthorizerRules } from '../native/authorizer-rules.ts';
+import { moduleSpecifier } from '../options.ts';
+import type { Core } from './core.ts';
+import { QueryableBase } from './queryable-base.ts';
+import { terminal } from './terminal.ts';
+
+/** Where to find a user function or aggregate: a module the worker imports, and the export to use. */
+export interface FunctionSource {
+  /** An absolute path, a `file:` URL (string or URL) or a package name. Relative paths are ambiguous and refused. */
+  readonly module: string | URL;
+  /** The export's name. Default `'default'`. */
+  readonly export?: string;
+  /**
+   * The function returns the same result for the same arguments: SQLite may evaluate it once per statement for
+   * constant arguments. To use it in an index, a generated column, a view or a trigger, also set `innocuous`:
+   * rapsqlite opens connections with `trusted_schema = OFF`, under which SQLite refuses functions in the schema that
+   * are not marked innocuous.
+   */
+  readonly deterministic?: boolean;
+  /**
+   * The function has no side effects and may run from the schema (indexes, generated columns, CHECK constraints,
+   * views, triggers) with `trusted_schema = OFF`. Scalar functions only; needs the native companion
+   * (`ERR_RAPSQLITE_UNSUPPORTED` without it). Each call then costs one nested statement (a few microseconds). See
+   * docs/security.md.
+   */
+  readonly innocuous?: boolean;
+  /** The function takes any number of arguments. */
+  readonly varargs?: boolean;
+  /**
+   * Integer arguments arrive as bigints (exact beyond 2^53) instead of numbers. Default false: numbers, as most
+   * JavaScript code expects; integers beyond ±(2^53−1) are then rounded.
+   */
+  readonly bigintArguments?: boolean;
+  /** The function may not be called from views, triggers or schema structures (recommended for side effects). */
+  readonly directOnly?: boolean;
+}
+
+function registration(kind: 'function' | 'aggregate', name: string, source: FunctionSource): FunctionRegistration {
+  if (typeof name !== 'string' || name === '') throw invalidArgument('A function needs a name');
+  if (typeof source !== 'object' || source === null) throw invalidArgument('A function source is { module, export?, … }');
+  if (source.innocuous === true && (kind === 'aggregate' || source.directOnly === true)) {
+    throw invalidArgument(kind === 'aggregate' ? 'Only scalar functions can be innocuous' : 'A function cannot be both innocuous and directOnly');
+  }
+  return {
+    kind,
+    name,
+    module: moduleSpecifier(source.module),
+    export: source.export ?? 'default',
+    ...(source.deterministic === undefined ? {} : { deterministic: source.deterministic }),
+    ...(source.varargs === undefined ? {} : { varargs: source.varargs }),
+    ...(source.directOnly === undefined ? {} : { directOnly: source.directOnly }),
+    ...(source.innocuous === undefined ? {} : { innocuous: source.innocuous }),
+    bigintArguments: source.bigintArguments ?? false,
+  };
+}
+
+/**
+ * A handle on a database: the query API, one middleware chain, and the connection provider behind them — one worker
+ * thread with one better-sqlite3 connection (from {@link open}), or a pool's writer and readers (`createPool` returns
+ * a subclass). The caller's thread never runs SQLite, so a slow query never stalls the event loop. The chain runs
+ * above the provider: a middleware sees each operation before a connection is chosen.
+ */
+export class Database extends QueryableBase implements AsyncDisposable {
+  #middleware: readonly Middleware[];
+  #chain: Execute;
+  readonly #terminal: Step;
+
+  /**
+   * @internal Use {@link open} (or `createPool`). A package that provides connections (a pool, a remote connection
+   * type) builds its handle with this constructor, directly or through a subclass.
+   */
+  constructor(core: Core, middleware: readonly Middleware[]) {
+    super(core, undefined);
+    for (const mw of middleware) assertMiddleware(mw);
+    const chain = (): Execute => this.#chain;
+    this.#terminal = (op: Operation) => terminal(core, op, chain);
+    this.#middleware = Object.freeze([...middleware]);
+    this.#chain = compose(this.#middleware, this.#terminal);
+  }
+
+  /** @internal */
+  protected chain(): Execute {
+    return this.#chain;
+  }
+
+  /** The connection that answers for this handle: the single connection, or a pool's writer. */
+  get connection(): ConnectionInfo {
+    return this.core.provider.primary.info;
+  }
+
+  /** The path given to `open`, or `':memory:'`. */
+  get path(): string {
+    return this.core.provider.path;
+  }
+
+  /** True when opened read-only. */
+  get readonly(): boolean {
+    return this.core.settings.readonly;
+  }
+
+  /** True once {@link close} has been called. */
+  get closed(): boolean {
+    return this.core.provider.closing;
+  }
+
+  /** The middleware of this handle, outermost first. */
+  get middleware(): readonly Middleware[] {
+    return this.#middleware;
+  }
+
+  /**
+   * Adds middleware to this handle (innermost so far). Handles made earlier with {@link with} are not affected, and
+   * neither is a transaction already running: it keeps the chain it began with.
+   */
+  use(...middleware: Middleware[]): this {
+    for (const mw of middleware) assertMiddleware(mw);
+    this.#middleware = Object.freeze([...this.#middleware, ...middleware]);
+    this.#chain = compose(this.#middleware, this.#terminal);
+    return this;
+  }
+
+  /**
+   * Returns a new handle on the same connections with more middleware, leaving this one unchanged: a way to scope a
+   * plugin to one part of an application. Closing either handle closes the shared connections.
+   */
+  with(...middleware: Middleware[]): this {
+    for (const mw of middleware) assertMiddleware(mw);
+    return this.derive([...this.#middleware, ...middleware]) as this;
+  }
+
+  /** @internal A handle of this class on the same core with `middleware`; subclasses return their own class. */
+  protected derive(middleware: readonly Middleware[]): Database {
+    return new Database(this.core, middleware);
+  }
+
+  /**
+   * Registers a user-defined scalar function. Closures cannot cross threads, so the function is named by module and
+   * export and imported inside the worker; it is registered again on every replacement worker (and, on a pool, on
+   * every connection, present and future).
+   *
+   * @example
+   * ```ts
+   * // slugify.js: export function slugify(text) { return text.toLowerCase().replace(/\W+/g, '-'); }
+   * await db.function('slugify', { module: new URL('./slugify.js', import.meta.url), export: 'slugify', deterministic: true });
+   * ```
+   */
+  async function(name: string, source: FunctionSource): Promise<void> {
+    if (this.core.provider.closing) throw closedError();
+    await this.core.provider.register(registration('function', name, source));
+  }
+
+  /**
+   * Registers a user-defined aggregate (or window function, when the export has `inverse`). The export is an object
+   * `{ start?, step, inverse?, result? }` as better-sqlite3's `aggregate()` takes it.
+   */
+  async aggregate(name: string, source: FunctionSource): Promise<void> {
+    if (this.core.provider.closing) throw closedError();
+    await this.core.provider.register(registration('aggregate', name, source));
+  }
+
+  /**
+   * Stops whatever statement runs now (on a pool: on every connection): its call rejects with
+   * `ERR_RAPSQLITE_ABORTED`. Calls queued behind it still run. Returns false when nothing was running or the native
+   * companion is not available.
+   */
+  interrupt(): boolean {
+    return this.core.provider.interrupt(new RapsqliteError(ErrorCodes.ABORTED, 'Interrupted by db.interrupt()'));
+  }
+
+  /**
+   * Installs (or, with `null`, removes) an authorizer on every connection: statements that need a denied action or
+   * table fail when prepared, with `SQLITE_AUTH`. Needs the native companion (`ERR_RAPSQLITE_UNSUPPORTED` without
+   * it). The rules are replayed on replacement workers and new pool readers.
+   */
+  async authorizer(rules: AuthorizerRules | null): Promise<void> {
+    if (this.core.provider.closing) throw closedError();
+    await this.core.provider.setAuthorizer(rules);
+  }
+
+  /**
+   * Lets queued and running calls finish, then closes the connections and stops the workers. Calls made after
+   * `close()` reject with `ERR_RAPSQLITE_CLOSED`. Idempotent.
+   */
+  close(): Promise<void> {
+    return this.core.provider.close();
+  }
+
+  /** Closes the database at the end of an `await using` block. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+}

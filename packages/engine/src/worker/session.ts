@@ -1,0 +1,236 @@
+/**
+ * The state a worker keeps next to its better-sqlite3 connection, and the helpers every operation handler uses:
+ * the statement cache, result shapes, open cursors, parameter binding and integer conversion. It has no side
+ * effect at import, so operation handlers (loaded on both threads) can name its type.
+ */
+import { ErrorCodes } from '../errors/codes.ts';
+import type { Companion } from '../native/companion.ts';
+import { sqlParameters } from '../sql/parameter-names.ts';
+import type { ColumnInfo } from '../types.ts';
+import type { DriverDatabase, DriverStatement } from './driver.ts';
+import { IntMode, type IntModeCode, type RowsPayload } from './protocol.ts';
+import { StatementCache } from './statement-cache.ts';
+import { WorkerError } from './worker-error.ts';
+
+/** A prepared statement with what the worker learned about it. */
+export interface Entry {
+  readonly stmt: DriverStatement;
+  readonly sql: string;
+  readonly reader: boolean;
+  shape: number;
+  /** The shape table's epoch when `shape` was assigned; a stale id is looked up again. */
+  epoch: number;
+  names: string[];
+  params: ReadonlySet<string> | undefined;
+  /** Uses `?NNN` parameters, which better-sqlite3 binds by name ("1", "2"…) rather than from an array. */
+  readonly numbered: boolean;
+}
+
+/** An open cursor: the statement's iterator, read a chunk at a time. */
+export interface Cursor {
+  readonly entry: Entry;
+  readonly it: IterableIterator<unknown>;
+  readonly mode: IntModeCode;
+  readonly chunkSize: number;
+}
+
+const MAX = BigInt(Number.MAX_SAFE_INTEGER);
+const MIN = -MAX;
+const NUMBERED = /\?\d/;
+/**
+ * Result shapes (column lists) known to this worker. The caller's side keeps a row factory per shape id, so both are
+ * bounded: past SHAPE_LIMIT distinct lists the table starts over (a new epoch), and names are sent again.
+ */
+const SHAPE_LIMIT = 1024;
+
+function isNamedParams(params: unknown): params is Record<string, unknown> {
+  return typeof params === 'object' && params !== null && !Array.isArray(params) && !ArrayBuffer.isView(params);
+}
+
+/** The worker's side of one connection. */
+export class WorkerSession {
+  readonly db: DriverDatabase;
+  readonly companion: Companion | undefined;
+  /** The connection's slot in the companion's table (0 without the companion). */
+  readonly slot: number;
+  readonly cache: StatementCache<Entry>;
+  readonly cursors = new Map<number, Cursor>();
+  #nextCursor = 1;
+  readonly #shapeIds = new Map<string, number>();
+  #shapeSent: boolean[] = [];
+  #shapeEpoch = 0;
+
+  constructor(db: DriverDatabase, companion: Companion | undefined, slot: number, statementCacheSize: number) {
+    this.db = db;
+    this.companion = companion;
+    this.slot = slot;
+    this.cache = new StatementCache<Entry>(statementCacheSize);
+  }
+
+  #shapeOf(names: string[]): number {
+    // Column names are C strings: none contains NUL.
+    const key = names.join('\u0000');
+    let id = this.#shapeIds.get(key);
+    if (id === undefined) {
+      if (this.#shapeIds.size >= SHAPE_LIMIT) {
+        this.#shapeIds.clear();
+        this.#shapeSent = [];
+        this.#shapeEpoch++;
+      }
+      id = this.#shapeIds.size;
+      this.#shapeIds.set(key, id);
+    }
+    return id;
+  }
+
+  #prepare(sql: string, cacheIt: boolean): Entry {
+    const stmt = this.db.prepare(sql);
+    const reader = stmt.reader;
+    let names: string[] = [];
+    if (reader) {
+      stmt.raw(true);
+      names = stmt.columns().map((c) => c.name);
+    }
+    const shape = reader ? this.#shapeOf(names) : -1;
+    const entry: Entry = { stmt, sql, reader, shape, epoch: this.#shapeEpoch, names, params: undefined, numbered: NUMBERED.test(sql) };
+    if (cacheIt) this.cache.set(sql, entry);
+    return entry;
+  }
+
+  /** A cached statement, or a fresh one when the cached one is held by an open cursor. */
+  statement(sql: string): Entry {
+    const entry = this.cache.get(sql);
+    if (entry === undefined) return this.#prepare(sql, true);
+    return entry.stmt.busy ? this.#prepare(sql, false) : entry;
+  }
+
+  /** A statement that returns rows, or `ERR_RAPSQLITE_NOT_A_QUERY`. */
+  query(sql: string): Entry {
+    const entry = this.statement(sql);
+    if (!entry.reader) throw new WorkerError(ErrorCodes.NOT_A_QUERY, 'This statement returns no rows: use run() or exec()');
+    return entry;
+  }
+
+  /** The arguments to bind `params` to `entry` with, checking named keys (better-sqlite3 would ignore a typo). */
+  bindArgs(entry: Entry, params: unknown): unknown[] {
+    if (params === undefined) return [];
+    if (isNamedParams(params)) {
+      const known = (entry.params ??= new Set(sqlParameters(entry.sql).named));
+      for (const key in params) {
+        if (!known.has(key)) {
+          const hint = /^[:@$]/.test(key) ? ' (use the name without its prefix)' : '';
+          throw new WorkerError(ErrorCodes.PARAMETER_UNKNOWN, `Unknown named parameter "${key}"${hint}`);
+        }
+      }
+    } else if (entry.numbered && Array.isArray(params)) {
+      const byNumber: Record<string, unknown> = {};
+      for (let i = 0; i < params.length; i++) byNumber[i + 1] = params[i];
+      return [byNumber];
+    }
+    return [params];
+  }
+
+  /** Converts integers in place in a flat array of `width`-column rows; reports whether any cell is a BLOB. */
+  convertCells(cells: unknown[], width: number, mode: IntModeCode, names: readonly string[]): 0 | 1 {
+    let blobs: 0 | 1 = 0;
+    for (let i = 0; i < cells.length; i++) {
+      const v = cells[i];
+      if (typeof v === 'bigint') {
+        if (mode !== IntMode.bigint) {
+          const column = i % width;
+          cells[i] = integer(v, mode, names[column] ?? String(column));
+        }
+      } else if (v !== null && typeof v === 'object') {
+        blobs = 1;
+      }
+    }
+    return blobs;
+  }
+
+  /** Rows on the wire: one flat array, with the column names the first time their shape is sent. */
+  rowsPayload(entry: Entry, rows: unknown[][], mode: IntModeCode): RowsPayload {
+    const first = rows[0];
+    if (first !== undefined && first.length !== entry.names.length) {
+      // The schema changed under a cached statement (SELECT * after ALTER TABLE): read the names again.
+      entry.names = entry.stmt.columns().map((c) => c.name);
+      entry.shape = this.#shapeOf(entry.names);
+      entry.epoch = this.#shapeEpoch;
+    } else if (entry.epoch !== this.#shapeEpoch) {
+      entry.shape = this.#shapeOf(entry.names);
+      entry.epoch = this.#shapeEpoch;
+    }
+    const width = entry.names.length;
+    let values: unknown[];
+    if (rows.length === 1) {
+      values = first as unknown[];
+    } else {
+      // Built by push, not `new Array(n)`: a holey array takes the structured clone's slow, sparse path.
+      values = [];
+      for (let r = 0; r < rows.length; r++) {
+        const row = rows[r] as unknown[];
+        for (let c = 0; c < width; c++) values.push(row[c]);
+      }
+    }
+    const blobs = this.convertCells(values, width, mode, entry.names);
+    const shape = entry.shape;
+    let names: string[] | 0 = 0;
+    if (this.#shapeSent[shape] !== true) {
+      this.#shapeSent[shape] = true;
+      names = entry.names;
+    }
+    return [shape, names, width, values, blobs];
+  }
+
+  /** A `run`'s changes and rowid; a rowid beyond 2^53 stays a bigint even in 'number' mode (the write committed). */
+  runResult(result: { changes: number; lastInsertRowid: number | bigint }, mode: IntModeCode): [number, number | bigint] {
+    const id = result.lastInsertRowid;
+    const rowid = typeof id === 'bigint' && mode !== IntMode.bigint && id <= MAX && id >= MIN ? Number(id) : id;
+    return [result.changes, rowid];
+  }
+
+  /** Opens a cursor over `entry` and returns its id. */
+  openCursor(entry: Entry, params: unknown, mode: IntModeCode, chunkSize: number): number {
+    const it = entry.stmt.iterate(...this.bindArgs(entry, params));
+    const id = this.#nextCursor++;
+    this.cursors.set(id, { entry, it, mode, chunkSize });
+    return id;
+  }
+
+  /** The next chunk of cursor `id`; a finished cursor is forgotten. */
+  readChunk(id: number): [RowsPayload, 0 | 1] {
+    const cursor = this.cursors.get(id);
+    if (cursor === undefined) throw new WorkerError(ErrorCodes.CLOSED, 'The cursor is closed');
+    const rows: unknown[][] = [];
+    let done: 0 | 1 = 0;
+    for (let i = 0; i < cursor.chunkSize; i++) {
+      const next = cursor.it.next();
+      if (next.done === true) {
+        done = 1;
+        break;
+      }
+      rows.push(next.value as unknown[]);
+    }
+    if (done === 1) this.cursors.delete(id);
+    return [this.rowsPayload(cursor.entry, rows, cursor.mode), done];
+  }
+
+  closeCursor(id: number): void {
+    const cursor = this.cursors.get(id);
+    if (cursor === undefined) return;
+    this.cursors.delete(id);
+    cursor.it.return?.();
+  }
+}
+
+/** A bigint read from SQLite, as the integer mode wants it. */
+function integer(value: bigint, mode: IntModeCode, column: string): number | bigint {
+  if (mode === IntMode.bigint) return value;
+  if (value <= MAX && value >= MIN) return Number(value);
+  if (mode === IntMode.auto) return value;
+  throw new WorkerError(ErrorCodes.INTEGER_OVERFLOW, `Column "${column}" holds an integer beyond ±(2^53−1); read it with { integers: 'bigint' } or 'auto'`);
+}
+
+/** What better-sqlite3 reports about a statement's result columns. */
+export function columnInfo(stmt: DriverStatement): ColumnInfo[] {
+  return stmt.columns().map((c) => ({ name: c.name, type: c.type, table: c.table, column: c.column, database: c.database }));
+}
