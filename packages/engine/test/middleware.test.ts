@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { RapsqliteError, type Execute, type Middleware, type Operation } from '../src/index.ts';
+import { RapsqliteError, type Middleware, type Operation } from '../src/index.ts';
 import { compose } from '../src/plugin.ts';
 import { openTemp } from './helpers.ts';
 
