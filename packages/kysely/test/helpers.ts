@@ -4,31 +4,31 @@ import { tmpdir } from 'node:os';
 import path, { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { open, type DatabaseOptions } from '@rapsqlite/engine';
-import { createPool, type PoolOptions } from '@rapsqlite/pool';
-import { Kysely } from 'kysely';
+import { createPool, Pool, type PoolOptions } from '@rapsqlite/pool';
+import { Kysely, type Generated } from 'kysely';
 import { FileMigrationProvider, Migrator } from 'kysely/migration';
 import { RapsqliteDialect, type RapsqliteDialectOptions, type RapsqliteHandle } from '../src/index.ts';
 
 export interface UsersTable {
-  id: number | bigint;
+  id: Generated<number | bigint>;
   email: string;
   name: string;
   created_at: string;
 }
 export interface PostsTable {
-  id: number | bigint;
+  id: Generated<number | bigint>;
   user_id: number | bigint;
   title: string;
-  views: number;
+  views: Generated<number>;
   published_at: number | null;
 }
 export interface AttachmentsTable {
-  id: number | bigint;
+  id: Generated<number | bigint>;
   post_id: number | bigint;
-  data: Uint8Array;
+  data: Buffer;
 }
 export interface EventsTable {
-  id: number;
+  id: Generated<number>;
   source: string;
   n: number;
 }
@@ -81,3 +81,7 @@ export async function codeOf(promise: Promise<unknown>): Promise<string | undefi
 
 /** A query that keeps a worker busy for a while (a recursive count), for concurrency and cancellation tests. */
 export const SLOW_COUNT = (n: number) => `WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < ${n}) SELECT count(*) AS n FROM c`;
+
+export function isPool(handle: RapsqliteHandle): handle is Pool {
+  return handle instanceof Pool;
+}
