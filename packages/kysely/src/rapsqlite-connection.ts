@@ -106,7 +106,7 @@ export class RapsqliteConnection implements DatabaseConnection {
     const target = this.#target;
     const params = parameters as Params;
     const callOptions = this.#options(options?.signal);
-    let kind = statementKind(query);
+    let kind = statementKind(query, sql);
     if (kind === 'unknown' && this.#settings.nonQueries.has(sql)) kind = 'changes';
     if (kind !== 'changes') {
       try {
