@@ -11,6 +11,9 @@ import type { RapsqliteDialectOptions, RapsqliteHandle } from './rapsqlite-diale
 export class RapsqliteDriver implements Driver {
   readonly #options: Readonly<RapsqliteDialectOptions>;
   #settings: ConnectionSettings | undefined;
+  /** Connections acquired and not yet released: destroy() lets their work finish before it closes the handle. */
+  readonly #live = new Set<DatabaseConnection>();
+  #drained: (() => void) | undefined;
 
   /** @internal Made by the dialect. */
   constructor(options: Readonly<RapsqliteDialectOptions>) {
@@ -32,7 +35,9 @@ export class RapsqliteDriver implements Driver {
   /** A new connection view on the handle. */
   async acquireConnection(): Promise<DatabaseConnection> {
     if (this.#settings === undefined) throw new RapsqliteError(ErrorCodes.CLOSED, 'The driver is not initialized or was destroyed');
-    return new RapsqliteConnection(this.#settings);
+    const connection = new RapsqliteConnection(this.#settings);
+    this.#live.add(connection);
+    return connection;
   }
 
   /**
@@ -70,13 +75,24 @@ export class RapsqliteDriver implements Driver {
 
   /** Rolls back a transaction left open on the connection, if any. */
   async releaseConnection(connection: DatabaseConnection): Promise<void> {
-    await connectionControl(connection).release();
+    try {
+      await connectionControl(connection).release();
+    } finally {
+      this.#live.delete(connection);
+      if (this.#live.size === 0) this.#drained?.();
+    }
   }
 
-  /** Closes the handle (unless `closeOnDestroy: false`). */
+  /**
+   * Lets the queries made before `destroy()` finish (open transactions included), then closes the handle (unless
+   * `closeOnDestroy: false`). Queries made afterwards fail.
+   */
   async destroy(): Promise<void> {
+    // Queries issued just before destroy() are still on their way to acquireConnection, through promise callbacks
+    // only: one macrotask turn lets them all arrive, so they count as live below.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    if (this.#live.size > 0) await new Promise<void>((resolve) => (this.#drained = resolve));
     const settings = this.#settings;
-    this.#settings = undefined;
     if (settings !== undefined && this.#options.closeOnDestroy !== false) await settings.handle.close();
   }
 }
