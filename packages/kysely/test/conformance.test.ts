@@ -185,7 +185,11 @@ const SKIP = [
 ];
 
 // The runner is given without `it.skip`, so the checks above are left out rather than reported as skipped tests.
-const runner = { describe, it: (name: string, body: () => Promise<void>) => it(name, body) };
+// Groups left out whole are not described at all (an empty describe block fails).
+const runner = {
+  describe: (name: string, body: () => void) => (SKIP.includes(name) ? undefined : describe(name, body)),
+  it: (name: string, body: () => Promise<void>) => it(name, body),
+};
 for (const kind of ['database', 'pool'] as const) {
   defineConformanceSuite(`Kysely on a ${kind}`, async (dir) => new KyselyHandle(await HANDLES[kind](join(dir, 'conformance.db'))), { ...runner, skip: SKIP });
 }
