@@ -26,6 +26,9 @@ class SingleConnectionDialect extends RapsqliteDialect {
 }
 
 /** Counts how many reader connections run calls at the same moment, from the pool's events. */
+/** False when the suite runs against Kysely 0.28 (see vitest.config.ts). */
+const KYSELY_029 = process.env['KYSELY_LINE'] !== '0.28';
+
 function readerConcurrency(pool: Pool): { readonly max: number; readonly readers: ReadonlySet<number>; stop(): void } {
   const running = new Map<number, number>();
   const state = { max: 0, readers: new Set<number>() };
@@ -111,7 +114,8 @@ for (const kind of ['database', 'pool'] as const) {
         expect(await db.selectFrom('events').select('n').where('id', '=', 1).executeTakeFirst()).toEqual({ n: 40 });
       }));
 
-    it('cancels a running query through Kysely’s AbortSignal and stays usable', () =>
+    // Kysely 0.28 has no abortable operations: a signal never reaches the driver.
+    if (KYSELY_029) it('cancels a running query through Kysely’s AbortSignal and stays usable', () =>
       withApp(kind, async (db) => {
         const controller = new AbortController();
         const slow = sql<{ n: number }>`${sql.raw(SLOW_COUNT(50_000_000))}`.execute(db, { signal: controller.signal });
@@ -151,7 +155,8 @@ describe('reader concurrency on a pool', () => {
     }
   });
 
-  it('would run one query at a time with Kysely’s stock SQLite adapter (the reason the dialect declares multiple connections)', async () => {
+  // Kysely 0.29 moved the single-connection mutex from its SQLite driver into its runtime driver, keyed on the adapter.
+  if (KYSELY_029) it('would run one query at a time with Kysely’s stock SQLite adapter (the reason the dialect declares multiple connections)', async () => {
     await using tmp = await tempDir();
     const pool = await HANDLES.pool(join(tmp.dir, 'app.db'), { minReaders: 2, maxReaders: 2 });
     const db = new Kysely<AppDatabase>({ dialect: new SingleConnectionDialect({ database: pool }) });
