@@ -12,3 +12,20 @@ describe('drizzle() options', () => {
     expect(drizzle(client, { logger: false }).$client).toBe(client);
   });
 });
+
+describe('drizzle() with a logger and a casing', () => {
+  it('logs every query with its parameters and maps camelCase keys to snake_case columns', async () => {
+    const { sqliteTable, integer, text } = await import('drizzle-orm/sqlite-core');
+    const people = sqliteTable('people', { personId: integer().primaryKey(), fullName: text().notNull() });
+    await using client = await open(':memory:');
+    const logged: [string, unknown[]][] = [];
+    const db = drizzle(client, { casing: 'snake_case', logger: { logQuery: (query, params) => logged.push([query, params]) } });
+    await client.exec('CREATE TABLE people (person_id INTEGER PRIMARY KEY, full_name TEXT NOT NULL)');
+    await db.insert(people).values({ personId: 1, fullName: 'Ada Lovelace' });
+    expect(await db.select().from(people)).toEqual([{ personId: 1, fullName: 'Ada Lovelace' }]);
+    expect(logged).toEqual([
+      ['insert into "people" ("person_id", "full_name") values (?, ?)', [1, 'Ada Lovelace']],
+      ['select "person_id", "full_name" from "people"', []],
+    ]);
+  });
+});

@@ -8,10 +8,12 @@ import { SqliteAdapter } from 'kysely';
  * transaction, and the write lock it takes is what makes the no-op migration lock safe (see the docs).
  */
 export class RapsqliteAdapter extends SqliteAdapter {
+  /** True: queries run concurrently (see the class comment). */
   override get supportsMultipleConnections(): boolean {
     return true;
   }
 
+  /** True: migrations run in one write transaction. */
   override get supportsTransactionalDdl(): boolean {
     return true;
   }

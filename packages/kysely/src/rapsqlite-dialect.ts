@@ -22,22 +22,27 @@ import { checkDialectOptions, type RapsqliteDialectOptions } from './rapsqlite-d
 export class RapsqliteDialect implements Dialect {
   readonly #options: Readonly<RapsqliteDialectOptions>;
 
+  /** Checks and freezes the options; bad ones throw `ERR_RAPSQLITE_INVALID_ARGUMENT`. */
   constructor(options: RapsqliteDialectOptions) {
     this.#options = checkDialectOptions(options);
   }
 
+  /** The driver: one per Kysely instance, opening the handle on first use when given a function. */
   createDriver(): Driver {
     return new RapsqliteDriver(this.#options);
   }
 
+  /** Kysely's own SQLite query compiler. */
   createQueryCompiler(): QueryCompiler {
     return new SqliteQueryCompiler();
   }
 
+  /** {@link RapsqliteAdapter}: Kysely's SQLite adapter with multiple connections and transactional DDL. */
   createAdapter(): DialectAdapter {
     return new RapsqliteAdapter();
   }
 
+  /** Kysely's own SQLite introspector. */
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   createIntrospector(db: Kysely<any>): DatabaseIntrospector {
     return new SqliteIntrospector(db);

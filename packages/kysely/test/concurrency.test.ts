@@ -183,3 +183,35 @@ describe('integer safety', () => {
     }
   });
 });
+
+describe('read-only transactions', () => {
+  it('run on a reader of a pool with one snapshot, and refuse writes there', async () => {
+    await using tmp = await tempDir();
+    const pool = await HANDLES.pool(join(tmp.dir, 'app.db'));
+    const db = kyselyOn(pool);
+    try {
+      await migrate(db as Kysely<unknown>);
+      await db.insertInto('events').values({ source: 'a', n: 1 }).execute();
+      const roles: string[] = [];
+      const onAcquire = (e: { role: string; kind: string }) => roles.push(`${e.kind}:${e.role}`);
+      pool.on('acquire', onAcquire);
+      const seen = await db
+        .transaction()
+        .setAccessMode('read only')
+        .execute(async (trx) => {
+          const before = await trx.selectFrom('events').select('n').execute();
+          // A commit by another caller meanwhile is not visible inside the snapshot.
+          await db.insertInto('events').values({ source: 'b', n: 2 }).execute();
+          const after = await trx.selectFrom('events').select('n').execute();
+          expect(await codeOf(trx.insertInto('events').values({ source: 'c', n: 3 }).execute())).toBe('SQLITE_READONLY');
+          return [before.length, after.length];
+        });
+      pool.off('acquire', onAcquire);
+      expect(seen).toEqual([1, 1]);
+      expect(roles[0]).toBe('transaction:reader');
+      expect(await db.selectFrom('events').select('n').orderBy('n').execute()).toEqual([{ n: 1 }, { n: 2 }]);
+    } finally {
+      await db.destroy();
+    }
+  });
+});
