@@ -25,7 +25,8 @@ import {
   type ReadableSpan,
   type SpanExporter,
 } from '@opentelemetry/sdk-trace';
-import { compose, open, type Database, type Middleware, type Operation } from '@rapsqlite/engine';
+import { open, type Database, type Middleware, type Operation } from '@rapsqlite/engine';
+import { compose } from '@rapsqlite/engine/plugin';
 import { prometheus, queryStats, slowQuery, statsd } from '@rapsqlite/metrics';
 import { otel } from '@rapsqlite/otel';
 

@@ -1,22 +1,7 @@
 import { describe, it } from 'vitest';
 import { join } from 'node:path';
 import { DrizzleQueryError } from 'drizzle-orm';
-import {
-  ErrorCodes,
-  RapsqliteError,
-  type IterateOptions,
-  type Middleware,
-  type Params,
-  type QueryOptions,
-  type Queryable,
-  type Row,
-  type RunManyResult,
-  type RunResult,
-  type Statement,
-  type Transaction,
-  type TransactionOptions,
-  type ValuesResult,
-} from '@rapsqlite/engine';
+import { ErrorCodes, RapsqliteError, type IterateOptions, type Middleware, type Params, type QueryOptions, type Queryable, type Row, type RunManyResult, type RunResult, type Statement, type Transaction, type TransactionOptions, type ValuesResult } from '@rapsqlite/engine';
 import { defineConformanceSuite, type ConformanceHandle } from '@rapsqlite/testing';
 import { drizzle, iterate, type RapsqliteClient, type RapsqlitePreparedQuery, type RapsqliteSession } from '../src/index.ts';
 import { HANDLES } from './helpers.ts';

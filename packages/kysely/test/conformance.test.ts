@@ -1,21 +1,7 @@
 import { describe, it } from 'vitest';
 import { join } from 'node:path';
 import { CompiledQuery, Kysely, type ControlledTransaction } from 'kysely';
-import {
-  ErrorCodes,
-  RapsqliteError,
-  type IterateOptions,
-  type Middleware,
-  type Params,
-  type QueryOptions,
-  type Queryable,
-  type Row,
-  type RunManyResult,
-  type RunResult,
-  type Statement,
-  type Transaction,
-  type ValuesResult,
-} from '@rapsqlite/engine';
+import { ErrorCodes, RapsqliteError, type IterateOptions, type Middleware, type Params, type QueryOptions, type Queryable, type Row, type RunManyResult, type RunResult, type Statement, type Transaction, type ValuesResult } from '@rapsqlite/engine';
 import { defineConformanceSuite, type ConformanceHandle } from '@rapsqlite/testing';
 import { RapsqliteDialect, type RapsqliteHandle } from '../src/index.ts';
 import { HANDLES } from './helpers.ts';

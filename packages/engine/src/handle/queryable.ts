@@ -17,7 +17,6 @@ export interface Queryable {
   iterate<R = Row>(sql: string, params?: Params, options?: IterateOptions): AsyncIterableIterator<R> & AsyncDisposable;
   prepare<R = Row>(sql: string, options?: QueryOptions): Promise<Statement<R>>;
   transaction<T>(callback: (tx: Transaction) => Promise<T> | T, options?: TransactionOptions): Promise<T>;
-  begin(options?: TransactionOptions): Promise<OpenTransaction>;
 }
 
 /**
@@ -30,6 +29,8 @@ export interface Transaction extends Queryable {
   readonly info: TransactionInfo;
   /** True until the callback settles. */
   readonly active: boolean;
+  /** Begins a savepoint that the caller ends with `commit()` or `rollback()`. */
+  begin(options?: TransactionOptions): Promise<OpenTransaction>;
 }
 
 /**
