@@ -41,6 +41,7 @@ export type {
 export { openConnection } from './open.ts';
 export { SingleConnectionProvider } from './connection/single-provider.ts';
 export type { WorkerConnection } from './connection/worker-connection.ts';
+export type { WorkerInspection } from './operations/inspect.ts';
 export { resolveOptions } from './options.ts';
 export type { ResolvedOptions } from './options.ts';
 export type { Core, HandleSettings } from './handle/core.ts';

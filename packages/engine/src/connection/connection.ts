@@ -9,6 +9,7 @@ import type { RapsqliteError } from '../errors/rapsqlite-error.ts';
 import type { ConnectionInfo, OperationKind } from '../middleware/operation.ts';
 import type { AuthorizerRules } from '../native/authorizer-rules.ts';
 import type { IntegerMode, QueryOptions, Row, RunManyResult, RunResult, ValuesResult } from '../types.ts';
+import type { WorkerInspection } from '../operations/inspect.ts';
 import type { StatementInfo } from '../worker/protocol.ts';
 
 /** What a connection can be asked to do: the query kinds, the cursor steps, and the connection's own settings. */
@@ -27,6 +28,7 @@ export const REQUEST_KINDS = [
   'invalidate',
   'close',
   'authorize',
+  'inspect',
 ] as const;
 
 /** One of {@link REQUEST_KINDS}. */
@@ -54,6 +56,7 @@ export interface RequestResults {
   invalidate: undefined;
   close: undefined;
   authorize: undefined;
+  inspect: WorkerInspection;
 }
 
 /**

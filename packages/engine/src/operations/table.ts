@@ -3,6 +3,7 @@ import { all } from './all.ts';
 import { iterClose, iterNext, iterOpen } from './cursor.ts';
 import { exec } from './exec.ts';
 import { get } from './get.ts';
+import { inspect } from './inspect.ts';
 import type { RequestHandler } from './handler.ts';
 import { prepare } from './prepare.ts';
 import { run } from './run.ts';
@@ -30,6 +31,7 @@ export const HANDLERS: readonly RequestHandler[] = [
   invalidate,
   close,
   authorize,
+  inspect,
 ] as readonly RequestHandler[];
 
 /** The wire code of each kind: its index in {@link HANDLERS}. */

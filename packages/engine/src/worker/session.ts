@@ -55,6 +55,8 @@ export class WorkerSession {
   readonly slot: number;
   readonly cache: StatementCache<Entry>;
   readonly cursors = new Map<number, Cursor>();
+  /** Statements compiled since the worker started. */
+  statementsPrepared = 0;
   #nextCursor = 1;
   readonly #shapeIds = new Map<string, number>();
   #shapeSent: boolean[] = [];
@@ -85,6 +87,7 @@ export class WorkerSession {
 
   #prepare(sql: string, cacheIt: boolean): Entry {
     const stmt = this.db.prepare(sql);
+    this.statementsPrepared++;
     const reader = stmt.reader;
     let names: string[] = [];
     if (reader) {

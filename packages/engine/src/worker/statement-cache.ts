@@ -33,12 +33,13 @@ export class StatementCache<E> {
     this.#map.set(sql, entry);
   }
 
+  /** How many entries it holds. */
+  get size(): number {
+    return this.#map.size;
+  }
+
   /** Forgets every entry (after a schema change). */
   clear(): void {
     this.#map.clear();
-  }
-
-  get size(): number {
-    return this.#map.size;
   }
 }
