@@ -1,8 +1,9 @@
 import { createTableRelationsHelpers, DefaultLogger, entityKind, extractTablesRelationalConfig, type DrizzleConfig, type Logger, type RelationalSchemaConfig, type TablesRelationalConfig } from 'drizzle-orm';
 import type { BatchItem, BatchResponse } from 'drizzle-orm/batch';
 import { BaseSQLiteDatabase, SQLiteAsyncDialect } from 'drizzle-orm/sqlite-core';
-import { ErrorCodes, INTEGER_MODES, RapsqliteError, type IntegerMode, type Queryable, type RunResult } from '@rapsqlite/engine';
+import {INTEGER_MODES, type IntegerMode, type Queryable, type RunResult} from '@rapsqlite/engine';
 import { RapsqliteSession } from './session.ts';
+import { invalidArgument } from '@rapsqlite/engine/plugin';
 
 /** What `drizzle()` runs on: an engine `Database` (from `open`), a `Pool` (from `createPool`), or another handle with the shared query API. */
 export type RapsqliteClient = Queryable & { close(): Promise<void> };
@@ -48,7 +49,7 @@ export class RapsqliteDatabase<TSchema extends Record<string, unknown> = Record<
 const KNOWN: ReadonlySet<string> = new Set(['schema', 'logger', 'casing', 'cache', 'integers']);
 
 function invalid(message: string): never {
-  throw new RapsqliteError(ErrorCodes.INVALID_ARGUMENT, message);
+  throw invalidArgument(message);
 }
 
 /**

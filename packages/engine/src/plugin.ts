@@ -4,7 +4,7 @@
  */
 export { compose } from './middleware/compose.ts';
 export { observe } from './middleware/observe.ts';
-export type { ObserverHooks, Outcome } from './middleware/observe.ts';
+export type { ObserveOptions, ObserverHooks, Outcome } from './middleware/observe.ts';
 export { changedRows, createPluginReporter, returnedRows, SqlMemo, watchIterator } from './middleware/plugin-support.ts';
 export type { PluginErrorContext, PluginErrorHandler, PluginReporter } from './middleware/plugin-support.ts';
 export { CONTROL_KINDS, QUERY_KINDS, STATEMENT_KINDS, TRANSACTION_KINDS, WRITE_KINDS } from './middleware/kinds.ts';

@@ -1,6 +1,8 @@
-import { ErrorCodes, RapsqliteError, type Database, type Queryable } from '@rapsqlite/engine';
+import type {RapsqliteError} from '@rapsqlite/engine';
+import { type Database, type Queryable} from '@rapsqlite/engine';
 import type { Pool } from '@rapsqlite/pool';
 import type { RequestHandler } from 'express';
+import { invalidArgument } from '@rapsqlite/engine/plugin';
 
 /** The handle `@rapsqlite/express` puts on requests: an engine `Database` or a `Pool`, which share the query API. */
 export type SqliteHandle = Database | Pool;
@@ -18,7 +20,7 @@ declare global {
 
 /** @internal */
 export function invalid(message: string): RapsqliteError {
-  return new RapsqliteError(ErrorCodes.INVALID_ARGUMENT, `@rapsqlite/express: ${message}`);
+  return invalidArgument(`@rapsqlite/express: ${message}`);
 }
 
 /** @internal */

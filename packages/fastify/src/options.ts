@@ -1,6 +1,8 @@
-import { ErrorCodes, RapsqliteError, TRANSACTION_MODES, type Database, type DatabaseOptions } from '@rapsqlite/engine';
+import type {RapsqliteError} from '@rapsqlite/engine';
+import { TRANSACTION_MODES, type Database, type DatabaseOptions} from '@rapsqlite/engine';
 import type { Pool, PoolOptions, PoolTransactionOptions } from '@rapsqlite/pool';
 import { resolveErrorStatuses, type ErrorStatusMap } from './error-status.ts';
+import { invalidArgument } from '@rapsqlite/engine/plugin';
 
 /** What the plugin decorates Fastify with: an engine `Database` or a `Pool`, which share the query API. */
 export type SqliteHandle = Database | Pool;
@@ -62,7 +64,7 @@ const PLUGIN_KEYS = new Set(['path', 'options', 'pool', 'database', 'close', 'na
 const FASTIFY_KEYS = new Set(['prefix', 'logLevel', 'logSerializers']);
 
 function invalid(message: string): RapsqliteError {
-  return new RapsqliteError(ErrorCodes.INVALID_ARGUMENT, `@rapsqlite/fastify: ${message}`);
+  return invalidArgument(`@rapsqlite/fastify: ${message}`);
 }
 
 function isHandle(value: unknown): value is SqliteHandle {

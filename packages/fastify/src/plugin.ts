@@ -1,4 +1,4 @@
-import { ErrorCodes, open, RapsqliteError, type Queryable } from '@rapsqlite/engine';
+import {open, RapsqliteError, type Queryable} from '@rapsqlite/engine';
 import { createPool, type Pool } from '@rapsqlite/pool';
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
 import fp from 'fastify-plugin';
@@ -14,6 +14,7 @@ import {
   type SqliteRouteConfig,
 } from './options.ts';
 import { RouteTransaction } from './route-transaction.ts';
+import { invalidArgument } from '@rapsqlite/engine/plugin';
 
 /**
  * `fastify.sqlite`: the unnamed database's handle, with each named database as a property of it
@@ -61,7 +62,7 @@ interface Registry {
 type TransactionCarrier = { [kTransaction]: RouteTransaction | null };
 
 function invalid(message: string): RapsqliteError {
-  return new RapsqliteError(ErrorCodes.INVALID_ARGUMENT, `@rapsqlite/fastify: ${message}`);
+  return invalidArgument(`@rapsqlite/fastify: ${message}`);
 }
 
 function describe(name: string | undefined): string {

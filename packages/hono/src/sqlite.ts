@@ -1,6 +1,7 @@
-import { ErrorCodes, RapsqliteError, TRANSACTION_MODES, type Database, type Queryable } from '@rapsqlite/engine';
+import {RapsqliteError, TRANSACTION_MODES, type Database, type Queryable} from '@rapsqlite/engine';
 import type { Pool, PoolTransactionOptions } from '@rapsqlite/pool';
 import type { MiddlewareHandler } from 'hono';
+import { invalidArgument } from '@rapsqlite/engine/plugin';
 
 /** The handle `@rapsqlite/hono` puts in the context: an engine `Database` or a `Pool`, which share the query API. */
 export type SqliteHandle = Database | Pool;
@@ -10,7 +11,7 @@ export type SqliteEnv = { Variables: { sqlite: Queryable } };
 
 /** @internal */
 export function invalid(message: string): RapsqliteError {
-  return new RapsqliteError(ErrorCodes.INVALID_ARGUMENT, `@rapsqlite/hono: ${message}`);
+  return invalidArgument(`@rapsqlite/hono: ${message}`);
 }
 
 /** @internal */

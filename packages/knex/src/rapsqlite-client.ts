@@ -1,11 +1,13 @@
 import { createRequire } from 'node:module';
 import { Readable, type Transform } from 'node:stream';
-import { ErrorCodes, hasErrorCode, INTEGER_MODES, open, RapsqliteError, TRANSACTION_MODES, type DatabaseOptions, type IntegerMode, type Queryable, type QueryOptions, type SqlValue, type TransactionMode } from '@rapsqlite/engine';
+import type { RapsqliteError} from '@rapsqlite/engine';
+import { ErrorCodes, hasErrorCode, INTEGER_MODES, open, TRANSACTION_MODES, type DatabaseOptions, type IntegerMode, type Queryable, type QueryOptions, type SqlValue, type TransactionMode } from '@rapsqlite/engine';
 import type { PoolOptions } from '@rapsqlite/pool';
 import type { Knex } from 'knex';
 import { foreignKeysSetting, isPragmaRead, isPragmaWrite, parseControl } from './control.ts';
 import { toNodeSqlite3Error } from './errors.ts';
 import { Session, SessionCore, type SessionSettings } from './session.ts';
+import { invalidArgument } from '@rapsqlite/engine/plugin';
 
 /** The `connection` settings of a knex instance on rapsqlite. */
 export interface RapsqliteConnectionConfig {
@@ -65,7 +67,7 @@ const CONFIG_KEYS: ReadonlySet<string> = new Set(['filename', 'handle', 'pool', 
 const READ_METHODS: ReadonlySet<string | undefined> = new Set(['select', 'first', 'pluck', 'columnInfo']);
 
 function invalid(message: string): RapsqliteError {
-  return new RapsqliteError(ErrorCodes.INVALID_ARGUMENT, message);
+  return invalidArgument(message);
 }
 
 function isHandle(value: unknown): value is Queryable {

@@ -3,6 +3,7 @@ import type { CompiledQuery, DatabaseConnection, QueryResult, TransactionSetting
 import { TransactionScope } from './internal/transaction-scope.ts';
 import type { RapsqliteHandle } from './rapsqlite-dialect-options.ts';
 import { statementKind } from './statement-kind.ts';
+import { invalidArgument } from '@rapsqlite/engine/plugin';
 
 /** What a connection needs from its driver: the handle, per-call settings, and the memory of raw statements' kinds. */
 export interface ConnectionSettings {
@@ -43,7 +44,7 @@ interface OpenScope {
 }
 
 function invalid(message: string): RapsqliteError {
-  return new RapsqliteError(ErrorCodes.INVALID_ARGUMENT, message);
+  return invalidArgument(message);
 }
 
 /**

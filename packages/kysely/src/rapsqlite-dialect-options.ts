@@ -1,4 +1,5 @@
-import { ErrorCodes, INTEGER_MODES, RapsqliteError, TRANSACTION_MODES, type IntegerMode, type Queryable, type TransactionMode } from '@rapsqlite/engine';
+import {INTEGER_MODES, TRANSACTION_MODES, type IntegerMode, type Queryable, type TransactionMode} from '@rapsqlite/engine';
+import { invalidArgument } from '@rapsqlite/engine/plugin';
 
 /**
  * What the dialect runs SQL on: an engine `Database` (from `open`) or a `Pool` (from `createPool`), or anything else
@@ -28,7 +29,7 @@ export interface RapsqliteDialectOptions {
 const KNOWN: ReadonlySet<string> = new Set(['database', 'integers', 'transactionMode', 'closeOnDestroy']);
 
 function invalid(message: string): never {
-  throw new RapsqliteError(ErrorCodes.INVALID_ARGUMENT, message);
+  throw invalidArgument(message);
 }
 
 /** Checks the dialect's options and returns a frozen copy. */

@@ -1,11 +1,11 @@
-import type { Execute, Step, Middleware, Operation } from '@rapsqlite/engine';
+import type { Middleware, Operation } from '@rapsqlite/engine';
 import type * as PromClientModule from 'prom-client';
 import type { Gauge, Registry } from 'prom-client';
 import { errorCode } from './internal/errors.ts';
-import { MEASURED_KINDS, observer, type Outcome } from './internal/observe.ts';
+import { MEASURED_KINDS } from './internal/kinds.ts';
 import { loadPeer } from './internal/peer.ts';
 import { FastCounter, FastHistogram, type CounterSeries, type HistogramSeries } from './internal/prom-series.ts';
-import { createPluginReporter, type PluginErrorHandler, type PluginReporter } from '@rapsqlite/engine/plugin';
+import { createPluginReporter, observe, type Outcome, type PluginErrorHandler, type PluginReporter } from '@rapsqlite/engine/plugin';
 import { SqlInfoCache, SummaryLabels } from './internal/sql-info.ts';
 import {
   POOL_ROLES,
@@ -17,6 +17,7 @@ import {
   type PoolStatsSnapshot,
 } from './pool.ts';
 import type { QueryStats, QueryStatsEntry } from './query-stats.ts';
+import { invalidArgument } from '@rapsqlite/engine/plugin';
 
 type PromClient = typeof PromClientModule;
 
@@ -103,9 +104,9 @@ const registries = new WeakMap<Registry, Map<string, Shared>>();
 function checkLabels(labels: Readonly<Record<string, string>>): void {
   for (const [name, value] of Object.entries(labels)) {
     if (!LABEL_NAME.test(name) || name.startsWith('__') || (OPERATION_LABELS as readonly string[]).includes(name) || name === 'pool' || name === 'state' || name === 'code' || name === 'fingerprint') {
-      throw new RangeError(`prometheus: "${name}" cannot be a constant label name`);
+      throw invalidArgument(`prometheus: "${name}" cannot be a constant label name`);
     }
-    if (typeof value !== 'string') throw new TypeError(`prometheus: the constant label "${name}" must be a string`);
+    if (typeof value !== 'string') throw invalidArgument(`prometheus: the constant label "${name}" must be a string`);
   }
 }
 
@@ -353,7 +354,7 @@ export function prometheus(options: PrometheusOptions = {}): PrometheusMetrics {
     const role = op.connection?.role ?? 'unknown';
     const label = summaries.label(summary);
     const series = handles(op.kind, label, role);
-    if (outcome.failed) {
+    if (!outcome.ok) {
       series.failed.observe(outcome.durationMs / 1000);
       state.errors.series({ ...constant, kind: op.kind, summary: label, role, code: errorCode(outcome.error) }).inc();
       return;
@@ -405,9 +406,7 @@ export function prometheus(options: PrometheusOptions = {}): PrometheusMetrics {
   };
 
   return Object.freeze({
-    name: 'prometheus',
-    wrap: (next: Execute): Step =>
-      observer(next, (op) => kinds.has(op.kind), (op) => sql.get(op.sql).summary, end, report),
+    ...observe<string>('prometheus', { filter: (op) => kinds.has(op.kind), start: (op) => sql.get(op.sql).summary, end }, { report }),
     registry,
     observePool,
   });

@@ -1,10 +1,11 @@
-import type { Execute, Step, Middleware, Operation, OperationKind } from '@rapsqlite/engine';
+import type { Middleware, Operation, OperationKind } from '@rapsqlite/engine';
 import { errorCode } from './internal/errors.ts';
 import { LogHistogram } from './internal/log-histogram.ts';
-import { STATEMENT_KINDS, observer, type Outcome } from './internal/observe.ts';
-import { createPluginReporter, type PluginErrorHandler } from '@rapsqlite/engine/plugin';
+
+import { createPluginReporter, observe, STATEMENT_KINDS, type Outcome, type PluginErrorHandler } from '@rapsqlite/engine/plugin';
 import { SqlInfoCache, type SqlInfo } from './internal/sql-info.ts';
 import { EXPLAIN_ATTRIBUTE } from './slow-query.ts';
+import { invalidArgument } from '@rapsqlite/engine/plugin';
 
 /** The orders {@link QueryStats.top} can sort by, as an `as const` tuple. */
 export const QUERY_STATS_ORDERS = ['totalTime', 'meanTime', 'maxTime', 'p95', 'p99', 'stddev', 'calls', 'rows', 'errors'] as const;
@@ -106,7 +107,7 @@ class Entry {
 
   add(outcome: Outcome, now: number): void {
     this.lastSeen = now;
-    if (outcome.failed) {
+    if (!outcome.ok) {
       this.errors++;
       const code = errorCode(outcome.error);
       this.errorsByCode.set(code, (this.errorsByCode.get(code) ?? 0) + 1);
@@ -181,7 +182,7 @@ const ORDER_KEYS: Readonly<Record<QueryStatsOrder, (e: QueryStatsEntry) => numbe
 export function queryStats(options: QueryStatsOptions = {}): QueryStats {
   const settings = Object.freeze({ ...options });
   const max = settings.max ?? 5000;
-  if (!Number.isInteger(max) || max < 1) throw new RangeError('queryStats: max must be a positive integer');
+  if (!Number.isInteger(max) || max < 1) throw invalidArgument('queryStats: max must be a positive integer');
   const kinds: ReadonlySet<OperationKind> = new Set(settings.kinds ?? STATEMENT_KINDS);
   const report = createPluginReporter('queryStats', settings.onError);
   const sql = new SqlInfoCache();
@@ -212,13 +213,15 @@ export function queryStats(options: QueryStatsOptions = {}): QueryStats {
   const snapshots = (): QueryStatsEntry[] => [...entries.values()].map((e) => e.snapshot());
 
   return Object.freeze({
-    name: 'queryStats',
-    wrap: (next: Execute): Step =>
-      observer(next, (op) => kinds.has(op.kind) && op.attributes[EXPLAIN_ATTRIBUTE] !== true, (op) => sql.get(op.sql), end, report),
+    ...observe<SqlInfo>(
+      'queryStats',
+      { filter: (op) => kinds.has(op.kind) && op.attributes[EXPLAIN_ATTRIBUTE] !== true, start: (op) => sql.get(op.sql), end },
+      { report },
+    ),
     stats: snapshots,
     top(n: number, by: QueryStatsOrder = 'totalTime'): QueryStatsEntry[] {
       const key = ORDER_KEYS[by];
-      if (key === undefined) throw new RangeError(`queryStats.top: unknown order "${String(by)}"`);
+      if (key === undefined) throw invalidArgument(`queryStats.top: unknown order "${String(by)}"`);
       return snapshots()
         .sort((a, b) => key(b) - key(a))
         .slice(0, Math.max(0, n));

@@ -1,9 +1,10 @@
-import type { ConnectionRole, Execute, Step, Middleware, Operation, OperationKind, Params, StatementOperation } from '@rapsqlite/engine';
+import type { ConnectionRole, Execute, Middleware, Operation, OperationKind, Params, StatementOperation } from '@rapsqlite/engine';
 import { errorCode, errorMessage } from './internal/errors.ts';
-import { observer, type Outcome } from './internal/observe.ts';
+
 import { tryLoad } from './internal/peer.ts';
-import { createPluginReporter, type PluginErrorHandler } from '@rapsqlite/engine/plugin';
+import { createPluginReporter, observe, type Outcome, type PluginErrorHandler } from '@rapsqlite/engine/plugin';
 import { SqlInfoCache, type SqlInfo } from './internal/sql-info.ts';
+import { invalidArgument } from '@rapsqlite/engine/plugin';
 
 /** The trace a slow operation ran in. */
 export interface TraceIds {
@@ -210,14 +211,14 @@ interface Started {
  */
 export function slowQuery(options: SlowQueryOptions): Middleware {
   const settings = Object.freeze({ ...options });
-  if (typeof settings.onSlow !== 'function') throw new TypeError('slowQuery: onSlow must be a function');
+  if (typeof settings.onSlow !== 'function') throw invalidArgument('slowQuery: onSlow must be a function');
   const threshold = settings.thresholdMs;
   if (typeof threshold !== 'number' || Number.isNaN(threshold) || (threshold < 0 && threshold !== -1)) {
-    throw new RangeError('slowQuery: thresholdMs must be 0 or more, or -1 to turn it off');
+    throw invalidArgument('slowQuery: thresholdMs must be 0 or more, or -1 to turn it off');
   }
   const sampleThreshold = settings.sampleThresholdMs;
   const sampleRate = settings.sampleRate ?? 1;
-  if (sampleRate < 0 || sampleRate > 1) throw new RangeError('slowQuery: sampleRate must be between 0 and 1');
+  if (sampleRate < 0 || sampleRate > 1) throw invalidArgument('slowQuery: sampleRate must be between 0 and 1');
   const random = settings.random ?? Math.random;
   const limit = settings.rateLimit === false ? undefined : { intervalMs: settings.rateLimit?.intervalMs ?? 60_000, max: settings.rateLimit?.max ?? 1 };
   const kinds: ReadonlySet<OperationKind> = new Set(settings.kinds ?? WATCHED_KINDS);
@@ -299,14 +300,13 @@ export function slowQuery(options: SlowQueryOptions): Middleware {
     }
   };
 
-  return Object.freeze({
-    name: 'slowQuery',
-    wrap: (next: Execute): Step =>
-      observer<Started>(
-        next,
-        (op) => kinds.has(op.kind),
-        (op) => ({ info: sql.get(op.sql), trace: op.kind === 'iterate' ? readTrace() : undefined }),
-        (op, started, outcome: Outcome) => {
+  return Object.freeze(
+    observe<Started>(
+      'slowQuery',
+      {
+        filter: (op) => kinds.has(op.kind),
+        start: (op) => ({ info: sql.get(op.sql), trace: op.kind === 'iterate' ? readTrace() : undefined }),
+        end: (op, started, outcome: Outcome, next: Execute) => {
           const chosen = select(outcome.durationMs);
           if (chosen === undefined) return undefined;
           const now = Date.now();
@@ -324,7 +324,7 @@ export function slowQuery(options: SlowQueryOptions): Middleware {
             sampled: chosen.sampled,
             rows: outcome.rows,
             changes: outcome.changes,
-            error: outcome.failed ? asError(outcome.error) : undefined,
+            error: outcome.ok ? undefined : asError(outcome.error),
             role: op.connection?.role,
             transactionId: op.transaction?.id,
             traceId: trace?.traceId,
@@ -346,7 +346,8 @@ export function slowQuery(options: SlowQueryOptions): Middleware {
           }
           return withPlan;
         },
-        report,
-      ),
-  });
+      },
+      { report },
+    ),
+  );
 }

@@ -1,9 +1,9 @@
-import type { Execute, Step, Middleware, Operation } from '@rapsqlite/engine';
+import type { Middleware, Operation } from '@rapsqlite/engine';
 import type { ClientOptions } from 'hot-shots';
 import { errorCode } from './internal/errors.ts';
-import { MEASURED_KINDS, observer, type Outcome } from './internal/observe.ts';
+import { MEASURED_KINDS } from './internal/kinds.ts';
 import { loadPeer } from './internal/peer.ts';
-import { createPluginReporter, type PluginErrorHandler } from '@rapsqlite/engine/plugin';
+import { createPluginReporter, observe, type Outcome, type PluginErrorHandler } from '@rapsqlite/engine/plugin';
 import { SqlInfoCache, SummaryLabels } from './internal/sql-info.ts';
 import { POOL_ROLES, subscribePool, type ObservablePool, type ObservePoolOptions, type PoolObservation, type PoolStatsSnapshot } from './pool.ts';
 
@@ -125,8 +125,8 @@ export function statsd(options: StatsdOptions = {}): StatsdMetrics {
   let scheduled = false;
   const send = (op: Operation, summary: string, outcome: Outcome): void => {
     const base = { kind: op.kind, summary: tagValue(summaries.label(summary)), role: op.connection?.role ?? 'unknown' };
-    client.timing(stat.duration, outcome.durationMs, sampleRate, tags({ ...base, status: outcome.failed ? 'error' : 'ok' }));
-    if (outcome.failed) {
+    client.timing(stat.duration, outcome.durationMs, sampleRate, tags({ ...base, status: outcome.ok ? 'ok' : 'error' }));
+    if (!outcome.ok) {
       client.increment(stat.errors, 1, 1, tags({ ...base, code: errorCode(outcome.error) }));
       return;
     }
@@ -238,8 +238,7 @@ export function statsd(options: StatsdOptions = {}): StatsdMetrics {
   };
 
   return Object.freeze({
-    name: 'statsd',
-    wrap: (next: Execute): Step => observer(next, (op) => kinds.has(op.kind), (op) => sql.get(op.sql).summary, end, report),
+    ...observe<string>('statsd', { filter: (op) => kinds.has(op.kind), start: (op) => sql.get(op.sql).summary, end }, { report }),
     client,
     observePool,
     close,

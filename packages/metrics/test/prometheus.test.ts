@@ -71,8 +71,8 @@ describe('prometheus()', () => {
   it('applies a prefix and refuses constant labels that clash with its own', () => {
     const metrics = prometheus({ prefix: 'app_' });
     expect(metrics.registry.getSingleMetric('app_db_client_operation_duration_seconds')).toBeDefined();
-    expect(() => prometheus({ labels: { summary: 'x' } })).toThrow(RangeError);
-    expect(() => prometheus({ labels: { 'bad-name': 'x' } })).toThrow(RangeError);
+    expect(() => prometheus({ labels: { summary: 'x' } })).toThrow(expect.objectContaining({ code: 'ERR_RAPSQLITE_INVALID_ARGUMENT' }));
+    expect(() => prometheus({ labels: { 'bad-name': 'x' } })).toThrow(expect.objectContaining({ code: 'ERR_RAPSQLITE_INVALID_ARGUMENT' }));
   });
 
   it('labels summaries past maxSummaries as other', async () => {

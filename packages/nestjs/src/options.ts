@@ -1,5 +1,7 @@
-import { ErrorCodes, RapsqliteError, TRANSACTION_MODES, type Database, type DatabaseOptions } from '@rapsqlite/engine';
+import type {RapsqliteError} from '@rapsqlite/engine';
+import { TRANSACTION_MODES, type Database, type DatabaseOptions} from '@rapsqlite/engine';
 import type { Pool, PoolOptions, PoolTransactionOptions } from '@rapsqlite/pool';
+import { invalidArgument } from '@rapsqlite/engine/plugin';
 
 /** A connection's handle: an engine `Database` or a `Pool`, which share the query API. */
 export type SqliteHandle = Database | Pool;
@@ -37,7 +39,7 @@ export interface SqliteTransactionOptions extends PoolTransactionOptions {
 
 /** @internal */
 export function invalid(message: string): RapsqliteError {
-  return new RapsqliteError(ErrorCodes.INVALID_ARGUMENT, `@rapsqlite/nestjs: ${message}`);
+  return invalidArgument(`@rapsqlite/nestjs: ${message}`);
 }
 
 function isHandle(value: unknown): value is SqliteHandle {

@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
-import { ErrorCodes, RapsqliteError, type DatabaseOptions, type IterateOptions, type Middleware, type QueryOptions, type TransactionOptions } from '@rapsqlite/engine';
+import {type DatabaseOptions, type IterateOptions, type Middleware, type QueryOptions, type TransactionOptions} from '@rapsqlite/engine';
+import { invalidArgument } from '@rapsqlite/engine/plugin';
 
 /** The options passed to every connection of the pool, as the engine's `open()` takes and documents them. */
 export const CONNECTION_KEYS = [
@@ -122,7 +123,7 @@ const POOL_KEYS = [
 const KNOWN = new Set<string>([...CONNECTION_KEYS, ...POOL_KEYS]);
 
 function invalid(message: string): never {
-  throw new RapsqliteError(ErrorCodes.INVALID_ARGUMENT, message);
+  throw invalidArgument(message);
 }
 
 function count(name: string, value: unknown, fallback: number, min = 0): number {

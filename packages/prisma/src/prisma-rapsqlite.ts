@@ -1,9 +1,11 @@
 import type { SqlDriverAdapter, SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils';
-import { ErrorCodes, open, RapsqliteError, TRANSACTION_MODES, type DatabaseOptions, type Queryable, type TransactionMode } from '@rapsqlite/engine';
+import type { RapsqliteError} from '@rapsqlite/engine';
+import {open, TRANSACTION_MODES, type DatabaseOptions, type Queryable, type TransactionMode} from '@rapsqlite/engine';
 import type { PoolOptions } from '@rapsqlite/pool';
 import { RapsqliteAdapter, type AdapterHandle, type AdapterSettings } from './adapter.ts';
 import { TIMESTAMP_FORMATS, type TimestampFormat } from './conversion.ts';
 import { ADAPTER_NAME } from './queryable.ts';
+import { invalidArgument } from '@rapsqlite/engine/plugin';
 
 /** Where the adapter opens its own database: a Prisma-style URL, and whether to open a pool. */
 export interface PrismaRapsqliteConfig {
@@ -35,7 +37,7 @@ const OPTION_KEYS: ReadonlySet<string> = new Set(['timestampFormat', 'transactio
 const CONFIG_KEYS: ReadonlySet<string> = new Set(['url', 'pool', 'database']);
 
 function invalid(message: string): RapsqliteError {
-  return new RapsqliteError(ErrorCodes.INVALID_ARGUMENT, message);
+  return invalidArgument(message);
 }
 
 function isHandle(value: unknown): value is AdapterHandle {

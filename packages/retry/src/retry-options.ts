@@ -1,4 +1,5 @@
-import { ErrorCodes, RapsqliteError, type Operation } from '@rapsqlite/engine';
+import {type Operation} from '@rapsqlite/engine';
+import { invalidArgument } from '@rapsqlite/engine/plugin';
 
 /** What {@link RetryOptions.shouldRetry} is told about a failure. */
 export interface RetryContext {
@@ -79,7 +80,7 @@ export interface ResolvedRetryOptions {
 export const RETRY_DEFAULTS = Object.freeze({ baseDelayMs: 5, maxDelayMs: 200, maxRetryTimeMs: 5000, maxRetries: Number.POSITIVE_INFINITY });
 
 function invalid(message: string): never {
-  throw new RapsqliteError(ErrorCodes.INVALID_ARGUMENT, message);
+  throw invalidArgument(message);
 }
 
 function nonNegative(name: string, value: unknown, fallback: number, integer: boolean): number {

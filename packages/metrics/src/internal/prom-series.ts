@@ -1,4 +1,5 @@
 import type { Registry } from 'prom-client';
+import { invalidArgument } from '@rapsqlite/engine/plugin';
 
 /** Label names and values of one series. */
 export type Labels = Readonly<Record<string, string>>;
@@ -102,7 +103,7 @@ export class FastHistogram extends SeriesMetric<HistogramSeries> {
   constructor(name: string, help: string, labelNames: readonly string[], buckets: readonly number[]) {
     super(name, help, labelNames);
     const sorted = [...new Set(buckets)].sort((a, b) => a - b);
-    if (sorted.some((b) => !Number.isFinite(b))) throw new RangeError(`${name}: buckets must be finite numbers`);
+    if (sorted.some((b) => !Number.isFinite(b))) throw invalidArgument(`${name}: buckets must be finite numbers`);
     this.#bounds = Float64Array.from(sorted);
     this.#le = [...sorted.map(String), '+Inf'];
   }

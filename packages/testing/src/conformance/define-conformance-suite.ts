@@ -11,6 +11,7 @@ import { runManyChecks } from './checks/run-many.ts';
 import { streamingChecks } from './checks/streaming.ts';
 import { transactionChecks } from './checks/transactions.ts';
 import type { ConformanceCheck } from './check.ts';
+import { invalidArgument } from '@rapsqlite/engine/plugin';
 
 /**
  * A handle the conformance suite can test: the shared query API, `close()`, and `with()` to add middleware on a new
@@ -82,9 +83,9 @@ const CHECKS: Readonly<Record<ConformanceGroup, readonly ConformanceCheck[]>> = 
  * ```
  */
 export function defineConformanceSuite(name: string, factory: ConformanceFactory, options: ConformanceSuiteOptions): void {
-  if (typeof factory !== 'function') throw new TypeError('defineConformanceSuite() takes a factory (dir) => Promise<handle>');
+  if (typeof factory !== 'function') throw invalidArgument('defineConformanceSuite() takes a factory (dir) => Promise<handle>');
   if (typeof options?.describe !== 'function' || typeof options.it !== 'function') {
-    throw new TypeError('defineConformanceSuite() needs the test runner\'s describe and it: { describe, it }');
+    throw invalidArgument('defineConformanceSuite() needs the test runner\'s describe and it: { describe, it }');
   }
   const { describe, it } = options;
   const skip = new Set(options.skip ?? []);

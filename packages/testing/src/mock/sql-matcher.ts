@@ -1,5 +1,6 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { Operation, OperationKind, Params, TransactionInfo } from '@rapsqlite/engine';
+import { invalidArgument } from '@rapsqlite/engine/plugin';
 
 /**
  * A query as a mock sees and records it: the operation's kind, SQL and parameters (`paramsList` for `runMany`), and
@@ -46,7 +47,7 @@ export function compileMatcher(matcher: SqlMatcher, normalize: (sql: string) => 
     const expected = normalize(matcher.normalized);
     return (q) => normalize(q.sql) === expected;
   }
-  throw new TypeError('A SQL matcher is a string, a RegExp, { normalized: string } or a predicate (query) => boolean');
+  throw invalidArgument('A SQL matcher is a string, a RegExp, { normalized: string } or a predicate (query) => boolean');
 }
 
 /** A short description of a matcher for messages. */

@@ -1,3 +1,5 @@
+import { invalidArgument } from '@rapsqlite/engine/plugin';
+
 /**
  * JSON encoding of the values that cross a rapsqlite call, lossless for what JSON cannot hold: bigint, BLOBs,
  * `undefined`, non-finite numbers and `-0`, and object keys such as `__proto__` or ones starting with `$`.
@@ -27,7 +29,7 @@ export function encode(value: unknown): Encoded {
     case 'object': {
       if (value instanceof Uint8Array) return { $blob: Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64') };
       if (Array.isArray(value)) return value.map(encode);
-      if (!isPlainObject(value)) throw new TypeError(`Cannot record a value of type ${Object.prototype.toString.call(value).slice(8, -1)}`);
+      if (!isPlainObject(value)) throw invalidArgument(`Cannot record a value of type ${Object.prototype.toString.call(value).slice(8, -1)}`);
       const keys = Object.keys(value);
       const record = value as Record<string, unknown>;
       if (keys.some((k) => k.startsWith('$') || k === '__proto__')) return { $entries: keys.map((k) => [k, encode(record[k])]) };
@@ -36,7 +38,7 @@ export function encode(value: unknown): Encoded {
       return out;
     }
     default:
-      throw new TypeError(`Cannot record a value of type ${typeof value}`);
+      throw invalidArgument(`Cannot record a value of type ${typeof value}`);
   }
 }
 

@@ -2,6 +2,7 @@ import { renameSync, writeFileSync } from 'node:fs';
 import type { Execute, Middleware, Operation, Row } from '@rapsqlite/engine';
 import { encode } from './codec.ts';
 import { RECORDING_VERSION, type RecordedEntry, type RecordedError, type RecordingFile } from './recording.ts';
+import { invalidArgument } from '@rapsqlite/engine/plugin';
 
 /** Options of {@link recordQueries}. */
 export interface RecordQueriesOptions {
@@ -50,7 +51,7 @@ function paramsOf(op: Operation): { params?: ReturnType<typeof encode> } {
  * ```
  */
 export function recordQueries(file: string, options: RecordQueriesOptions = {}): QueryRecorder {
-  if (typeof file !== 'string' || file === '') throw new TypeError('recordQueries() takes a file path');
+  if (typeof file !== 'string' || file === '') throw invalidArgument('recordQueries() takes a file path');
   const autosave = options.autosave ?? true;
   const entries: RecordedEntry[] = [];
   const pending = new WeakSet<RecordedEntry>();

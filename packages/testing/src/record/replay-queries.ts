@@ -4,6 +4,7 @@ import { TestingErrorCodes } from '../errors/codes.ts';
 import { copyRow } from '../internal/rows.ts';
 import { decode, fingerprint, type Encoded } from './codec.ts';
 import { RECORDING_VERSION, type RecordedEntry, type RecordingFile } from './recording.ts';
+import { invalidArgument } from '@rapsqlite/engine/plugin';
 
 /** How replayed operations are paired with recorded ones. */
 export type ReplayMatch = 'sequence' | 'lookup';
@@ -118,9 +119,9 @@ function rebuild(op: Operation, entry: RecordedEntry): RapsqliteError {
  * ```
  */
 export function replayQueries(file: string, options: ReplayQueriesOptions = {}): QueryReplayer {
-  if (typeof file !== 'string' || file === '') throw new TypeError('replayQueries() takes a file path');
+  if (typeof file !== 'string' || file === '') throw invalidArgument('replayQueries() takes a file path');
   const match = options.match ?? 'sequence';
-  if (match !== 'sequence' && match !== 'lookup') throw new TypeError("Option match must be 'sequence' or 'lookup'");
+  if (match !== 'sequence' && match !== 'lookup') throw invalidArgument("Option match must be 'sequence' or 'lookup'");
   const entries = load(file);
   const used = new Array<boolean>(entries.length).fill(false);
   let cursor = 0;

@@ -48,8 +48,8 @@ describe('defineConformanceSuite', () => {
   });
 
   it('refuses to run without a runner or a factory', () => {
-    expect(() => defineConformanceSuite('x', engine, {} as never)).toThrow(TypeError);
-    expect(() => defineConformanceSuite('x', undefined as never, { describe: () => undefined, it: () => undefined })).toThrow(TypeError);
+    expect(() => defineConformanceSuite('x', engine, {} as never)).toThrow(expect.objectContaining({ code: 'ERR_RAPSQLITE_INVALID_ARGUMENT' }));
+    expect(() => defineConformanceSuite('x', undefined as never, { describe: () => undefined, it: () => undefined })).toThrow(expect.objectContaining({ code: 'ERR_RAPSQLITE_INVALID_ARGUMENT' }));
   });
 
   it('catches a handle that does not conform', async () => {

@@ -226,7 +226,7 @@ describe('createMock', () => {
 
   it('refuses bad arguments', () => {
     const mock = createMock();
-    expect(() => mock.when(42 as never)).toThrow(TypeError);
+    expect(() => mock.when(42 as never)).toThrow(expect.objectContaining({ code: 'ERR_RAPSQLITE_INVALID_ARGUMENT' }));
     expect(() => mock.when('x').times(0)).toThrow(expect.objectContaining({ code: 'ERR_RAPSQLITE_INVALID_ARGUMENT' }));
     expect(() => mock.when('x', { kind: 'nope' as never })).toThrow(expect.objectContaining({ code: 'ERR_RAPSQLITE_INVALID_ARGUMENT' }));
     expect(() => createMock({ unmatched: 'ignore' as never })).toThrow(expect.objectContaining({ code: 'ERR_RAPSQLITE_INVALID_ARGUMENT' }));
