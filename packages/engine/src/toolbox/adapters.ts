@@ -14,8 +14,8 @@ export const DATE_FORMATS = ['iso', 'sqlite', 'ms', 's'] as const;
 /**
  * How the `Date` adapter writes a time: `'iso'` (default) is `date.toISOString()`, `2026-03-01T09:30:00.000Z`;
  * `'sqlite'` is the UTC text of SQLite's own date functions and `CURRENT_TIMESTAMP`, `2026-03-01 09:30:00.000`, which
- * compares correctly with them as text; `'ms'` is epoch milliseconds (an INTEGER); `'s'` is whole epoch seconds, as
- * `unixepoch()` gives (milliseconds are dropped).
+ * compares correctly with them as text; `'ms'` is epoch milliseconds; `'s'` is whole epoch seconds, as `unixepoch()`
+ * gives (milliseconds are dropped). Both numbers are bound as INTEGERs (bigints), whatever the column's affinity.
  */
 export type DateFormat = (typeof DATE_FORMATS)[number];
 
@@ -39,11 +39,14 @@ export type BindParams = readonly BindValue[] | { readonly [name: string]: BindV
  * const point: ValueAdapter = { test: (v) => typeof v === 'object' && v !== null && 'lat' in v, adapt: (p) => JSON.stringify(p) };
  * ```
  */
-export type ValueAdapter<T = never> = {
+export type ValueAdapter<T = unknown> = {
   /** A name for error messages; default: the class's name, or `'custom'`. */
   readonly name?: string;
-  /** Turns a matching value into an SQLite value. A throw fails the call with `ERR_RAPSQLITE_PARAMETER_ADAPTER`. */
-  readonly adapt: (value: T) => SqlValue;
+  /**
+   * Turns a matching value into an SQLite value. A throw fails the call with `ERR_RAPSQLITE_PARAMETER_ADAPTER`.
+   * (Method syntax on purpose: an adapter of `Money` then fits a list of adapters of any type.)
+   */
+  adapt(value: T): SqlValue;
 } & (
   | { readonly type: abstract new (...args: never[]) => T; readonly test?: never }
   | { readonly test: (value: unknown) => boolean; readonly type?: never }
@@ -53,7 +56,7 @@ export type ValueAdapter<T = never> = {
 export interface AdapterOptions {
   /** How a `Date` is written ({@link DateFormat}); `false` refuses Dates. Default `'iso'`. */
   readonly dates?: DateFormat | false;
-  /** `true` → 1, `false` → 0. Default true. */
+  /** `true` → 1, `false` → 0, bound as INTEGERs. Default true. */
   readonly booleans?: boolean;
   /** A `URL` is written as its `href`. Default true. */
   readonly urls?: boolean;
@@ -63,7 +66,7 @@ export interface AdapterOptions {
    */
   readonly json?: boolean;
   /** Your adapters, tried in order before the built-ins (so one for `Date` replaces the built-in). */
-  readonly custom?: readonly ValueAdapter<never>[];
+  readonly custom?: readonly ValueAdapter[];
 }
 
 const ADAPTER_KEYS: ReadonlySet<string> = new Set(['dates', 'booleans', 'urls', 'json', 'custom']);
@@ -173,10 +176,11 @@ export class ParamAdapters {
       const ms = value.getTime();
       if (Number.isNaN(ms)) throw adapterError(place, 'Date', 'got an invalid Date (its time is NaN)', sql);
       switch (this.#dates) {
+        // Bigints, because better-sqlite3 binds every number as a REAL: a TEXT column would store `1772357400123.0`.
         case 'ms':
-          return ms;
+          return BigInt(ms);
         case 's':
-          return Math.floor(ms / 1000);
+          return BigInt(Math.floor(ms / 1000));
         case 'sqlite': {
           const year = value.getUTCFullYear();
           if (year < 0 || year > 9999) throw adapterError(place, 'Date', "got a year outside 0–9999, which SQLite's date text cannot hold", sql);
@@ -186,7 +190,7 @@ export class ParamAdapters {
           return value.toISOString();
       }
     }
-    if (typeof value === 'boolean' && this.#booleans) return value ? 1 : 0;
+    if (typeof value === 'boolean' && this.#booleans) return value ? 1n : 0n;
     if (value instanceof URL && this.#urls) return value.href;
     if (this.#json && (Array.isArray(value) || isPlainObject(value))) {
       try {

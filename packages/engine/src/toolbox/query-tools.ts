@@ -236,7 +236,8 @@ function handle<D extends RowMode>(db: Queryable, tools: QueryTools, defaultInte
     const { sql, params, options } = args(first, second, third);
     return new ToolsIterator(async () => {
       const call = encodeCall(tools, sql, params, options);
-      const statement = await db.prepare(call.sql, engineOptions(options));
+      const { chunkSize: _chunkSize, ...prepareOptions } = engineOptions(options) ?? {};
+      const statement = await db.prepare(call.sql, prepareOptions);
       const columns = statement.columns;
       const convert = compileObjectConverters(columns, callConverters(tools, options), modeOf(options));
       const shape: ResolvedShape = resolveShape(options, tools.rowMode);

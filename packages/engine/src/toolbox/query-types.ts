@@ -75,13 +75,15 @@ export interface NoMap {
   readonly map?: undefined;
 }
 
-/** Every per-call option, for a caller whose options are not a literal: rows are then `unknown`. */
-export type AnyShapeOptions = ToolQueryOptions & {
-  readonly rowMode?: RowMode;
-  readonly pluck?: boolean;
-  readonly expand?: boolean;
-  readonly map?: RowMapper<never, unknown>;
-};
+/**
+ * Every per-call option, for a caller whose options are not a literal (`{ pluck: flag }`): rows are then `unknown`.
+ * Still one shape at most: `pluck`, `expand` and `rowMode: 'array'` exclude one another.
+ */
+export type AnyShapeOptions = ToolQueryOptions & { readonly map?: RowMapper<never, unknown> } & (
+    | { readonly pluck?: boolean; readonly expand?: false; readonly rowMode?: 'object' }
+    | { readonly expand?: boolean; readonly pluck?: false; readonly rowMode?: 'object' }
+    | { readonly rowMode?: RowMode; readonly pluck?: false; readonly expand?: false }
+  );
 
 /**
  * One query method with row shapes (`K` is `'get'`, `'all'` or `'iterate'`; `D` the database's default `rowMode`),
