@@ -21,7 +21,7 @@ export const QueryToolsErrorCodes = {
   ARRAY_PARAMETER: 'ERR_RAPSQLITE_ARRAY_PARAMETER',
   /** A pagination cursor token is malformed, was altered, or belongs to another query or ordering. */
   PAGINATION_CURSOR: 'ERR_RAPSQLITE_PAGINATION_CURSOR',
-  /** A pagination key column is missing from the query's rows, or a row holds NULL (or a non-SQL value) in it. */
+  /** A row of a paginated query holds NULL (or a value that is not an SQLite value) in a key column. */
   PAGINATION_KEY: 'ERR_RAPSQLITE_PAGINATION_KEY',
   /**
    * The `sql` tag was given something that is neither a value to bind nor a fragment or identifier: `undefined`, a

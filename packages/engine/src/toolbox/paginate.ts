@@ -93,27 +93,19 @@ function baseQuery(sql: string): string {
   return sql.slice(0, tokens.at(-1)!.end);
 }
 
-/** `(a, b) > (?, ?)` for one direction, else the expanded form `a > ? OR (a = ? AND b < ?)`. */
-function comparison(list: readonly Key[], forward: boolean, cursor: readonly SqlValue[]): { where: string; values: SqlValue[] } {
-  const ops = list.map((k) => (k.desc !== forward ? '>' : '<'));
-  const cols = list.map((k) => quoteIdentifier(k.column));
-  if (ops.every((op) => op === ops[0])) {
-    if (list.length === 1) return { where: `${cols[0]} ${ops[0]} ?`, values: [...cursor] };
-    return { where: `(${cols.join(', ')}) ${ops[0]} (${cols.map(() => '?').join(', ')})`, values: [...cursor] };
-  }
-  const terms: string[] = [];
-  const values: SqlValue[] = [];
-  for (let i = 0; i < list.length; i++) {
-    const parts: string[] = [];
-    for (let j = 0; j < i; j++) {
-      parts.push(`${cols[j]} = ?`);
-      values.push(cursor[j]!);
-    }
-    parts.push(`${cols[i]} ${ops[i]} ?`);
-    values.push(cursor[i]!);
-    terms.push(parts.length === 1 ? parts[0]! : `(${parts.join(' AND ')})`);
-  }
-  return { where: `(${terms.join(' OR ')})`, values };
+/**
+ * The condition of one branch of a page after (or before) `cursor`: the first `depth` keys equal to the cursor's and
+ * the next one past it, `k1 = ? AND k2 > ?`. Every branch is an equality prefix and one range, which an index on the
+ * keys serves with one seek, in any mix of directions. (A row value `(k1, k2) > (?, ?)` is not enough: SQLite seeks
+ * on its first column only when the index's last column is the rowid, as in `(created_at, id)`, and an `OR` of the
+ * branches is not used for a seek at all.)
+ */
+function branch(list: readonly Key[], forward: boolean, cursor: readonly SqlValue[], depth: number): { where: string; values: SqlValue[] } {
+  const parts: string[] = [];
+  for (let j = 0; j < depth; j++) parts.push(`${quoteIdentifier(list[j]!.column)} = ?`);
+  const key = list[depth]!;
+  parts.push(`${quoteIdentifier(key.column)} ${key.desc !== forward ? '>' : '<'} ?`);
+  return { where: parts.join(' AND '), values: cursor.slice(0, depth + 1) };
 }
 
 /** Adds the page's own parameters to the query's: after positional ones, or by name beside named ones. */
@@ -131,13 +123,16 @@ function withPageParams(base: Params | undefined, extra: readonly SqlValue[]): {
 }
 
 /**
- * Reads one page of an ordered query by keyset: `SELECT * FROM (<query>) WHERE <keys> > <cursor> ORDER BY <keys>
- * LIMIT <limit + 1>` (the extra row says whether a next page exists). SQLite flattens the subquery, so an index on
- * the keys turns every page into one index range scan. Backward pages (`before`) read in reverse and are returned in
- * order. Works on any handle: a database, a transaction, a pool.
+ * Reads one page of an ordered query by keyset: `SELECT * FROM (<query>) AS "rapsqlite_page" WHERE "k" > ? ORDER BY
+ * "k" ASC LIMIT ?` for one key, with `limit + 1` bound (the extra row says whether a next page exists). For keys
+ * `(k1, k2)` the page after a cursor reads `WHERE "k1" = ? AND "k2" > ?`, then, if the page is not full,
+ * `WHERE "k1" > ?`: one query for most pages, at most one per key. SQLite flattens the subquery, so with an index on
+ * the keys each query is one index seek and every page costs the same. Backward pages (`before`) read in reverse and
+ * are returned in order. Works on any handle: a database, a transaction, a pool.
  *
  * Errors: `ERR_RAPSQLITE_PAGINATION_CURSOR` (`reason` `'malformed'`, `'signature'` or `'query'`) for a bad token,
- * `ERR_RAPSQLITE_PAGINATION_KEY` when a row lacks a key column or holds NULL in it, and
+ * `ERR_RAPSQLITE_PAGINATION_KEY` when a row holds NULL in a key column, SQLite's `SQLITE_ERROR` (no such column)
+ * when the query does not return a key column, and
  * `ERR_RAPSQLITE_INVALID_ARGUMENT` for bad options or a query that orders or limits itself.
  *
  * @example
@@ -173,21 +168,35 @@ export async function paginate<R = Row>(db: Queryable, query: string | SqlQuery,
   const token = after ?? before;
   const forward = before === undefined;
   const cursor = token === undefined ? undefined : decodeCursor(token, fingerprint, key, list.length);
-  const cmp = cursor === undefined ? undefined : comparison(list, forward, cursor);
-  const { params: all, marks } = withPageParams(params, [...(cmp?.values ?? []), limit + 1]);
-  let where = '';
-  if (cmp !== undefined) {
-    let i = 0;
-    where = ` WHERE ${cmp.where.replace(/\?/g, () => marks[i++]!)}`;
-  }
   const order = list.map((k) => `${quoteIdentifier(k.column)} ${k.desc !== forward ? 'ASC' : 'DESC'}`).join(', ');
-  const sql = `SELECT * FROM (${base}) AS "rapsqlite_page"${where} ORDER BY ${order} LIMIT ${marks.at(-1)}`;
   const queryOptions: QueryOptions = {
     ...(integers === undefined ? {} : { integers }),
     ...(signal === undefined ? {} : { signal }),
     ...(timeoutMs === undefined ? {} : { timeoutMs }),
   };
-  const result = await db.values(sql, all, queryOptions);
+  const read = async (where: { where: string; values: SqlValue[] } | undefined, count: number) => {
+    const { params: all, marks } = withPageParams(params, [...(where?.values ?? []), count]);
+    let i = 0;
+    const condition = where === undefined ? '' : ` WHERE ${where.where.replace(/\?/g, () => marks[i++]!)}`;
+    return db.values(`SELECT * FROM (${base}) AS "rapsqlite_page"${condition} ORDER BY ${order} LIMIT ${marks.at(-1)}`, all, queryOptions);
+  };
+  // limit + 1 rows: the extra one says whether there is a next page. With a cursor, the deepest branch first (the
+  // rows that share the cursor's leading keys), then shallower ones, until the page is full: one query for most
+  // pages, at most one per key, each one index seek.
+  let result: { columns: readonly ColumnInfo[]; rows: unknown[][] };
+  if (cursor === undefined) {
+    result = await read(undefined, limit + 1);
+  } else {
+    const rows: unknown[][] = [];
+    let columns: readonly ColumnInfo[] = [];
+    for (let depth = list.length - 1; depth >= 0 && rows.length <= limit; depth--) {
+      const part = await read(branch(list, forward, cursor, depth), limit + 1 - rows.length);
+      columns = part.columns;
+      rows.push(...part.rows);
+    }
+    result = { columns, rows };
+  }
+  const sql = `SELECT * FROM (${base}) ORDER BY ${order}`;
   const more = result.rows.length > limit;
   const raw = more ? result.rows.slice(0, limit) : result.rows;
   if (!forward) raw.reverse();
