@@ -19,12 +19,14 @@ export function isPlainObject(value: unknown): value is Record<string, unknown> 
   return proto === Object.prototype || proto === null;
 }
 
-function replacer(this: unknown, _key: string, value: unknown): unknown {
+function replacer(this: unknown, key: string, value: unknown): unknown {
+  // `value` is already the result of toJSON() (a Buffer's is { type, data }): look at the holder's own value.
+  const raw = (this as Record<string, unknown>)[key];
+  if (raw instanceof Uint8Array) throw new TypeError('Bytes (Buffer, Uint8Array) have no JSON form; encode them as text first');
   if (typeof value === 'bigint') {
     if (rawJSON === undefined) throw new TypeError('This runtime cannot write a bigint into JSON exactly');
     return rawJSON(value.toString());
   }
-  if (value instanceof Uint8Array) throw new TypeError('Bytes (Buffer, Uint8Array) have no JSON form; encode them as text first');
   return value;
 }
 
