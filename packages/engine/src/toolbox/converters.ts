@@ -91,25 +91,28 @@ const SQLITE_DATE = /^(-?\d{4,6})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2
 
 /** Reads SQLite's and ISO-8601 date text; text without an offset is UTC, as SQLite's date functions read it. */
 export function parseDateText(text: string): Date {
-  const m = SQLITE_DATE.exec(text.trim());
+  const m = SQLITE_DATE.exec(text.length > 0 && text.charCodeAt(0) <= 32 ? text.trim() : text);
   if (m === null) throw new TypeError('The text is not an ISO-8601 or SQLite date');
-  const [, y, mo, d, h = '0', mi = '0', s = '0', frac = '', zone] = m;
-  const [year, month, day, hour, minute, second] = [y, mo, d, h, mi, s].map(Number) as [number, number, number, number, number, number];
-  const base = new Date(0);
-  // setUTCFullYear, unlike Date.UTC, does not map years 0–99 to 1900–1999.
-  base.setUTCFullYear(year, month - 1, day);
-  base.setUTCHours(hour, minute, second, Number(frac.padEnd(3, '0').slice(0, 3)));
+  const year = Number(m[1]);
+  const month = Number(m[2]) - 1;
+  const day = Number(m[3]);
+  const hour = m[4] === undefined ? 0 : Number(m[4]);
+  const minute = m[5] === undefined ? 0 : Number(m[5]);
+  const second = m[6] === undefined ? 0 : Number(m[6]);
+  const frac = m[7];
+  const ms = frac === undefined ? 0 : Number(frac.length >= 3 ? frac.slice(0, 3) : frac.padEnd(3, '0'));
+  const date = new Date(Date.UTC(year, month, day, hour, minute, second, ms));
+  // Date.UTC maps years 0–99 to 1900–1999.
+  if (year >= 0 && year < 100) date.setUTCFullYear(year);
   // A date that rolled over (2026-02-31 → March 3) or an hour past 23 is not a date.
-  if (base.getUTCMonth() !== month - 1 || base.getUTCDate() !== day || hour > 23 || minute > 59 || second > 59) {
+  if (date.getUTCDate() !== day || date.getUTCMonth() !== month || hour > 23 || minute > 59 || second > 59) {
     throw new TypeError('The text is not a valid date');
   }
-  let time = base.getTime();
-  if (zone !== undefined && zone.toUpperCase() !== 'Z') {
-    const sign = zone.startsWith('-') ? -1 : 1;
-    const digits = zone.slice(1).replace(':', '');
-    time -= sign * (Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2))) * 60_000;
-  }
-  return new Date(time);
+  const zone = m[8];
+  if (zone === undefined || zone === 'Z' || zone === 'z') return date;
+  const sign = zone.charCodeAt(0) === 45 ? -1 : 1;
+  const digits = zone.slice(1).replace(':', '');
+  return new Date(date.getTime() - sign * (Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2))) * 60_000);
 }
 
 function toDate(value: StoredValue, unit: 'ms' | 's'): Date {

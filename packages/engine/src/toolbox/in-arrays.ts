@@ -148,48 +148,51 @@ const INT64_MAX = 2n ** 63n - 1n;
 const INT64_MIN = -(2n ** 63n);
 
 /** One list element as a JSON literal that `json_each` reads back as the same SQLite value. */
-function elementJson(raw: unknown, place: ValuePlace, adapters: ParamAdapters | undefined, sql: string): string {
+function elementJson(raw: unknown, at: () => ValuePlace, adapters: ParamAdapters | undefined, sql: string): string {
   let value = raw;
   if (adapters !== undefined && !(typeof value === 'number' || typeof value === 'string' || typeof value === 'bigint' || value === null)) {
-    value = adapters.adapt(value, place, sql);
+    value = adapters.adapt(value, at(), sql);
   }
   switch (typeof value) {
     case 'number':
-      if (!Number.isFinite(value)) throw arrayError(place, 'is NaN or infinite, which JSON cannot carry into an IN list', sql);
+      if (!Number.isFinite(value)) throw arrayError(at(), 'is NaN or infinite, which JSON cannot carry into an IN list', sql);
       return String(value);
     case 'bigint':
-      if (value > INT64_MAX || value < INT64_MIN) throw arrayError(place, "is a bigint outside SQLite's 64-bit integer range", sql, ErrorCodes.PARAMETER_TYPE);
+      if (value > INT64_MAX || value < INT64_MIN) throw arrayError(at(), "is a bigint outside SQLite's 64-bit integer range", sql, ErrorCodes.PARAMETER_TYPE);
       return value.toString();
     case 'string':
-      if (!value.isWellFormed()) throw arrayError(place, 'is a string that is not well-formed UTF-16 (it holds a lone surrogate)', sql, ErrorCodes.PARAMETER_ENCODING);
+      if (!value.isWellFormed()) throw arrayError(at(), 'is a string that is not well-formed UTF-16 (it holds a lone surrogate)', sql, ErrorCodes.PARAMETER_ENCODING);
       return JSON.stringify(value);
     case 'object':
       if (value === null) return 'null';
-      if (value instanceof Uint8Array) throw arrayError(place, 'is a BLOB: an IN list travels as JSON, which has no bytes (compare hex(col) with hex strings)', sql);
-      if (Array.isArray(value)) throw arrayError(place, 'is an array: tuples need a row value on the left, as in (a, b) IN (?)', sql);
+      if (value instanceof Uint8Array) throw arrayError(at(), 'is a BLOB: an IN list travels as JSON, which has no bytes (compare hex(col) with hex strings)', sql);
+      if (Array.isArray(value)) throw arrayError(at(), 'is an array: tuples need a row value on the left, as in (a, b) IN (?)', sql);
       break;
     default:
       break;
   }
   const kind = value === undefined ? 'undefined' : typeof value === 'object' ? `an object (${Object.prototype.toString.call(value).slice(8, -1)})` : `a ${typeof value}`;
-  throw arrayError(place, `is ${kind}; SQLite binds null, number, bigint and string in an IN list`, sql, ErrorCodes.PARAMETER_TYPE);
+  throw arrayError(at(), `is ${kind}; SQLite binds null, number, bigint and string in an IN list`, sql, ErrorCodes.PARAMETER_TYPE);
 }
 
 /** An array bound at an `IN (?)` site, as the JSON text `json_each` reads. */
 function listJson(list: readonly unknown[], site: InSite, named: boolean, adapters: ParamAdapters | undefined, sql: string): string {
   const parameter = typeof site.key === 'number' ? `${site.key + 1}` : site.key;
   const parts = new Array<string>(list.length);
+  let element = 0;
+  // The place is only built for an error or an adapter, not for every element.
+  const at = (): ValuePlace => ({ parameter, named, element });
   for (let i = 0; i < list.length; i++) {
-    const place: ValuePlace = { parameter, named, element: i + 1 };
+    element = i + 1;
     const item: unknown = list[i];
     if (site.arity === 1) {
-      parts[i] = elementJson(item, place, adapters, sql);
+      parts[i] = typeof item === 'number' && Number.isFinite(item) ? String(item) : elementJson(item, at, adapters, sql);
       continue;
     }
     if (!Array.isArray(item) || item.length !== site.arity) {
-      throw arrayError(place, `must be an array of ${site.arity} values, to match the row value on the left of IN`, sql);
+      throw arrayError(at(), `must be an array of ${site.arity} values, to match the row value on the left of IN`, sql);
     }
-    parts[i] = `[${item.map((v: unknown) => elementJson(v, place, adapters, sql)).join(',')}]`;
+    parts[i] = `[${item.map((v: unknown) => elementJson(v, at, adapters, sql)).join(',')}]`;
   }
   return `[${parts.join(',')}]`;
 }

@@ -1,17 +1,14 @@
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { open } from '../../src/index.ts';
 import { expandArrayParams } from '../../src/toolbox/in-arrays.ts';
 import { withQueryTools, type WithQueryToolsOptions } from '../../src/toolbox/query-tools.ts';
 import { sql } from '../../src/toolbox/sql-tag.ts';
-import { onCleanup, rejection, tempDir } from './helpers.ts';
+import { openWith, rejection } from './helpers.ts';
 
 // The examples of docs/types.md and docs/queries.md, run as written, with `open(path, options)` standing for
 // `withQueryTools(await open(path), options)` until the tools are part of open().
-async function openDoc(name: string, options: WithQueryToolsOptions = {}) {
-  const raw = await open(join(tempDir(), name));
-  onCleanup(() => raw.close());
-  return withQueryTools(raw, options);
+async function openDoc(_name: string, options: WithQueryToolsOptions = {}) {
+  // One file for the whole page (opening is the slow part), emptied after each example.
+  return withQueryTools(await openWith(''), options);
 }
 
 class Money {
