@@ -175,8 +175,18 @@ function elementJson(raw: unknown, at: () => ValuePlace, adapters: ParamAdapters
   throw arrayError(at(), `is ${kind}; SQLite binds null, number, bigint and string in an IN list`, sql, ErrorCodes.PARAMETER_TYPE);
 }
 
+/** True for a list of finite numbers and well-formed strings, which JSON.stringify writes exactly as elementJson would. */
+function plainList(list: readonly unknown[]): boolean {
+  for (let i = 0; i < list.length; i++) {
+    const v = list[i];
+    if (typeof v === 'number' ? !Number.isFinite(v) : typeof v !== 'string' || !v.isWellFormed()) return false;
+  }
+  return true;
+}
+
 /** An array bound at an `IN (?)` site, as the JSON text `json_each` reads. */
 function listJson(list: readonly unknown[], site: InSite, named: boolean, adapters: ParamAdapters | undefined, sql: string): string {
+  if (site.arity === 1 && plainList(list)) return JSON.stringify(list);
   const parameter = typeof site.key === 'number' ? `${site.key + 1}` : site.key;
   const parts = new Array<string>(list.length);
   let element = 0;
