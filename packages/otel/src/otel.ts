@@ -12,7 +12,7 @@ import {
   type TracerProvider,
 } from '@opentelemetry/api';
 import type { ConnectionInfo, Execute, Step, Middleware, Operation, OperationKind } from '@rapsqlite/engine';
-import { changedRows, createPluginReporter, returnedRows, watchIterator, type PluginErrorHandler, type PluginReporter } from '@rapsqlite/engine/plugin';
+import { ATTRIBUTES, changedRows, createPluginReporter, returnedRows, watchIterator, type PluginErrorHandler, type PluginReporter } from '@rapsqlite/engine/plugin';
 import { errorMessage, errorType, sqliteStatusCode } from './internal/errors.ts';
 import { Instruments } from './internal/instruments.ts';
 import { addParameterAttributes } from './internal/parameters.ts';
@@ -201,7 +201,7 @@ class Instrumentation {
     // Parameters are read now: the caller may reuse its array once the call has returned.
     if (this.#captureParameters && 'params' in op) addParameterAttributes(op.params, this.#allowedParameters, attributes);
     // Other middleware (a retry counting attempts, a mock) may annotate the span.
-    op.attributes['otel.span'] = span;
+    op.attributes[ATTRIBUTES.otelSpan] = span;
     return { start, summary, span, attributes, context: trace.setSpan(parent, span) };
   }
 

@@ -190,7 +190,7 @@ describe('statement spans', () => {
     const probe: Middleware = {
       name: 'probe',
       wrap: (next) => (op) => {
-        shared = op.attributes['otel.span'];
+        shared = op.attributes['rapsqlite.otel.span'];
         seen = trace.getSpan(context.active())?.spanContext().spanId;
         return next(op);
       },

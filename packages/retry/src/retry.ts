@@ -1,4 +1,5 @@
 import { ErrorCodes, RapsqliteError, type Execute, type Middleware, type Operation } from '@rapsqlite/engine';
+import { ATTRIBUTES } from '@rapsqlite/engine/plugin';
 import { backoffDelay } from './backoff.ts';
 import { resolveRetryOptions, type ResolvedRetryOptions, type RetryOptions } from './retry-options.ts';
 import { isOutcomeUnknown, isRetryableError } from './retryable.ts';
@@ -8,7 +9,7 @@ import { isOutcomeUnknown, isRetryableError } from './retryable.ts';
  * first). Middleware placed after `retry()` see it change on each attempt; those placed before see the final count
  * once `next` settles.
  */
-export const RETRY_ATTEMPTS_ATTRIBUTE = 'retry.attempts';
+export const RETRY_ATTEMPTS_ATTRIBUTE = ATTRIBUTES.retryAttempts;
 
 /** Whether an operation may be run again as a whole. */
 function retriable(op: Operation, options: ResolvedRetryOptions): boolean {
@@ -110,7 +111,7 @@ async function attempt(op: Operation, next: Execute, options: ResolvedRetryOptio
  * the transaction, and the whole outermost transaction is run again from BEGIN, callback included — so a callback
  * must be safe to run more than once (no side effects outside the database, or idempotent ones). An operation whose
  * outcome is unknown (`ERR_RAPSQLITE_OUTCOME_UNKNOWN`) is never retried. When it gives up, the last error is thrown
- * with an `attempts` property. The attempt in progress is in `op.attributes['retry.attempts']`.
+ * with an `attempts` property. The attempt in progress is in `op.attributes['rapsqlite.retry.attempts']`.
  *
  * Register it before (outside) tracing and metrics middleware to have them see each attempt, or after to see one
  * operation per call.

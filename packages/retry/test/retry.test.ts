@@ -131,7 +131,7 @@ describe('retry', () => {
     await db.get('SELECT 1');
     expect(inner).toEqual([1, 2, 3]);
     expect(outer).toEqual([3]);
-    expect(RETRY_ATTEMPTS_ATTRIBUTE).toBe('retry.attempts');
+    expect(RETRY_ATTEMPTS_ATTRIBUTE).toBe('rapsqlite.retry.attempts');
   });
 
   describe('in transactions', () => {
