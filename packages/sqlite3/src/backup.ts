@@ -245,7 +245,7 @@ export class Backup {
     if (this.#handleOpen) {
       // Alone on the connection while it counts and copies, so no statement of the application interleaves.
       await new Promise<void>((resolve) => {
-        this.#core.exclusive(
+        this.#core.exclusiveAsync(
           () => this.#advance(pages).finally(resolve),
           () => {
             resolve();

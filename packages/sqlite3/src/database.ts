@@ -118,11 +118,11 @@ export class Database {
       target = await resolveTarget(filename, flags);
       const options: DatabaseOptions = {
         readonly: target.readonly,
-        // node-sqlite3's connection settings: a 1 s busy timeout, foreign keys off, recursive triggers on.
+        // node-sqlite3's connection settings: a 1 s busy timeout, foreign keys off.
         busyTimeoutMs: 1000,
         foreignKeys: false,
         integers: 'auto',
-        pragmas: ['recursive_triggers = ON', ...(target.queryOnly ? ['query_only = ON'] : [])],
+        pragmas: target.queryOnly ? ['query_only = ON'] : [],
         ...(target.journalMode === undefined ? {} : { journalMode: target.journalMode }),
       };
       core.engine = await open(target.path, options);

@@ -9,6 +9,8 @@ import { planFor, type SqlPlan } from './internal/sql-plan.ts';
 
 /** Rows moved per message for `each()` (the engine holds at most two chunks in memory). */
 const EACH_CHUNK = 256;
+/** Past this many delivered rows, an `each` failing mid-chunk is not re-read row by row (it would take a round trip each). */
+const RETRY_ROWS = 10_000;
 /** Rows moved per message for a statement's cursor (`get()` without parameters continuing a result). */
 const CURSOR_CHUNK = 64;
 
@@ -173,6 +175,12 @@ export class Statement {
           this.#rejectLate(callback, callNow);
           return;
         }
+        if (this.#inflight === 0) {
+          // Nothing of this statement is pending: node-sqlite3 finalizes at once, calling back before returning.
+          this.#finish();
+          if (callback !== undefined) callback.call(this);
+          return;
+        }
         this.#finalize = 'pending';
         const slot = this.#slot();
         this.#ready(slot, () => {
@@ -220,12 +228,17 @@ export class Statement {
     else call(this.emit as AnyFunction, this, ['error', err]);
   }
 
-  /** A call still queued when the database closed. */
-  #failQueued(callback: AnyFunction | undefined, err: Sqlite3Error, call: Caller): FailOutcome {
-    // A prepared statement's calls wait on the statement, not the database: node-sqlite3 drops them with its prepare.
-    if (!this.#oneShot) return undefined;
-    if (callback === undefined) return false;
-    call(callback, this, [err]);
+  /**
+   * A call that can never run: the database closed. node-sqlite3 fails the statement's preparation (its callback, or
+   * an `'error'` on the database) and silently drops the statement's own calls, which wait on it. A one-call
+   * statement's first call stands for its preparation.
+   */
+  #failQueued(_callback: AnyFunction | undefined, err: Sqlite3Error, call: Caller): FailOutcome {
+    if (!this.#oneShot || this.#prepareFailed) return undefined;
+    this.#prepareFailed = true;
+    this.#finalize = 'done';
+    if (this.#prepareCallback === undefined) return false;
+    call(this.#prepareCallback, this, [err]);
     return true;
   }
 
@@ -242,12 +255,17 @@ export class Statement {
   }
 
   #slot(): Slot {
+    this.#inflight++;
     return this.#core.slot();
   }
+
+  /** This statement's calls whose callbacks have not run yet. */
+  #inflight = 0;
 
   /** Marks a slot ready; after a failed prepare every later callback is dropped, as node-sqlite3 drops the queue. */
   #ready(slot: Slot, fire: () => void): void {
     this.#core.ready(slot, () => {
+      this.#inflight--;
       this.#emitObserved(slot);
       if (!this.#prepareFailed) fire();
     });
@@ -261,7 +279,10 @@ export class Statement {
       this.#counted = true;
       core.liveStatements++;
       registry.register(this, core, this);
-      core.ready(slot, () => callback && invoke(callback, this, [null]));
+      core.ready(slot, () => {
+        this.#inflight--;
+        if (callback !== undefined) invoke(callback, this, [null]);
+      });
     };
     if (this.#plan.empty) {
       succeed(undefined);
@@ -273,7 +294,10 @@ export class Statement {
         this.#prepareFailed = true;
         this.#finalize = 'done';
         const err = toSqlite3Error(cause);
-        core.ready(slot, () => this.#deliverError(callback, err));
+        core.ready(slot, () => {
+          this.#inflight--;
+          this.#deliverError(callback, err);
+        });
       },
     );
   }
@@ -584,26 +608,50 @@ export class Statement {
           let count = 0;
           let error: Sqlite3Error | undefined;
           let observed = false;
-          try {
-            let next = await first;
-            this.#observe(slot, bindings, started, undefined);
-            observed = true;
-            await core.whenHead(slot);
-            this.#emitObserved(slot);
-            while (next.done !== true && !this.#prepareFailed) {
-              if (token.interrupted) throw sqliteError('SQLITE_INTERRUPT', 'interrupted');
-              count++;
-              if (callback !== undefined) invoke(callback, this, [null, toNumbers(next.value)]);
-              next = await cursor.next();
+          let current = cursor;
+          let pending = first;
+          let retried = false;
+          for (;;) {
+            try {
+              let next = await pending;
+              if (!observed) {
+                this.#observe(slot, bindings, started, undefined);
+                observed = true;
+                await core.whenHead(slot);
+                this.#emitObserved(slot);
+              }
+              // After a retry, the rows already delivered come again first: skip them.
+              let skip = retried ? count : 0;
+              while (next.done !== true && !this.#prepareFailed) {
+                if (token.interrupted) throw sqliteError('SQLITE_INTERRUPT', 'interrupted');
+                if (skip > 0) skip--;
+                else {
+                  count++;
+                  if (callback !== undefined) invoke(callback, this, [null, toNumbers(next.value)]);
+                }
+                next = await current.next();
+              }
+              if (next.done !== true) await current.return?.();
+              break;
+            } catch (cause) {
+              await current.return?.();
+              const interrupted = token.interrupted || isInterrupt(cause);
+              const sqliteFailure = typeof (cause as { code?: unknown }).code === 'string' && (cause as { code: string }).code.startsWith('SQLITE_');
+              if (!interrupted && !retried && !plan.dml && sqliteFailure && count <= RETRY_ROWS) {
+                // A chunk that fails loses the rows SQLite returned before the error, which node-sqlite3 delivers:
+                // read the query again one row at a time, up to the error.
+                retried = true;
+                current = engine.iterate<Row>(plan.sql, params, { chunkSize: 1 });
+                pending = current.next();
+                pending.catch(() => undefined);
+                continue;
+              }
+              if (!observed) this.#observe(slot, bindings, started, cause);
+              error = interrupted ? sqliteError('SQLITE_INTERRUPT', 'interrupted') : toSqlite3Error(cause);
+              break;
             }
-            if (next.done !== true) await cursor.return?.();
-          } catch (cause) {
-            if (!observed) this.#observe(slot, bindings, started, cause);
-            error = isInterrupt(cause) ? sqliteError('SQLITE_INTERRUPT', 'interrupted') : toSqlite3Error(cause);
-            await cursor.return?.();
-          } finally {
-            core.running.delete(token);
           }
+          core.running.delete(token);
           finish(error, count);
           core.unblock();
         })();

@@ -92,8 +92,29 @@ export class DatabaseCore {
     }
   }
 
-  /** Schedules `task` to run alone: after every issued operation has called back, with later calls held until it ends. */
-  exclusive(task: () => Promise<void> | void, fail: Entry['fail']): void {
+  /**
+   * Schedules a callback-only operation (`wait`) to run alone: after every issued operation has called back. Calls
+   * made from inside it run at once, as they do from node-sqlite3's, then the calls queued behind it.
+   */
+  exclusive(task: () => void, fail: Entry['fail']): void {
+    this.schedule({
+      run: () => {
+        this.block();
+        void this.drained().then(() => {
+          this.#blocks--;
+          try {
+            task();
+          } finally {
+            this.#pump();
+          }
+        });
+      },
+      fail,
+    });
+  }
+
+  /** Schedules asynchronous work to run alone, with later calls held until it has finished. */
+  exclusiveAsync(task: () => Promise<void>, fail: Entry['fail']): void {
     this.schedule({
       run: () => {
         this.block();
@@ -113,6 +134,10 @@ export class DatabaseCore {
   /** Releases one hold; with none left, held calls go, in order, until one of them holds again. */
   unblock(): void {
     this.#blocks--;
+    this.#pump();
+  }
+
+  #pump(): void {
     if (this.state === 'closed' || this.state === 'failed') return;
     while (this.#blocks === 0 && this.#deferred.length > 0) (this.#deferred.shift() as Entry).run();
   }
