@@ -2,7 +2,7 @@ import type { EventEmitter } from 'node:events';
 import { rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import type { Database as EngineDatabase } from '@rapsqlite/engine';
+import { open, type Database as EngineDatabase, type SqlValue } from '@rapsqlite/engine';
 import { CODE_NAMES } from './constants.ts';
 import { coreOf, type DatabaseCore } from './internal/core.ts';
 import { argumentError, sqliteError, toSqlite3Error, unsupportedError, type Sqlite3Error } from './internal/errors.ts';
@@ -121,6 +121,13 @@ export class Backup {
       this.#finishAll();
       return;
     }
+    // node-sqlite3 opens the destination when the backup starts, which creates the file.
+    const dest = resolve(this.filename);
+    const exists = await stat(dest).then(
+      () => true,
+      () => false,
+    );
+    if (!exists) await writeFile(dest, '').catch(() => undefined);
     this.#inited = true;
     this.#handleOpen = true;
     this.#core.liveBackups++;
@@ -290,7 +297,9 @@ export class Backup {
       await this.#checkUnlocked(engine, dest);
       const scratch = join(dirname(dest), `.${randomBytes(6).toString('hex')}.rapsqlite-backup`);
       try {
-        await engine.run(`VACUUM ${source} INTO ${quote(scratch)}`);
+        // VACUUM INTO does not write a TEMP schema: its objects and rows are copied into an attached file instead.
+        if (this.sourceName.toLowerCase() === 'temp') await copyTempSchema(engine, scratch);
+        else await engine.run(`VACUUM ${source} INTO ${quote(scratch)}`);
         // A stale journal or WAL beside the old file would be applied to the new one by its next reader.
         await Promise.all(['-wal', '-shm', '-journal'].map((suffix) => rm(`${dest}${suffix}`, { force: true })));
         await rename(scratch, dest);
@@ -321,6 +330,34 @@ export class Backup {
     } finally {
       await engine.exec(`PRAGMA busy_timeout = ${saved | 0}`);
     }
+  }
+}
+
+const OBJECT_ORDER: Readonly<Record<string, number>> = { table: 0, index: 1, view: 2, trigger: 3 };
+
+/**
+ * Copies every object and row of the TEMP schema into a new database file, through a connection of its own (the
+ * source may be read-only, so it cannot attach a file to write).
+ */
+async function copyTempSchema(engine: EngineDatabase, file: string): Promise<void> {
+  const objects = await engine.all<{ type: string; name: string; sql: string | null }>(
+    "SELECT type, name, sql FROM temp.sqlite_master WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite_%'",
+  );
+  objects.sort((a, b) => (OBJECT_ORDER[a.type] ?? 9) - (OBJECT_ORDER[b.type] ?? 9));
+  const target = await open(file, { journalMode: 'delete', foreignKeys: false });
+  try {
+    const tables = objects.filter((o) => o.type === 'table');
+    for (const table of tables) await target.exec(table.sql as string);
+    for (const table of [...tables.map((t) => t.name), ...((await engine.get("SELECT 1 FROM temp.sqlite_master WHERE name = 'sqlite_sequence'")) ? ['sqlite_sequence'] : [])]) {
+      const { columns, rows } = await engine.values(`SELECT * FROM temp.${identifier(table)}`, undefined, { integers: 'bigint' });
+      if (rows.length === 0) continue;
+      const slots = columns.map(() => '?').join(', ');
+      if (table === 'sqlite_sequence') await target.run('DELETE FROM sqlite_sequence');
+      await target.runMany(`INSERT INTO ${identifier(table)} VALUES (${slots})`, rows as SqlValue[][]);
+    }
+    for (const object of objects) if (object.type !== 'table') await target.exec(object.sql as string);
+  } finally {
+    await target.close();
   }
 }
 

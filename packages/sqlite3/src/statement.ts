@@ -154,7 +154,7 @@ export class Statement {
     if (callback !== undefined && typeof callback !== 'function') throw argumentError('Argument 0 must be a function');
     return this.#op(callback, (slot) => {
       this.#restart();
-      this.#ready(slot, () => callback && invoke(callback, this, [null]));
+      this.#ready(slot, () => callback && invoke(callback, this, [null]), true);
     });
   }
 
@@ -189,7 +189,7 @@ export class Statement {
           this.#afterFinalize = [];
           this.#failAll(late, finalizedError());
           if (callback !== undefined) invoke(callback, this, []);
-        });
+        }, true);
       },
       fail: (err, call) => this.#failQueued(callback, err, call),
     });
@@ -263,33 +263,37 @@ export class Statement {
   #inflight = 0;
 
   /** Marks a slot ready; after a failed prepare every later callback is dropped, as node-sqlite3 drops the queue. */
-  #ready(slot: Slot, fire: () => void): void {
+  #ready(slot: Slot, fire: () => void, soon = false): void {
     this.#core.ready(slot, () => {
       this.#inflight--;
       this.#emitObserved(slot);
       if (!this.#prepareFailed) fire();
-    });
+    }, soon);
   }
 
   #prepare(callback: AnyFunction | undefined): void {
     const slot = this.#slot();
     const core = this.#core;
-    const succeed = (reader: boolean | undefined): void => {
+    const succeed = (reader: boolean | undefined, soon: boolean): void => {
       if (reader !== undefined) this.#plan.reader ??= reader;
       this.#counted = true;
       core.liveStatements++;
       registry.register(this, core, this);
-      core.ready(slot, () => {
-        this.#inflight--;
-        if (callback !== undefined) invoke(callback, this, [null]);
-      });
+      core.ready(
+        slot,
+        () => {
+          this.#inflight--;
+          if (callback !== undefined) invoke(callback, this, [null]);
+        },
+        soon,
+      );
     };
     if (this.#plan.empty) {
-      succeed(undefined);
+      succeed(undefined, true);
       return;
     }
     (core.engine as NonNullable<DatabaseCore['engine']>).prepare(this.#plan.sql).then(
-      (statement) => succeed(statement.reader),
+      (statement) => succeed(statement.reader, false),
       (cause: unknown) => {
         this.#prepareFailed = true;
         this.#finalize = 'done';
@@ -348,11 +352,15 @@ export class Statement {
   }
 
   /** Answers a call without the engine (its result is known at its turn), still in callback order. */
-  #answer(slot: Slot, callback: AnyFunction | undefined, err: Sqlite3Error | undefined, args: readonly unknown[] = [null]): void {
-    this.#ready(slot, () => {
-      if (err !== undefined) this.#deliverError(callback, err);
-      else if (callback !== undefined) invoke(callback, this, args);
-    });
+  #answer(slot: Slot, callback: AnyFunction | undefined, err: Sqlite3Error | undefined, soon = true): void {
+    this.#ready(
+      slot,
+      () => {
+        if (err !== undefined) this.#deliverError(callback, err);
+        else if (callback !== undefined) invoke(callback, this, [null]);
+      },
+      soon,
+    );
   }
 
   /**
@@ -429,7 +437,7 @@ export class Statement {
         if (plan.reader === false) {
           this.#engine.run(plan.sql, params).then(() => {
             this.#observe(slot, bindings, started, undefined);
-            this.#answer(slot, callback, undefined);
+            this.#answer(slot, callback, undefined, false);
           }, failed);
           return;
         }
@@ -448,7 +456,7 @@ export class Statement {
     // A one-call statement is compiled by the request that runs it: a compile error (SQLITE_ERROR: syntax, unknown
     // table or column) is what node-sqlite3 reports through the preparation, i.e. to the same callback, unwrapped.
     if (this.#oneShot && err.code === 'SQLITE_ERROR' && this.#prepareCallback !== undefined) callback = this.#prepareCallback;
-    this.#answer(slot, callback, err);
+    this.#answer(slot, callback, err, false);
   }
 
   /** A parameterless `get()` in the middle of a result: the next row, from the statement's cursor. */
@@ -492,10 +500,15 @@ export class Statement {
         error = isInterrupt(cause) ? sqliteError('SQLITE_INTERRUPT', 'interrupted') : toSqlite3Error(cause);
       }
       if (--current.steps === 0 && (current.dropped || current.finished)) closeCursor(this.#core, current);
-      this.#ready(slot, () => {
-        if (error !== undefined) this.#deliverError(callback, error);
-        else if (callback !== undefined) invoke(callback, this, row === undefined ? [null] : [null, toNumbers(row)]);
-      });
+      // `true`: a step that needs no request (the result already ended) answers while get() is still running.
+      this.#ready(
+        slot,
+        () => {
+          if (error !== undefined) this.#deliverError(callback, error);
+          else if (callback !== undefined) invoke(callback, this, row === undefined ? [null] : [null, toNumbers(row)]);
+        },
+        true,
+      );
     };
     // One step at a time, and nothing else issued meanwhile: node-sqlite3 runs it in call order with later calls.
     const core = this.#core;
@@ -565,17 +578,21 @@ export class Statement {
 
   #each(slot: Slot, fields: readonly Field[], callback: AnyFunction | undefined, complete: AnyFunction | undefined): void {
     // An error goes to the row callback, then the completion callback still reports the rows delivered.
-    const finish = (error: Sqlite3Error | undefined, count: number): void => {
-      this.#ready(slot, () => {
-        if (error !== undefined) this.#deliverError(callback, error);
-        if (complete !== undefined) invoke(complete, this, [null, count]);
-      });
+    const finish = (error: Sqlite3Error | undefined, count: number, soon = false): void => {
+      this.#ready(
+        slot,
+        () => {
+          if (error !== undefined) this.#deliverError(callback, error);
+          if (complete !== undefined) invoke(complete, this, [null, count]);
+        },
+        soon,
+      );
     };
     this.#restart();
     const rangeError = this.#bindNow(fields);
-    if (rangeError !== undefined) return finish(rangeError, 0);
+    if (rangeError !== undefined) return finish(rangeError, 0, true);
     const plan = this.#plan;
-    if (plan.empty) return finish(sqliteError('SQLITE_MISUSE', 'not an error'), 0);
+    if (plan.empty) return finish(sqliteError('SQLITE_MISUSE', 'not an error'), 0, true);
     const bindings = this.#bindings;
     const params = engineParams(plan, bindings);
     this.#done = true;

@@ -1,4 +1,4 @@
-import { AsyncResource } from 'node:async_hooks';
+import { AsyncLocalStorage, AsyncResource } from 'node:async_hooks';
 import type { EventEmitter } from 'node:events';
 import type { Database as EngineDatabase } from '@rapsqlite/engine';
 import { sqliteError, type Sqlite3Error } from './errors.ts';
@@ -187,25 +187,45 @@ export class DatabaseCore {
     return slot;
   }
 
-  /** Marks a slot's result ready; callbacks fire in slot order, at the next microtask at the earliest. */
-  ready(slot: Slot, fire: () => void): void {
-    slot.fire = fire;
+  /**
+   * Marks a slot's result ready. Callbacks fire in slot order, each in the async context its result arrived in (the
+   * caller's: AsyncLocalStorage and async_hooks see the caller). A slot at the head fires at once; one that must wait
+   * for earlier slots, or whose result is known while its call is still being made (`soon`), keeps its context and
+   * fires later, never inside the call that made it.
+   */
+  ready(slot: Slot, fire: () => void, soon = false): void {
     slot.ready = true;
-    if (this.#slots[0] !== slot || this.#flushQueued) return;
-    this.#flushQueued = true;
-    queueMicrotask(this.#flush);
+    if (!soon && this.#slots[0] === slot && !this.#flushing) {
+      slot.fire = fire;
+      this.#flush();
+      return;
+    }
+    const inContext = AsyncLocalStorage.snapshot();
+    slot.fire = () => inContext(fire);
+    if (this.#slots[0] === slot && !this.#flushQueued) {
+      this.#flushQueued = true;
+      queueMicrotask(this.#flush);
+    }
   }
+
+  #flushing = false;
 
   readonly #flush = (): void => {
     this.#flushQueued = false;
+    if (this.#flushing) return;
+    this.#flushing = true;
     const slots = this.#slots;
-    while (slots.length > 0 && (slots[0] as Slot).ready) {
-      const slot = slots.shift() as Slot;
-      try {
-        slot.fire?.();
-      } finally {
-        this.end();
+    try {
+      while (slots.length > 0 && (slots[0] as Slot).ready) {
+        const slot = slots.shift() as Slot;
+        try {
+          slot.fire?.();
+        } finally {
+          this.end();
+        }
       }
+    } finally {
+      this.#flushing = false;
     }
     const head = slots[0];
     if (head?.onHead !== undefined) {
