@@ -182,14 +182,20 @@ export class Statement {
           return;
         }
         this.#finalize = 'pending';
+        if (callback === undefined) {
+          // Nothing to call back (db.run() and its kin end so): finalized when the last pending call has called back.
+          this.#finalizeWhenIdle = true;
+          return;
+        }
         const slot = this.#slot();
-        this.#ready(slot, () => {
-          this.#finish();
-          const late = this.#afterFinalize;
-          this.#afterFinalize = [];
-          this.#failAll(late, finalizedError());
-          if (callback !== undefined) invoke(callback, this, []);
-        }, true);
+        this.#ready(
+          slot,
+          () => {
+            this.#finalizePending();
+            invoke(callback, this, []);
+          },
+          true,
+        );
       },
       fail: (err, call) => this.#failQueued(callback, err, call),
     });
@@ -261,14 +267,31 @@ export class Statement {
 
   /** This statement's calls whose callbacks have not run yet. */
   #inflight = 0;
+  /** finalize() without callback was called while calls were pending. */
+  #finalizeWhenIdle = false;
+
+  /** Finalizes a statement whose finalize() waited for its calls, failing the calls made after it. */
+  #finalizePending(): void {
+    this.#finalizeWhenIdle = false;
+    this.#finish();
+    const late = this.#afterFinalize;
+    if (late.length === 0) return;
+    this.#afterFinalize = [];
+    this.#failAll(late, finalizedError());
+  }
 
   /** Marks a slot ready; after a failed prepare every later callback is dropped, as node-sqlite3 drops the queue. */
   #ready(slot: Slot, fire: () => void, soon = false): void {
-    this.#core.ready(slot, () => {
-      this.#inflight--;
-      this.#emitObserved(slot);
-      if (!this.#prepareFailed) fire();
-    }, soon);
+    this.#core.ready(
+      slot,
+      () => {
+        this.#inflight--;
+        if (this.#observations.size > 0) this.#emitObserved(slot);
+        if (!this.#prepareFailed) fire();
+        if (this.#finalizeWhenIdle && this.#inflight === 0) this.#finalizePending();
+      },
+      soon,
+    );
   }
 
   #prepare(callback: AnyFunction | undefined): void {
