@@ -1,6 +1,6 @@
 import type { EventEmitter } from 'node:events';
 import type { Row } from '@rapsqlite/engine';
-import { NO_BINDINGS, bindFields, collectFields, engineParams, type Bindings, type Field } from './internal/bind.ts';
+import { NO_BINDINGS, bindCall, engineParams, type BindResult, type Bindings } from './internal/bind.ts';
 import { callNow, coreOf, type Caller, type DatabaseCore, type FailOutcome, type Interruptible, type Slot } from './internal/core.ts';
 import { argumentError, isInterrupt, sqliteError, toSqlite3Error, type Sqlite3Error } from './internal/errors.ts';
 import { expandSql } from './internal/expand.ts';
@@ -107,9 +107,9 @@ export class Statement {
 
   /** Binds parameters (node-sqlite3's rules; see the package README) without running the statement. */
   bind(...args: unknown[]): this {
-    const { callback, end } = trailingCallback(args);
-    const fields = collectFields(args, 0, end);
-    return this.#op(callback, (slot) => this.#answer(slot, callback, this.#bindNow(fields)));
+    const callback = trailingFunction(args, args.length);
+    const bound = bindCall(this.#plan, args, 0, callback === undefined ? args.length : args.length - 1);
+    return this.#op(callback, (slot) => this.#answer(slot, callback, this.#bindNow(bound)));
   }
 
   /**
@@ -117,23 +117,23 @@ export class Statement {
    * current result: each call returns the next row, then nothing until `reset()`.
    */
   get(...args: unknown[]): this {
-    const { callback, end } = trailingCallback(args);
-    const fields = collectFields(args, 0, end);
-    return this.#op(callback, (slot) => this.#get(slot, fields, callback));
+    const callback = trailingFunction(args, args.length);
+    const bound = bindCall(this.#plan, args, 0, callback === undefined ? args.length : args.length - 1);
+    return this.#op(callback, (slot) => this.#get(slot, bound, callback));
   }
 
   /** Runs the statement; the callback's `this` is the statement, with `lastID` and `changes` set. */
   run(...args: unknown[]): this {
-    const { callback, end } = trailingCallback(args);
-    const fields = collectFields(args, 0, end);
-    return this.#op(callback, (slot) => this.#run(slot, fields, callback));
+    const callback = trailingFunction(args, args.length);
+    const bound = bindCall(this.#plan, args, 0, callback === undefined ? args.length : args.length - 1);
+    return this.#op(callback, (slot) => this.#run(slot, bound, callback));
   }
 
   /** Runs the statement and calls back with all its rows. */
   all(...args: unknown[]): this {
-    const { callback, end } = trailingCallback(args);
-    const fields = collectFields(args, 0, end);
-    return this.#op(callback, (slot) => this.#all(slot, fields, callback));
+    const callback = trailingFunction(args, args.length);
+    const bound = bindCall(this.#plan, args, 0, callback === undefined ? args.length : args.length - 1);
+    return this.#op(callback, (slot) => this.#all(slot, bound, callback));
   }
 
   /**
@@ -144,9 +144,9 @@ export class Statement {
     let end = args.length;
     let complete: AnyFunction | undefined;
     if (end >= 2 && typeof args[end - 1] === 'function' && typeof args[end - 2] === 'function') complete = args[--end] as AnyFunction;
-    const { callback, end: paramsEnd } = trailingCallback(args, end);
-    const fields = collectFields(args, 0, paramsEnd);
-    return this.#op(callback, (slot) => this.#each(slot, fields, callback, complete));
+    const callback = trailingFunction(args, end);
+    const bound = bindCall(this.#plan, args, 0, callback === undefined ? end : end - 1);
+    return this.#op(callback, (slot) => this.#each(slot, bound, callback, complete));
   }
 
   /** Resets the statement to the start of its result, keeping its bindings. */
@@ -209,21 +209,29 @@ export class Statement {
    * operation to the statement's state then, and sends its request.
    */
   #op(callback: AnyFunction | undefined, issue: (slot: Slot) => void): this {
-    this.#core.schedule({
-      run: () => {
-        if (this.#finalize === 'done') {
-          this.#rejectLate(callback, callNow);
-          return;
-        }
-        if (this.#finalize === 'pending') {
-          this.#afterFinalize.push(callback);
-          return;
-        }
-        issue(this.#slot());
-      },
+    const core = this.#core;
+    if (core.canRunNow()) {
+      this.#turn(callback, issue);
+      return this;
+    }
+    core.schedule({
+      run: () => this.#turn(callback, issue),
       fail: (err, call) => this.#failQueued(callback, err, call),
     });
     return this;
+  }
+
+  /** An operation's turn (call order): refused after finalize, else given the next callback slot and issued. */
+  #turn(callback: AnyFunction | undefined, issue: (slot: Slot) => void): void {
+    if (this.#finalize === 'done') {
+      this.#rejectLate(callback, callNow);
+      return;
+    }
+    if (this.#finalize === 'pending') {
+      this.#afterFinalize.push(callback);
+      return;
+    }
+    issue(this.#slot());
   }
 
   /** A call that reached a finalized statement: node-sqlite3 answers at once, or drops it after a failed prepare. */
@@ -361,12 +369,11 @@ export class Statement {
    * Applies a call's parameters at its turn, as `Statement::Bind` does: with any, the statement is reset and its
    * bindings cleared first. Returns the SQLITE_RANGE error when one names no slot.
    */
-  #bindNow(fields: readonly Field[]): Sqlite3Error | undefined {
-    if (fields.length === 0) return undefined;
+  #bindNow(bound: BindResult | undefined): Sqlite3Error | undefined {
+    if (bound === undefined) return undefined;
     this.#restart();
-    const { bindings, rangeError } = bindFields(this.#plan, this.#bindings, fields);
-    this.#bindings = bindings;
-    return rangeError ? sqliteError('SQLITE_RANGE', 'column index out of range') : undefined;
+    this.#bindings = bound.bindings;
+    return bound.rangeError ? sqliteError('SQLITE_RANGE', 'column index out of range') : undefined;
   }
 
   #deliverError(callback: AnyFunction | undefined, err: Sqlite3Error): void {
@@ -442,13 +449,13 @@ export class Statement {
 
   // ---- operations: each runs at its turn (call order), changes the statement's state then, and sends its request ----
 
-  #get(slot: Slot, fields: readonly Field[], callback: AnyFunction | undefined): void {
-    const rangeError = this.#bindNow(fields);
+  #get(slot: Slot, bound: BindResult | undefined, callback: AnyFunction | undefined): void {
+    const rangeError = this.#bindNow(bound);
     if (rangeError !== undefined) return this.#answer(slot, callback, rangeError);
     const plan = this.#plan;
     if (plan.empty) return this.#answer(slot, callback, sqliteError('SQLITE_MISUSE', 'not an error'));
-    if (fields.length === 0 && this.#done) return this.#answer(slot, callback, undefined);
-    if (fields.length === 0 && !this.#oneShot && (this.#cursor !== undefined || this.#consumed > 0)) return this.#cursorGet(slot, callback);
+    if (bound === undefined && this.#done) return this.#answer(slot, callback, undefined);
+    if (bound === undefined && !this.#oneShot && (this.#cursor !== undefined || this.#consumed > 0)) return this.#cursorGet(slot, callback);
     const bindings = this.#bindings;
     const params = engineParams(plan, bindings);
     // Whether a row comes back is known later; a following parameterless get() re-reads from the second row, which
@@ -539,9 +546,9 @@ export class Statement {
     void step().finally(() => core.unblock());
   }
 
-  #run(slot: Slot, fields: readonly Field[], callback: AnyFunction | undefined): void {
+  #run(slot: Slot, bound: BindResult | undefined, callback: AnyFunction | undefined): void {
     this.#restart();
-    const rangeError = this.#bindNow(fields);
+    const rangeError = this.#bindNow(bound);
     if (rangeError !== undefined) return this.#answer(slot, callback, rangeError);
     const plan = this.#plan;
     if (plan.empty) return this.#answer(slot, callback, sqliteError('SQLITE_MISUSE', 'not an error'));
@@ -574,9 +581,9 @@ export class Statement {
     }
   }
 
-  #all(slot: Slot, fields: readonly Field[], callback: AnyFunction | undefined): void {
+  #all(slot: Slot, bound: BindResult | undefined, callback: AnyFunction | undefined): void {
     this.#restart();
-    const rangeError = this.#bindNow(fields);
+    const rangeError = this.#bindNow(bound);
     if (rangeError !== undefined) return this.#answer(slot, callback, rangeError);
     const plan = this.#plan;
     if (plan.empty) return this.#answer(slot, callback, sqliteError('SQLITE_MISUSE', 'not an error'));
@@ -599,7 +606,7 @@ export class Statement {
       });
   }
 
-  #each(slot: Slot, fields: readonly Field[], callback: AnyFunction | undefined, complete: AnyFunction | undefined): void {
+  #each(slot: Slot, bound: BindResult | undefined, callback: AnyFunction | undefined, complete: AnyFunction | undefined): void {
     // An error goes to the row callback, then the completion callback still reports the rows delivered.
     const finish = (error: Sqlite3Error | undefined, count: number, soon = false): void => {
       this.#ready(
@@ -612,7 +619,7 @@ export class Statement {
       );
     };
     this.#restart();
-    const rangeError = this.#bindNow(fields);
+    const rangeError = this.#bindNow(bound);
     if (rangeError !== undefined) return finish(rangeError, 0, true);
     const plan = this.#plan;
     if (plan.empty) return finish(sqliteError('SQLITE_MISUSE', 'not an error'), 0, true);
@@ -721,10 +728,10 @@ function closeCursor(core: DatabaseCore, cursor: Cursor): void {
 }
 
 
-/** node-sqlite3's `Bind<T>`: a function as the last argument is the callback; the parameters come before it. */
-function trailingCallback(args: readonly unknown[], end = args.length): { callback: AnyFunction | undefined; end: number } {
-  if (end > 0 && typeof args[end - 1] === 'function') return { callback: args[end - 1] as AnyFunction, end: end - 1 };
-  return { callback: undefined, end };
+/** node-sqlite3's `Bind<T>`: a function as the last argument (before `end`) is the callback; parameters come before it. */
+function trailingFunction(args: readonly unknown[], end: number): AnyFunction | undefined {
+  const last = end > 0 ? args[end - 1] : undefined;
+  return typeof last === 'function' ? (last as AnyFunction) : undefined;
 }
 
 inheritEmitter(Statement);

@@ -4,13 +4,6 @@ import type { SqlPlan } from './sql-plan.ts';
 /** A value node-sqlite3 leaves unbound (`undefined`, a symbol): SQLite then reads NULL. */
 export const UNBOUND: unique symbol = Symbol('unbound');
 
-/** One parameter of a call, as node-sqlite3's `Statement::Bind` collects them: by index (1-based) or by name. */
-export interface Field {
-  readonly index: number;
-  readonly name: string | undefined;
-  readonly value: SqlValue | typeof UNBOUND;
-}
-
 const OBJECT_TEXT = '[object Object]';
 
 /**
@@ -49,80 +42,79 @@ function isDirect(first: unknown): boolean {
   return (typeof first !== 'object' && typeof first !== 'function') || first === null || first instanceof RegExp || first instanceof Date || ArrayBuffer.isView(first);
 }
 
-/**
- * Collects the parameters of a call from `args[start..end)` as node-sqlite3 does: an array binds its elements by
- * position; a primitive, RegExp, Date or Buffer first argument binds every argument by position; any other object binds
- * its enumerable keys, an integral key by index and any other by name (the name includes its `:`, `@` or `$`).
- */
-export function collectFields(args: ArrayLike<unknown>, start: number, end: number): Field[] {
-  const fields: Field[] = [];
-  if (start >= end) return fields;
-  const first = args[start];
-  if (Array.isArray(first)) {
-    for (let i = 0; i < first.length; i++) fields.push({ index: i + 1, name: undefined, value: convertValue(first[i]) });
-    return fields;
-  }
-  if (isDirect(first)) {
-    for (let i = start; i < end; i++) fields.push({ index: i - start + 1, name: undefined, value: convertValue(args[i]) });
-    return fields;
-  }
-  const record = first as Record<string, unknown>;
-  for (const key in record) {
-    const number = Number(key);
-    const value = convertValue(record[key]);
-    if ((number | 0) === number) fields.push({ index: number | 0, name: undefined, value });
-    else fields.push({ index: 0, name: key, value });
-  }
-  return fields;
-}
+/** The slots of a statement, index `i` holding parameter `i + 1` (NULL when unbound). */
+export type Bindings = readonly SqlValue[];
 
-/** The slots of a statement: index → value (absent = unbound, read as NULL). */
-export type Bindings = ReadonlyMap<number, SqlValue>;
+export const NO_BINDINGS: Bindings = Object.freeze([]);
 
-export const NO_BINDINGS: Bindings = new Map();
-
-/** The outcome of binding fields to a statement: the new slots, and whether one field was out of range. */
+/** The parameters of one call, bound: the new slots, and whether a parameter named no slot (`SQLITE_RANGE`). */
 export interface BindResult {
   readonly bindings: Bindings;
   readonly rangeError: boolean;
 }
 
 /**
- * Applies fields to a statement as `Statement::Bind` does: no fields keep the current bindings; otherwise every slot
- * is cleared, then fields are bound in order until one names no slot (`SQLITE_RANGE`), leaving the earlier ones bound.
- * Unbound fields are skipped, even out of range.
+ * Binds the parameters of a call (`args[start..end)`) to a statement's slots as node-sqlite3 does, in two steps
+ * done here in one: `Statement::Bind<T>` collects them (an array binds its elements by position; a primitive,
+ * RegExp, Date or Buffer first argument binds every argument by position; any other object binds its enumerable keys,
+ * an integral key by index and any other by name, prefix included), converting each value at call time; then
+ * `Statement::Bind` clears every slot and binds them in order, stopping at the first that names no slot. Unbound
+ * values (`undefined`) are skipped, even out of range.
+ *
+ * Returns undefined when the call has no parameters at all (an empty array or object counts as none): the statement
+ * then keeps its current bindings, and is not reset.
  */
-export function bindFields(plan: SqlPlan, current: Bindings, fields: readonly Field[]): BindResult {
-  if (fields.length === 0) return { bindings: current, rangeError: false };
-  const bindings = new Map<number, SqlValue>();
-  for (const field of fields) {
-    if (field.value === UNBOUND) continue;
-    const index = field.index > 0 ? field.index : field.name === undefined ? 0 : (plan.indexOf.get(field.name) ?? 0);
-    if (index < 1 || index > plan.count) return { bindings, rangeError: true };
-    bindings.set(index, field.value);
+export function bindCall(plan: SqlPlan, args: ArrayLike<unknown>, start: number, end: number): BindResult | undefined {
+  if (start >= end) return undefined;
+  const count = plan.count;
+  const first = args[start];
+  let bindings: SqlValue[] | undefined;
+  const put = (index: number, raw: unknown): boolean => {
+    const value = convertValue(raw);
+    if (value === UNBOUND) return true;
+    if (index < 1 || index > count) return false;
+    (bindings ??= new Array<SqlValue>(count).fill(null))[index - 1] = value;
+    return true;
+  };
+  let fields = 0;
+  let ok = true;
+  if (Array.isArray(first)) {
+    fields = first.length;
+    for (let i = 0; i < first.length && ok; i++) ok = put(i + 1, first[i]);
+  } else if (isDirect(first)) {
+    fields = end - start;
+    for (let i = start; i < end && ok; i++) ok = put(i - start + 1, args[i]);
+  } else {
+    const record = first as Record<string, unknown>;
+    for (const key in record) {
+      fields++;
+      if (!ok) continue;
+      const number = Number(key);
+      const index = (number | 0) === number ? number | 0 : (plan.indexOf.get(key) ?? 0);
+      ok = put(index, record[key]);
+    }
   }
-  return { bindings, rangeError: false };
+  if (fields === 0) return undefined;
+  return { bindings: bindings ?? new Array<SqlValue>(count).fill(null), rangeError: !ok };
 }
 
-/** The engine's parameters for a statement's slots (unbound slots as NULL), in the shape its plan's mode needs. */
+/** The engine's parameters for a statement's slots, in the shape its plan's mode needs. */
 export function engineParams(plan: SqlPlan, bindings: Bindings): Params | undefined {
   switch (plan.mode) {
     case 'none':
       return undefined;
     case 'named': {
       const out: Record<string, SqlValue> = {};
-      for (let i = 0; i < plan.keys.length; i++) out[plan.keys[i] as string] = bindings.get(i + 1) ?? null;
+      for (let i = 0; i < plan.keys.length; i++) out[plan.keys[i] as string] = bindings[i] ?? null;
       return out;
     }
     case 'rewritten': {
       const out = new Array<SqlValue>(plan.order.length);
-      for (let k = 0; k < plan.order.length; k++) out[k] = bindings.get(plan.order[k] as number) ?? null;
+      for (let k = 0; k < plan.order.length; k++) out[k] = bindings[(plan.order[k] as number) - 1] ?? null;
       return out;
     }
-    default: {
-      const out = new Array<SqlValue>(plan.count);
-      for (let i = 0; i < plan.count; i++) out[i] = bindings.get(i + 1) ?? null;
-      return out;
-    }
+    default:
+      // Positional and gap-free ?NNN slots: the bindings are the array (never mutated once made).
+      return bindings.length === plan.count ? bindings : new Array<SqlValue>(plan.count).fill(null);
   }
 }

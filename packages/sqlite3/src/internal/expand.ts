@@ -37,7 +37,7 @@ export function expandSql(plan: SqlPlan, bindings: Bindings): string {
   let out = '';
   let at = 0;
   for (const site of plan.sites) {
-    out += plan.text.slice(at, site.start) + literal(bindings.get(site.index));
+    out += plan.text.slice(at, site.start) + literal(bindings[site.index - 1]);
     at = site.end;
   }
   return out + plan.text.slice(at);
