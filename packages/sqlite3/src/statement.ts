@@ -462,7 +462,7 @@ export class Statement {
     // gives the same answer either way.
     this.#consumed = 1;
     this.#withReader(() => {
-        const started = performance.now();
+        const started = this.#core.profile ? performance.now() : 0;
         const failed = (cause: unknown): void => this.#failed(slot, callback, bindings, started, cause);
         if (plan.reader === false) {
           this.#engine.run(plan.sql, params).then(() => {
@@ -558,26 +558,34 @@ export class Statement {
     this.#consumed = plan.reader === true ? 1 : 0;
     this.#done = plan.reader !== true;
     {
-      const started = performance.now();
+      const started = this.#core.profile ? performance.now() : 0;
       const engine = this.#engine;
       const ran = engine.run(plan.sql, params);
       // Outside INSERT/UPDATE/DELETE node-sqlite3 reports sqlite3_changes(), the count of the last such statement:
       // asked in the same batch, before anything else can run on the connection.
       const stale = plan.dml ? undefined : engine.get<{ c: number }>('SELECT changes() AS c');
       stale?.catch(() => undefined);
-      ran.then(
-        async (result) => {
-          const changes = stale === undefined ? result.changes : ((await stale.catch(() => undefined))?.c ?? result.changes);
-          this.#observe(slot, bindings, started, undefined);
-          this.#ready(slot, () => {
-            if (callback === undefined) return;
-            this.lastID = Number(result.lastInsertRowid);
-            this.changes = changes;
-            invoke(callback, this, [null]);
-          });
-        },
-        (cause: unknown) => this.#failed(slot, callback, bindings, started, cause),
-      );
+      const done = (lastInsertRowid: number | bigint, changes: number): void => {
+        this.#observe(slot, bindings, started, undefined);
+        this.#ready(slot, () => {
+          if (callback === undefined) return;
+          this.lastID = Number(lastInsertRowid);
+          this.changes = changes;
+          invoke(callback, this, [null]);
+        });
+      };
+      const failed = (cause: unknown): void => this.#failed(slot, callback, bindings, started, cause);
+      if (stale === undefined) ran.then((result) => done(result.lastInsertRowid, result.changes), failed);
+      else {
+        ran.then(
+          (result) =>
+            stale.then(
+              (row) => done(result.lastInsertRowid, row?.c ?? result.changes),
+              () => done(result.lastInsertRowid, result.changes),
+            ),
+          failed,
+        );
+      }
     }
   }
 
@@ -591,7 +599,7 @@ export class Statement {
     const params = engineParams(plan, bindings);
     this.#done = true;
     this.#withReader(() => {
-        const started = performance.now();
+        const started = this.#core.profile ? performance.now() : 0;
         const done = (rows: Row[]): void => {
           this.#observe(slot, bindings, started, undefined);
           this.#ready(slot, () => {
@@ -627,7 +635,7 @@ export class Statement {
     const params = engineParams(plan, bindings);
     this.#done = true;
     this.#withReader(() => {
-        const started = performance.now();
+        const started = this.#core.profile ? performance.now() : 0;
         const engine = this.#engine;
         if (plan.reader === false) {
           engine.run(plan.sql, params).then(
