@@ -153,6 +153,10 @@ export function verbose(): Sqlite3Module {
 
 sqlite3.verbose = verbose;
 
+/**
+ * node-sqlite3's constants (`OPEN_*` flags, result codes, `LIMIT_*` ids, the SQLite version), its `path` and `cached`, as
+ * named exports: `import { OPEN_READONLY } from '@rapsqlite/sqlite3'`.
+ */
 export const {
   OPEN_READONLY,
   OPEN_READWRITE,

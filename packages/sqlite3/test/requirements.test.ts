@@ -1,4 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { closeDb, ours as sqlite3 } from './helpers.ts';
 
@@ -33,5 +35,30 @@ describe('@rapsqlite/sqlite3 beyond node-sqlite3', () => {
     expect(waitStore).toBe('wait');
     await new Promise<void>((resolve) => stmt.finalize(() => resolve()));
     await closeDb(db);
+  });
+
+  it("plugs the 'change' event into an engine update hook as soon as the engine has one (its API simulated here)", async () => {
+    // The engine does not have `onUpdate` yet: this child process gives its Database class one with the requested
+    // contract, and checks that the package subscribes, forwards node-sqlite3's arguments, and unsubscribes.
+    const script = `
+      import { Database as EngineDatabase } from '@rapsqlite/engine';
+      const listeners = new Set();
+      EngineDatabase.prototype.onUpdate = function (listener) { listeners.add(listener); return () => listeners.delete(listener); };
+      const { default: sqlite3 } = await import('@rapsqlite/sqlite3');
+      const db = new sqlite3.Database(':memory:');
+      const seen = [];
+      db.on('change', (...args) => seen.push(args));
+      db.on('open', () => {
+        for (const listener of listeners) listener({ type: 'update', database: 'main', table: 't', rowid: 7n });
+        db.removeAllListeners('change');
+        db.close(() => process.stdout.write(JSON.stringify({ seen, after: listeners.size })));
+      });`;
+    const cwd = fileURLToPath(new URL('..', import.meta.url));
+    const stdout = await new Promise<string>((resolve, reject) =>
+      execFile(process.execPath, ['--input-type=module', '-e', script], { cwd, timeout: 30_000 }, (error, out, stderr) =>
+        error ? reject(new Error(`${error.message}\n${stderr}`)) : resolve(out),
+      ),
+    );
+    expect(JSON.parse(stdout)).toEqual({ seen: [['update', 'main', 't', 7]], after: 0 });
   });
 });
