@@ -462,21 +462,59 @@ prototype['removeAllListeners'] = function (this: Database, type?: string | symb
   return value;
 };
 
+/** The `this` of a `run()` callback: the statement, with the outcome of the run (as node-sqlite3's typings name it). */
+export interface RunResult extends Statement {
+  lastID: number;
+  changes: number;
+}
+
+/** A callback taking only an error. */
+type ErrorCallback<This> = (this: This, err: Error | null) => void;
+
+// The call forms node-sqlite3's own typings declare, so code type-checked against `sqlite3` checks against this
+// package: `(sql, callback)`, `(sql, params, callback)`, `(sql, ...params)`.
 // eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
 export interface Database {
   /** Prepares a statement, binding `params` when given; the callback runs once it is ready (or failed). */
+  prepare(sql: string, callback?: ErrorCallback<Statement>): Statement;
+  prepare(sql: string, params: unknown, callback?: ErrorCallback<Statement>): Statement;
   prepare(sql: string, ...params: unknown[]): Statement;
   /** Runs a statement; the callback's `this` is the Statement, with `lastID` and `changes`. */
+  run(sql: string, callback?: ErrorCallback<RunResult>): this;
+  run(sql: string, params: unknown, callback?: ErrorCallback<RunResult>): this;
   run(sql: string, ...params: unknown[]): this;
   /** Runs a query and calls back with its first row (or none). */
+  get<T = Record<string, unknown>>(sql: string, callback?: (this: Statement, err: Error | null, row: T) => void): this;
+  get<T = Record<string, unknown>>(sql: string, params: unknown, callback?: (this: Statement, err: Error | null, row: T) => void): this;
   get(sql: string, ...params: unknown[]): this;
   /** Runs a query and calls back with all its rows. */
+  all<T = Record<string, unknown>>(sql: string, callback?: (this: Statement, err: Error | null, rows: T[]) => void): this;
+  all<T = Record<string, unknown>>(sql: string, params: unknown, callback?: (this: Statement, err: Error | null, rows: T[]) => void): this;
   all(sql: string, ...params: unknown[]): this;
   /** Runs a query, calls the row callback for each row in order, then the completion callback with the count. */
+  each<T = Record<string, unknown>>(
+    sql: string,
+    callback?: (this: Statement, err: Error | null, row: T) => void,
+    complete?: (err: Error | null, count: number) => void,
+  ): this;
+  each<T = Record<string, unknown>>(
+    sql: string,
+    params: unknown,
+    callback?: (this: Statement, err: Error | null, row: T) => void,
+    complete?: (err: Error | null, count: number) => void,
+  ): this;
   each(sql: string, ...params: unknown[]): this;
   /** Runs a query and calls back with an object keyed by its first column. */
+  map<T = unknown>(sql: string, callback?: (this: Statement, err: Error | null, map: Record<string, T>) => void): this;
   map(sql: string, ...params: unknown[]): this;
   /** Starts a backup to (or, with `filenameIsDest` false, from) a file; see {@link Backup}. */
   backup(filename: string, callback?: (err: Error | null) => void): Backup;
   backup(filename: string, destName: string, sourceName: string, filenameIsDest: boolean, callback?: (err: Error | null) => void): Backup;
+  on(event: 'trace', listener: (sql: string) => void): this;
+  on(event: 'profile', listener: (sql: string, time: number) => void): this;
+  on(event: 'change', listener: (type: string, database: string, table: string, rowid: number) => void): this;
+  on(event: 'error', listener: (err: Error) => void): this;
+  on(event: 'open' | 'close', listener: () => void): this;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- EventEmitter's own listener type
+  on(event: string | symbol, listener: (...args: any[]) => void): this;
 }

@@ -13,7 +13,7 @@ import { requireNew } from './internal/invoke.ts';
 import { Statement as StatementClass } from './statement.ts';
 import { installVerbose } from './verbose.ts';
 
-export type { UpdateEvent, UpdateHookSource } from './database.ts';
+export type { RunResult, UpdateEvent, UpdateHookSource } from './database.ts';
 export { Sqlite3ErrorCodes } from './internal/errors.ts';
 export type { Sqlite3Error } from './internal/errors.ts';
 
@@ -211,6 +211,7 @@ export const {
   cached,
 } = sqlite3;
 
+/** The module object, as `require('sqlite3')` returns it: `import sqlite3 from '@rapsqlite/sqlite3'`. */
 export default sqlite3;
 // `require('@rapsqlite/sqlite3')` (Node's require of an ES module) returns this object, not the namespace, exactly
 // like `require('sqlite3')`: a mutable object whose `verbose()` returns itself.

@@ -1,4 +1,5 @@
 import type { EventEmitter } from 'node:events';
+import type { Database, RunResult } from './database.ts';
 import type { Row } from '@rapsqlite/engine';
 import { NO_BINDINGS, bindCall, engineParams, type BindResult, type Bindings } from './internal/bind.ts';
 import { callNow, coreOf, type Caller, type DatabaseCore, type FailOutcome, type Interruptible, type Slot } from './internal/core.ts';
@@ -162,7 +163,7 @@ export class Statement {
    * Releases the statement once its queued calls have called back; later calls fail with `SQLITE_MISUSE`. Returns
    * the Database, as node-sqlite3 does. A Database cannot close while it has unfinalized statements.
    */
-  finalize(callback?: (this: Statement) => void): unknown {
+  finalize(callback?: (this: Statement) => void): Database {
     if (callback !== undefined && typeof callback !== 'function') throw argumentError('Argument 0 must be a function');
     const core = this.#core;
     core.schedule({
@@ -199,7 +200,7 @@ export class Statement {
       },
       fail: (err, call) => this.#failQueued(callback, err, call),
     });
-    return core.owner;
+    return core.owner as unknown as Database;
   }
 
   // ---- scheduling ----
@@ -771,8 +772,20 @@ function map(this: Statement, ...args: unknown[]): Statement {
 // Assigned, not declared in the class: enumerable like node-sqlite3's JavaScript-defined methods.
 (Statement.prototype as unknown as { map: typeof map }).map = map;
 
+type RowCallback<T> = (this: RunResult, err: Error | null, row: T) => void;
+
+// The call forms node-sqlite3's own typings declare, so code type-checked against `sqlite3` checks against this package.
 // eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
 export interface Statement {
+  bind(callback?: (err: Error | null) => void): this;
+  run(callback?: (this: RunResult, err: Error | null) => void): this;
+  run(params: unknown, callback?: (this: RunResult, err: Error | null) => void): this;
+  get<T = Record<string, unknown>>(callback?: (err: Error | null, row?: T) => void): this;
+  get<T = Record<string, unknown>>(params: unknown, callback?: (this: RunResult, err: Error | null, row?: T) => void): this;
+  all<T = Record<string, unknown>>(callback?: (err: Error | null, rows: T[]) => void): this;
+  all<T = Record<string, unknown>>(params: unknown, callback?: (this: RunResult, err: Error | null, rows: T[]) => void): this;
+  each<T = Record<string, unknown>>(callback?: (err: Error | null, row: T) => void, complete?: (err: Error | null, count: number) => void): this;
+  each<T = Record<string, unknown>>(params: unknown, callback?: RowCallback<T>, complete?: (err: Error | null, count: number) => void): this;
   /** See {@link map}. */
   map(...args: unknown[]): this;
 }
