@@ -234,4 +234,12 @@ describe.each(IMPLEMENTATIONS)('opening and closing: %s', (_name, sqlite3) => {
     });
     expect(outcome?.code).toBe('SQLITE_NOTADB');
   });
+
+  it('throws (without crashing) when a method is called on something that is not a Database', async () => {
+    const db = await openDb(sqlite3);
+    const detached = { close: db.close, run: db.run, exec: db.exec };
+    expect(() => detached.close()).toThrow();
+    expect(() => detached.exec('SELECT 1')).toThrow();
+    await closeDb(db);
+  });
 });
