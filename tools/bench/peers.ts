@@ -12,7 +12,7 @@ import { DriverUnavailable } from './drivers/driver.ts';
  * into `tools/bench/.peers/` on first use. Optional dependencies, so one failing install leaves the other usable.
  */
 export const PEER_PACKAGES: Readonly<Record<string, string>> = {
-  sqlite3: '^5.1.7',
+  sqlite3: '6.0.1',
   '@libsql/client': '^0.18.0',
 };
 

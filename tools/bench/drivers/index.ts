@@ -3,6 +3,7 @@ import type { DriverEntry } from './driver.ts';
 import { libsqlDriver } from './libsql.ts';
 import { nodeSqliteDriver } from './node-sqlite.ts';
 import { createRapsqliteDriver } from './rapsqlite.ts';
+import { rapsqliteSqlite3Driver } from './rapsqlite-sqlite3.ts';
 import { sqlite3Driver } from './sqlite3.ts';
 
 /**
@@ -55,6 +56,7 @@ export const DRIVERS: readonly DriverEntry[] = [
   }),
   betterSqlite3Driver,
   sqlite3Driver,
+  rapsqliteSqlite3Driver,
   libsqlDriver,
   nodeSqliteDriver,
 ];

@@ -1,0 +1,520 @@
+import { EventEmitter } from 'node:events';
+import { Database as EngineDatabase, open, type DatabaseOptions } from '@rapsqlite/engine';
+import { DEFAULT_MODE } from './constants.ts';
+import { Backup } from './backup.ts';
+import { attachCore, coreOf, DatabaseCore, type Caller, type FailOutcome } from './internal/core.ts';
+import { argumentError, sqliteError, toSqlite3Error, unsupportedError, type Sqlite3Error } from './internal/errors.ts';
+import { emitSafely, inheritEmitter, invoke, lastFunction, type AnyFunction } from './internal/invoke.ts';
+import { scriptStatements } from './internal/sql-plan.ts';
+import { resolveTarget, type OpenTarget } from './internal/target.ts';
+import { ONE_SHOT, Statement } from './statement.ts';
+
+/** The row-change event the engine would report through an update hook (see {@link UpdateHookSource}). */
+export interface UpdateEvent {
+  readonly type: 'insert' | 'update' | 'delete';
+  readonly database: string;
+  readonly table: string;
+  readonly rowid: number | bigint;
+}
+
+/**
+ * The engine API the `'change'` event plugs into: `onUpdate(listener)` installs SQLite's update hook on the
+ * connection while at least one listener is subscribed, delivers each row change (before the call that made it
+ * resolves), and returns the function that unsubscribes. The engine does not have it yet.
+ */
+export interface UpdateHookSource {
+  onUpdate(listener: (event: UpdateEvent) => void): () => void;
+}
+
+function hasUpdateHook(engine: unknown): engine is UpdateHookSource {
+  return typeof (engine as Partial<UpdateHookSource> | undefined)?.onUpdate === 'function';
+}
+
+/** Whether this engine can report row changes (it has the update-hook API). */
+const ENGINE_HAS_UPDATE_HOOK = hasUpdateHook(EngineDatabase.prototype);
+
+const TRACE_EVENTS = new Set(['trace', 'profile', 'change']);
+
+/** The calls of a node-sqlite3 Database that may fail on a closed database: the callback gets the error. */
+function callbackFail(db: Database, callback: AnyFunction | undefined): (err: Sqlite3Error, call: Caller) => FailOutcome {
+  return (err, call) => {
+    if (callback === undefined) return false;
+    call(callback, db, [err]);
+    return true;
+  };
+}
+
+function optionalFunction(value: unknown, position: number): AnyFunction | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'function') throw argumentError(`Argument ${position} must be a function`);
+  return value as AnyFunction;
+}
+
+const changeUnsupported = (): Error =>
+  unsupportedError(
+    "The 'change' event needs SQLite's update hook, which the rapsqlite engine does not expose yet; " +
+      'listen for changes in your own code (after run() calls back) instead',
+  );
+
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
+export interface Database extends EventEmitter {
+  /** The file name given to the constructor. */
+  readonly filename: string;
+  /** The open flags given to the constructor (default `OPEN_READWRITE | OPEN_CREATE | OPEN_FULLMUTEX`). */
+  readonly mode: number;
+}
+
+/**
+ * node-sqlite3's `Database`, on a rapsqlite engine database: one independent connection (its own worker thread) per
+ * object. Usable at once: calls made before the open completes wait for it. Emits `'open'`, `'close'`, `'error'`,
+ * and `'trace'`/`'profile'` while they have listeners.
+ *
+ * @example
+ * ```js
+ * import sqlite3 from '@rapsqlite/sqlite3';
+ *
+ * const db = new sqlite3.Database('app.db');
+ * db.serialize(() => {
+ *   db.run('CREATE TABLE IF NOT EXISTS users (id INTEGER PRIMARY KEY, name TEXT)');
+ *   db.run('INSERT INTO users (name) VALUES (?)', 'Ada', function (err) {
+ *     if (err) throw err;
+ *     console.log('inserted', this.lastID);
+ *   });
+ *   db.all('SELECT * FROM users', (err, rows) => console.log(rows));
+ * });
+ * db.close();
+ * ```
+ */
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
+export class Database {
+  /**
+   * Opens `filename` (a path, `':memory:'`, `''` for a temporary database, or with `OPEN_URI` a `file:` URI) with
+   * `mode` flags; `callback(err)` runs when it is open or failed (without a callback a failure is emitted as
+   * `'error'`).
+   */
+  constructor(filename: string, mode?: number | ((this: Database, err: Error | null) => void), callback?: (this: Database, err: Error | null) => void) {
+    if (typeof filename !== 'string') throw argumentError('String expected');
+    let flags = DEFAULT_MODE;
+    let done: AnyFunction | undefined;
+    if (typeof mode === 'number' && (mode | 0) === mode) {
+      flags = mode;
+      if (typeof callback === 'function') done = callback;
+    } else if (typeof mode === 'function') {
+      done = mode;
+    }
+    Object.defineProperty(this, 'filename', { value: filename });
+    Object.defineProperty(this, 'mode', { value: flags });
+    const core = new DatabaseCore(this as unknown as EventEmitter);
+    attachCore(this, core);
+    void this.#open(core, filename, flags, done);
+  }
+
+  async #open(core: DatabaseCore, filename: string, flags: number, callback: AnyFunction | undefined): Promise<void> {
+    // An opening node-sqlite3 Database keeps Node running until it opened (its open is libuv work); the engine's
+    // worker does not, so a timer holds the process until then.
+    const keepAlive = setInterval(() => undefined, 1 << 30);
+    let target: OpenTarget | undefined;
+    try {
+      target = await resolveTarget(filename, flags);
+      const options: DatabaseOptions = {
+        readonly: target.readonly,
+        // node-sqlite3's connection settings: a 1 s busy timeout, foreign keys off.
+        busyTimeoutMs: 1000,
+        foreignKeys: false,
+        integers: 'auto',
+        pragmas: target.queryOnly ? ['query_only = ON'] : [],
+        ...(target.journalMode === undefined ? {} : { journalMode: target.journalMode }),
+      };
+      core.engine = await open(target.path, options);
+      this.#release = target.release;
+    } catch (cause) {
+      clearInterval(keepAlive);
+      await target?.release().catch(() => undefined);
+      const code = (cause as { code?: unknown } | undefined)?.code;
+      const made = typeof (cause as { errno?: unknown } | undefined)?.errno === 'number';
+      const err = made
+        ? (cause as Sqlite3Error)
+        : typeof code === 'string' && code.startsWith('SQLITE_')
+          ? toSqlite3Error(cause)
+          : sqliteError('SQLITE_CANTOPEN', 'unable to open database file');
+      core.abandon();
+      if (callback !== undefined) invoke(callback, this, [err]);
+      else emitSafely(this as unknown as EventEmitter, 'error', [err]);
+      return;
+    }
+    clearInterval(keepAlive);
+    core.state = 'open';
+    if (core.changeListening) this.#subscribeChanges(core);
+    if (callback !== undefined) invoke(callback, this, [null]);
+    emitSafely(this as unknown as EventEmitter, 'open', []);
+    core.unblock();
+  }
+
+  #release: () => Promise<void> = async () => undefined;
+  #unsubscribeChanges: (() => void) | undefined;
+
+  #subscribeChanges(core: DatabaseCore): void {
+    const engine = core.engine;
+    if (!hasUpdateHook(engine) || this.#unsubscribeChanges !== undefined) return;
+    this.#unsubscribeChanges = engine.onUpdate((event) => {
+      emitSafely(this as unknown as EventEmitter, 'change', [event.type, event.database, event.table, Number(event.rowid)]);
+    });
+  }
+
+  /** True once the database is open and until it closes. */
+  get open(): boolean {
+    const state = coreOf(this)?.state;
+    return state === 'open' || state === 'closing';
+  }
+
+  /**
+   * Closes the database once every queued call has called back. Fails with `SQLITE_BUSY` while prepared statements
+   * are not finalized (or a backup is not finished), as SQLite does; the database then stays open.
+   */
+  close(callback?: (this: Database, err: Error | null) => void): this {
+    const done = optionalFunction(callback, 0);
+    const core = this.#core;
+    core.schedule({
+      run: () => {
+        core.block();
+        // Closing starts now when nothing is pending (interrupt() then refuses), else once the pending calls finished.
+        if (core.pending === 0) core.state = 'closing';
+        void core.drained().then(() => this.#close(core, done));
+      },
+      fail: callbackFail(this, done),
+    });
+    return this;
+  }
+
+  async #close(core: DatabaseCore, callback: AnyFunction | undefined): Promise<void> {
+    if (core.liveStatements > 0 || core.liveBackups > 0) {
+      core.state = 'open';
+      const err = sqliteError('SQLITE_BUSY', 'unable to close due to unfinalized statements or unfinished backups');
+      if (callback !== undefined) invoke(callback, this, [err]);
+      else emitSafely(this as unknown as EventEmitter, 'error', [err]);
+      core.unblock();
+      return;
+    }
+    core.state = 'closing';
+    this.#unsubscribeChanges?.();
+    this.#unsubscribeChanges = undefined;
+    let failure: Sqlite3Error | undefined;
+    try {
+      await core.engine?.close();
+    } catch (cause) {
+      failure = toSqlite3Error(cause);
+    }
+    await this.#release().catch(() => undefined);
+    core.state = 'closed';
+    core.trace = false;
+    core.profile = false;
+    if (callback !== undefined) invoke(callback, this, [failure ?? null]);
+    else if (failure !== undefined) emitSafely(this as unknown as EventEmitter, 'error', [failure]);
+    emitSafely(this as unknown as EventEmitter, 'close', []);
+    core.rejectDeferred(sqliteError('SQLITE_MISUSE', 'Database handle is closed'), invoke);
+  }
+
+  get #core(): DatabaseCore {
+    return coreOf(this) as DatabaseCore;
+  }
+
+  /** Runs a script of statements (no parameters); stops at the first failing statement. */
+  exec(sql: string, callback?: (this: Database, err: Error | null) => void): this {
+    if (typeof sql !== 'string') throw argumentError('Argument 0 must be a string');
+    const done = optionalFunction(callback, 1);
+    const core = this.#core;
+    core.schedule({
+      run: () => {
+        const slot = core.slot();
+        const started = performance.now();
+        (core.engine as EngineDatabase).exec(sql).then(
+          () => {
+            const elapsed = performance.now() - started;
+            core.ready(slot, () => {
+              this.#observeScript(core, sql, elapsed);
+              if (done !== undefined) invoke(done, this, [null]);
+            });
+          },
+          (cause: unknown) => {
+            const err = toSqlite3Error(cause);
+            core.ready(slot, () => {
+              if (done !== undefined) invoke(done, this, [err]);
+              else emitSafely(this as unknown as EventEmitter, 'error', [err]);
+            });
+          },
+        );
+      },
+      fail: callbackFail(this, done),
+    });
+    return this;
+  }
+
+  #observeScript(core: DatabaseCore, sql: string, elapsed: number): void {
+    if (!core.trace && !core.profile) return;
+    const statements = scriptStatements(sql);
+    const share = elapsed / Math.max(1, statements.length);
+    for (const text of statements) {
+      if (core.trace) emitSafely(this as unknown as EventEmitter, 'trace', [text]);
+      if (core.profile) emitSafely(this as unknown as EventEmitter, 'profile', [text, share]);
+    }
+  }
+
+  /** Calls back once every call made before it has called back; calls made after it wait for it. */
+  wait(callback?: (this: Database, err: null) => void): this {
+    const done = optionalFunction(callback, 0);
+    this.#core.exclusive(() => {
+      if (done !== undefined) invoke(done, this, [null]);
+    }, callbackFail(this, done));
+    return this;
+  }
+
+  /**
+   * Not available yet: the engine has no API to load an SQLite extension into its connection. Calls back (or emits
+   * `'error'`) with `ERR_RAPSQLITE_SQLITE3_UNSUPPORTED`, in the order node-sqlite3 would report a failure.
+   */
+  loadExtension(filename: string, callback?: (this: Database, err: Error | null) => void): this {
+    if (typeof filename !== 'string') throw argumentError('Argument 0 must be a string');
+    const done = optionalFunction(callback, 1);
+    this.#core.exclusive(() => {
+      const err = unsupportedError('loadExtension() needs an engine API to load SQLite extensions, which it does not have yet');
+      if (done !== undefined) invoke(done, this, [err]);
+      else emitSafely(this as unknown as EventEmitter, 'error', [err]);
+    }, callbackFail(this, done));
+    return this;
+  }
+
+  /**
+   * Runs `callback` in serialized mode (every call waits for the previous one), or switches to it for good without a
+   * callback. Calls always run in call order here (see the migration guide), so the mode changes no outcome.
+   */
+  serialize(callback?: (this: Database) => void): this {
+    return this.#mode(true, optionalFunction(callback, 0));
+  }
+
+  /** Runs `callback` in parallel mode, or switches to it without a callback (see {@link serialize}). */
+  parallelize(callback?: (this: Database) => void): this {
+    return this.#mode(false, optionalFunction(callback, 0));
+  }
+
+  #mode(serialized: boolean, callback: AnyFunction | undefined): this {
+    const core = this.#core;
+    const before = core.serialized;
+    core.serialized = serialized;
+    if (callback !== undefined) {
+      // As in node-sqlite3, a throw leaves the mode switched and reaches the caller.
+      callback.call(this);
+      core.serialized = before;
+    }
+    return this;
+  }
+
+  /**
+   * Sets `'busyTimeout'` (milliseconds), or switches `'trace'`/`'profile'` events (the listener methods do it).
+   * `'limit'` and `'change'` throw `ERR_RAPSQLITE_SQLITE3_UNSUPPORTED`: they need engine APIs that do not exist yet.
+   */
+  configure(option: string, value?: unknown, ...rest: unknown[]): this {
+    // node-sqlite3's REQUIRE_ARGUMENTS message, typo included.
+    if (arguments.length < 2) throw argumentError('Expected 2arguments');
+    const core = this.#core;
+    switch (option) {
+      case 'trace':
+      case 'profile': {
+        const on = Boolean(value);
+        core.schedule({
+          run: () => {
+            core[option] = on;
+          },
+          fail: () => false,
+        });
+        return this;
+      }
+      case 'busyTimeout': {
+        if (typeof value !== 'number') throw argumentError('Value must be an integer');
+        const ms = value | 0;
+        core.schedule({
+          run: () => {
+            core.begin();
+            void (core.engine as EngineDatabase)
+              .exec(`PRAGMA busy_timeout = ${ms}`)
+              .catch(() => undefined)
+              .finally(() => core.end());
+          },
+          fail: () => false,
+        });
+        return this;
+      }
+      case 'limit':
+        if (arguments.length < 3) throw argumentError('Expected 3arguments');
+        if (typeof value !== 'number') throw argumentError('limit id must be an integer');
+        if (typeof rest[0] !== 'number') throw argumentError('limit value must be an integer');
+        throw unsupportedError("configure('limit') needs an engine API for sqlite3_limit, which it does not have yet");
+      case 'change':
+        if (!ENGINE_HAS_UPDATE_HOOK) throw changeUnsupported();
+        core.changeListening = Boolean(value);
+        if (core.changeListening && core.state === 'open') this.#subscribeChanges(core);
+        if (!core.changeListening) {
+          this.#unsubscribeChanges?.();
+          this.#unsubscribeChanges = undefined;
+        }
+        return this;
+      default:
+        throw argumentError(`${String(option)} is not a valid configuration option`);
+    }
+  }
+
+  /**
+   * Stops the statement running now (it fails with `SQLITE_INTERRUPT`), and any `each()` or open statement result
+   * between two of its chunks. Throws when the database is not open or is closing.
+   */
+  interrupt(): this {
+    const core = this.#core;
+    if (core.state === 'closing') throw new Error('Database is closing');
+    if (core.state !== 'open') throw new Error('Database is not open');
+    (core.engine as EngineDatabase).interrupt();
+    for (const running of core.running) running.interrupted = true;
+    return this;
+  }
+}
+
+inheritEmitter(Database);
+// As on node-sqlite3's native class: `open` is a fixed accessor and the constructor declares no parameters.
+Object.defineProperty(Database.prototype, 'open', { configurable: false });
+Object.defineProperty(Database, 'length', { value: 0 });
+
+/**
+ * node-sqlite3's normalizeMethod: `(sql, ...params, callback?)` runs through a one-call Statement whose
+ * preparation error reaches the callback.
+ */
+function normalizeMethod(fn: (this: Database, statement: Statement, params: unknown[]) => unknown, oneShot: boolean) {
+  return function (this: Database, sql: string, ...params: unknown[]): unknown {
+    const callback = lastFunction(params);
+    const errBack =
+      callback === undefined
+        ? undefined
+        : function (err: Error | null): void {
+            if (err) callback(err);
+          };
+    const statement = new Statement(this, sql, errBack, oneShot ? ONE_SHOT : undefined);
+    return fn.call(this, statement, params);
+  };
+}
+
+const prototype = Database.prototype as unknown as Record<string, unknown>;
+
+// Assigned rather than declared in the class, so they are enumerable, as node-sqlite3's JavaScript methods are.
+prototype['prepare'] = normalizeMethod(function (statement, params) {
+  return params.length > 0 ? statement.bind(...params) : statement;
+}, false);
+prototype['run'] = normalizeMethod(function (statement, params) {
+  statement.run(...params).finalize();
+  return this;
+}, true);
+prototype['get'] = normalizeMethod(function (statement, params) {
+  statement.get(...params).finalize();
+  return this;
+}, true);
+prototype['all'] = normalizeMethod(function (statement, params) {
+  statement.all(...params).finalize();
+  return this;
+}, true);
+// each() keeps a real prepare: node-sqlite3 reports a prepare error to the completion callback, a step error to the
+// row callback, and only a separate prepare tells them apart.
+prototype['each'] = normalizeMethod(function (statement, params) {
+  statement.each(...params).finalize();
+  return this;
+}, false);
+prototype['map'] = normalizeMethod(function (statement, params) {
+  statement.map(...params).finalize();
+  return this;
+}, true);
+prototype['backup'] = function (this: Database, ...args: unknown[]): Backup {
+  let backup: Backup;
+  if (args.length <= 2) {
+    // By default the main database is written out to the main database of the named file.
+    backup = new Backup(this, args[0] as string, 'main', 'main', true, args[1] as AnyFunction | undefined);
+  } else {
+    backup = new Backup(this, args[0] as string, args[1] as string, args[2] as string, args[3] as boolean, args[4] as AnyFunction | undefined);
+  }
+  // As node-sqlite3: SQLITE_BUSY and SQLITE_LOCKED are retried, not fatal.
+  backup.retryErrors = [5, 6];
+  return backup;
+};
+
+const emitter = EventEmitter.prototype;
+
+prototype['addListener'] = prototype['on'] = function (this: Database, type: string | symbol, ...rest: unknown[]): unknown {
+  // Refused before the listener is added: a 'change' listener that never fires would fail silently.
+  if (type === 'change' && !ENGINE_HAS_UPDATE_HOOK) throw changeUnsupported();
+  const value = (emitter.addListener as AnyFunction).call(this, type, ...rest);
+  if (typeof type === 'string' && TRACE_EVENTS.has(type)) this.configure(type, true);
+  return value;
+};
+
+prototype['removeListener'] = function (this: Database, type: string | symbol, ...rest: unknown[]): unknown {
+  const value = (emitter.removeListener as AnyFunction).call(this, type, ...rest);
+  if (typeof type === 'string' && TRACE_EVENTS.has(type) && this.listenerCount(type) === 0) this.configure(type, false);
+  return value;
+};
+
+prototype['removeAllListeners'] = function (this: Database, type?: string | symbol): unknown {
+  const value = (emitter.removeAllListeners as AnyFunction).apply(this, type === undefined ? [] : [type]);
+  if (typeof type === 'string' && TRACE_EVENTS.has(type)) this.configure(type, false);
+  return value;
+};
+
+/** The `this` of a `run()` callback: the statement, with the outcome of the run (as node-sqlite3's typings name it). */
+export interface RunResult extends Statement {
+  lastID: number;
+  changes: number;
+}
+
+/** A callback taking only an error. */
+type ErrorCallback<This> = (this: This, err: Error | null) => void;
+
+// The call forms node-sqlite3's own typings declare, so code type-checked against `sqlite3` checks against this
+// package: `(sql, callback)`, `(sql, params, callback)`, `(sql, ...params)`.
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
+export interface Database {
+  /** Prepares a statement, binding `params` when given; the callback runs once it is ready (or failed). */
+  prepare(sql: string, callback?: ErrorCallback<Statement>): Statement;
+  prepare(sql: string, params: unknown, callback?: ErrorCallback<Statement>): Statement;
+  prepare(sql: string, ...params: unknown[]): Statement;
+  /** Runs a statement; the callback's `this` is the Statement, with `lastID` and `changes`. */
+  run(sql: string, callback?: ErrorCallback<RunResult>): this;
+  run(sql: string, params: unknown, callback?: ErrorCallback<RunResult>): this;
+  run(sql: string, ...params: unknown[]): this;
+  /** Runs a query and calls back with its first row (or none). */
+  get<T = Record<string, unknown>>(sql: string, callback?: (this: Statement, err: Error | null, row: T) => void): this;
+  get<T = Record<string, unknown>>(sql: string, params: unknown, callback?: (this: Statement, err: Error | null, row: T) => void): this;
+  get(sql: string, ...params: unknown[]): this;
+  /** Runs a query and calls back with all its rows. */
+  all<T = Record<string, unknown>>(sql: string, callback?: (this: Statement, err: Error | null, rows: T[]) => void): this;
+  all<T = Record<string, unknown>>(sql: string, params: unknown, callback?: (this: Statement, err: Error | null, rows: T[]) => void): this;
+  all(sql: string, ...params: unknown[]): this;
+  /** Runs a query, calls the row callback for each row in order, then the completion callback with the count. */
+  each<T = Record<string, unknown>>(
+    sql: string,
+    callback?: (this: Statement, err: Error | null, row: T) => void,
+    complete?: (err: Error | null, count: number) => void,
+  ): this;
+  each<T = Record<string, unknown>>(
+    sql: string,
+    params: unknown,
+    callback?: (this: Statement, err: Error | null, row: T) => void,
+    complete?: (err: Error | null, count: number) => void,
+  ): this;
+  each(sql: string, ...params: unknown[]): this;
+  /** Runs a query and calls back with an object keyed by its first column. */
+  map<T = unknown>(sql: string, callback?: (this: Statement, err: Error | null, map: Record<string, T>) => void): this;
+  map(sql: string, ...params: unknown[]): this;
+  /** Starts a backup to (or, with `filenameIsDest` false, from) a file; see {@link Backup}. */
+  backup(filename: string, callback?: (err: Error | null) => void): Backup;
+  backup(filename: string, destName: string, sourceName: string, filenameIsDest: boolean, callback?: (err: Error | null) => void): Backup;
+  on(event: 'trace', listener: (sql: string) => void): this;
+  on(event: 'profile', listener: (sql: string, time: number) => void): this;
+  on(event: 'change', listener: (type: string, database: string, table: string, rowid: number) => void): this;
+  on(event: 'error', listener: (err: Error) => void): this;
+  on(event: 'open' | 'close', listener: () => void): this;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- EventEmitter's own listener type
+  on(event: string | symbol, listener: (...args: any[]) => void): this;
+}

@@ -1,0 +1,120 @@
+import type { Params, SqlValue } from '@rapsqlite/engine';
+import type { SqlPlan } from './sql-plan.ts';
+
+/** A value node-sqlite3 leaves unbound (`undefined`, a symbol): SQLite then reads NULL. */
+export const UNBOUND: unique symbol = Symbol('unbound');
+
+const OBJECT_TEXT = '[object Object]';
+
+/**
+ * Converts one JavaScript value the way node-sqlite3's `BindParameter` does: strings as TEXT, a RegExp as its
+ * source text, an integral number that fits 32 bits as INTEGER and any other number as REAL, booleans as 1/0, a
+ * Buffer or typed array as a BLOB of its bytes, a Date as REAL milliseconds, any other object as the TEXT
+ * `'[object Object]'`, and `undefined` or a symbol as unbound (NULL). Two deliberate improvements: a bigint binds as
+ * an exact INTEGER (node-sqlite3 silently binds NULL), and a DataView as its bytes (node-sqlite3 aborts the process).
+ */
+export function convertValue(value: unknown): SqlValue | typeof UNBOUND {
+  switch (typeof value) {
+    case 'string':
+      return value;
+    case 'number':
+      // node-sqlite3's OtherIsInt: exact when the value survives a round trip through int32 (so -0 is INTEGER 0).
+      return (value | 0) === value ? BigInt(value) : value;
+    case 'boolean':
+      return value ? 1n : 0n;
+    case 'bigint':
+      return value;
+    case 'function':
+      return OBJECT_TEXT;
+    case 'object':
+      if (value === null) return null;
+      if (value instanceof RegExp) return String(value);
+      // Copied now: node-sqlite3 copies at call time, and the caller may reuse the buffer before the request leaves.
+      if (ArrayBuffer.isView(value)) return Buffer.from(new Uint8Array(value.buffer, value.byteOffset, value.byteLength));
+      if (value instanceof Date) return value.valueOf();
+      return OBJECT_TEXT;
+    default:
+      return UNBOUND;
+  }
+}
+
+function isDirect(first: unknown): boolean {
+  return (typeof first !== 'object' && typeof first !== 'function') || first === null || first instanceof RegExp || first instanceof Date || ArrayBuffer.isView(first);
+}
+
+/** The slots of a statement, index `i` holding parameter `i + 1` (NULL when unbound). */
+export type Bindings = readonly SqlValue[];
+
+export const NO_BINDINGS: Bindings = Object.freeze([]);
+
+/** The parameters of one call, bound: the new slots, and whether a parameter named no slot (`SQLITE_RANGE`). */
+export interface BindResult {
+  readonly bindings: Bindings;
+  readonly rangeError: boolean;
+}
+
+/**
+ * Binds the parameters of a call (`args[start..end)`) to a statement's slots as node-sqlite3 does, in two steps
+ * done here in one: `Statement::Bind<T>` collects them (an array binds its elements by position; a primitive,
+ * RegExp, Date or Buffer first argument binds every argument by position; any other object binds its enumerable keys,
+ * an integral key by index and any other by name, prefix included), converting each value at call time; then
+ * `Statement::Bind` clears every slot and binds them in order, stopping at the first that names no slot. Unbound
+ * values (`undefined`) are skipped, even out of range.
+ *
+ * Returns undefined when the call has no parameters at all (an empty array or object counts as none): the statement
+ * then keeps its current bindings, and is not reset.
+ */
+export function bindCall(plan: SqlPlan, args: ArrayLike<unknown>, start: number, end: number): BindResult | undefined {
+  if (start >= end) return undefined;
+  const count = plan.count;
+  const first = args[start];
+  let bindings: SqlValue[] | undefined;
+  const put = (index: number, raw: unknown): boolean => {
+    const value = convertValue(raw);
+    if (value === UNBOUND) return true;
+    if (index < 1 || index > count) return false;
+    (bindings ??= new Array<SqlValue>(count).fill(null))[index - 1] = value;
+    return true;
+  };
+  let fields = 0;
+  let ok = true;
+  if (Array.isArray(first)) {
+    fields = first.length;
+    for (let i = 0; i < first.length && ok; i++) ok = put(i + 1, first[i]);
+  } else if (isDirect(first)) {
+    fields = end - start;
+    for (let i = start; i < end && ok; i++) ok = put(i - start + 1, args[i]);
+  } else {
+    const record = first as Record<string, unknown>;
+    for (const key in record) {
+      fields++;
+      if (!ok) continue;
+      const number = Number(key);
+      const index = (number | 0) === number ? number | 0 : (plan.indexOf.get(key) ?? 0);
+      ok = put(index, record[key]);
+    }
+  }
+  if (fields === 0) return undefined;
+  return { bindings: bindings ?? new Array<SqlValue>(count).fill(null), rangeError: !ok };
+}
+
+/** The engine's parameters for a statement's slots, in the shape its plan's mode needs. */
+export function engineParams(plan: SqlPlan, bindings: Bindings): Params | undefined {
+  switch (plan.mode) {
+    case 'none':
+      return undefined;
+    case 'named': {
+      const out: Record<string, SqlValue> = {};
+      for (let i = 0; i < plan.keys.length; i++) out[plan.keys[i] as string] = bindings[i] ?? null;
+      return out;
+    }
+    case 'rewritten': {
+      const out = new Array<SqlValue>(plan.order.length);
+      for (let k = 0; k < plan.order.length; k++) out[k] = bindings[(plan.order[k] as number) - 1] ?? null;
+      return out;
+    }
+    default:
+      // Positional and gap-free ?NNN slots: the bindings are the array (never mutated once made).
+      return bindings.length === plan.count ? bindings : new Array<SqlValue>(plan.count).fill(null);
+  }
+}

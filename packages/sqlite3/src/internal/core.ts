@@ -1,0 +1,282 @@
+import { AsyncLocalStorage, AsyncResource } from 'node:async_hooks';
+import type { EventEmitter } from 'node:events';
+import type { Database as EngineDatabase } from '@rapsqlite/engine';
+import { sqliteError, type Sqlite3Error } from './errors.ts';
+import type { AnyFunction } from './invoke.ts';
+
+/**
+ * How a failed entry reports: `true` when it called a callback, `false` when it had none (the database then emits
+ * `'error'`), `undefined` when it is dropped silently (an operation of a statement whose preparation already failed).
+ */
+export type FailOutcome = boolean | undefined;
+
+/** Calls a callback either now (errors propagate to the caller, as from a native call) or safely (from the queue). */
+export type Caller = (fn: AnyFunction, self: unknown, args: readonly unknown[]) => void;
+
+/** One call queued at the database: what to do when its turn comes, and how to fail it when it never will. */
+export interface Entry {
+  run(): void;
+  fail(err: Sqlite3Error, call: Caller): FailOutcome;
+}
+
+/** Something running that `interrupt()` must stop between its requests (an `each` or a statement's open cursor). */
+export interface Interruptible {
+  interrupted: boolean;
+}
+
+/** A place in a database's callback order: callbacks fire in the order their calls were issued. */
+export interface Slot {
+  ready: boolean;
+  fire: (() => void) | undefined;
+  onHead: (() => void) | undefined;
+}
+
+/** The lifecycle of a node-sqlite3 Database. */
+export type CoreState = 'opening' | 'open' | 'closing' | 'closed' | 'failed';
+
+export const callNow: Caller = (fn, self, args) => {
+  fn.apply(self, args as unknown[]);
+};
+
+/**
+ * The state every object made from one node-sqlite3 Database shares: the engine database, the gate that holds calls
+ * while it opens or while an exclusive operation runs (`wait`, `close`, an `each`), and the count of issued
+ * operations whose callbacks have not run yet.
+ *
+ * Calls issued through the gate reach the engine in call order, and the engine's single worker runs them in that order:
+ * node-sqlite3's `serialize()` order. Its parallel mode allows any order, so this order is one of its valid schedules.
+ */
+export class DatabaseCore {
+  readonly owner: EventEmitter;
+  engine: EngineDatabase | undefined;
+  state: CoreState = 'opening';
+  /** Prepared, unfinalized statements: `close()` fails with SQLITE_BUSY while there are any, as in SQLite. */
+  liveStatements = 0;
+  /** Backups not finished (their handle is open): same rule. */
+  liveBackups = 0;
+  trace = false;
+  profile = false;
+  serialized = false;
+  /** `'change'` listeners want the engine's update hook. */
+  changeListening = false;
+  readonly running = new Set<Interruptible>();
+  /** Reasons to hold calls (opening, an exclusive operation, an each, learning a statement's shape): open at 0. */
+  #blocks = 1;
+  #deferred: Entry[] = [];
+  #pending = 0;
+  #drainWaiters: Array<() => void> = [];
+  /** Slots not fired yet, from `#head` on (a head index instead of shift(): bursts of thousands of calls). */
+  #slots: Slot[] = [];
+  #head = 0;
+  #flushQueued = false;
+
+  constructor(owner: EventEmitter) {
+    this.owner = owner;
+  }
+
+  /** True when a call may run at once: open, nothing held, nothing queued. */
+  canRunNow(): boolean {
+    return this.#blocks === 0 && this.#deferred.length === 0 && this.state === 'open';
+  }
+
+  /** Runs `entry` now, or queues it (in the caller's async context) behind the gate. */
+  schedule(entry: Entry): void {
+    switch (this.state) {
+      case 'failed':
+        // node-sqlite3 never calls back after a failed open: its queue is never processed.
+        return;
+      case 'closed': {
+        const err = sqliteError('SQLITE_MISUSE', 'Database is closed');
+        if (entry.fail(err, callNow) === false) this.owner.emit('error', err);
+        return;
+      }
+      default:
+        if (this.#blocks > 0 || this.#deferred.length > 0) {
+          this.#deferred.push({ run: AsyncResource.bind(entry.run), fail: AsyncResource.bind(entry.fail) });
+        } else {
+          entry.run();
+        }
+    }
+  }
+
+  /**
+   * Schedules a callback-only operation (`wait`) to run alone: after every issued operation has called back. Calls
+   * made from inside it run at once, as they do from node-sqlite3's, then the calls queued behind it.
+   */
+  exclusive(task: () => void, fail: Entry['fail']): void {
+    this.schedule({
+      run: () => {
+        this.block();
+        void this.drained().then(() => {
+          this.#blocks--;
+          try {
+            task();
+          } finally {
+            this.#pump();
+          }
+        });
+      },
+      fail,
+    });
+  }
+
+  /** Schedules asynchronous work to run alone, with later calls held until it has finished. */
+  exclusiveAsync(task: () => Promise<void>, fail: Entry['fail']): void {
+    this.schedule({
+      run: () => {
+        this.block();
+        void this.drained()
+          .then(task)
+          .finally(() => this.unblock());
+      },
+      fail,
+    });
+  }
+
+  /** Holds later calls until the matching {@link unblock}. */
+  block(): void {
+    this.#blocks++;
+  }
+
+  /** Releases one hold; with none left, held calls go, in order, until one of them holds again. */
+  unblock(): void {
+    this.#blocks--;
+    this.#pump();
+  }
+
+  #pump(): void {
+    if (this.state === 'closed' || this.state === 'failed') return;
+    while (this.#blocks === 0 && this.#deferred.length > 0) (this.#deferred.shift() as Entry).run();
+  }
+
+  /** Drops held calls after a failed open: node-sqlite3 never calls them back. */
+  abandon(): void {
+    this.state = 'failed';
+    this.#deferred = [];
+  }
+
+  /** Fails every held call after the database closed, emitting one `'error'` when none of them had a callback. */
+  rejectDeferred(err: Sqlite3Error, call: Caller): void {
+    const entries = this.#deferred;
+    this.#deferred = [];
+    let called = false;
+    let uncalled = false;
+    for (const entry of entries) {
+      const outcome = entry.fail(err, call);
+      if (outcome === true) called = true;
+      else if (outcome === false) uncalled = true;
+    }
+    if (uncalled && !called) call(this.owner.emit as AnyFunction, this.owner, ['error', err]);
+  }
+
+  /** An operation was issued: its callback is due. */
+  begin(): void {
+    this.#pending++;
+  }
+
+  /** An operation's callback ran (or was dropped). */
+  end(): void {
+    if (--this.#pending === 0 && this.#drainWaiters.length > 0) {
+      const waiters = this.#drainWaiters;
+      this.#drainWaiters = [];
+      for (const wake of waiters) wake();
+    }
+  }
+
+  /**
+   * Takes the next place in the callback order. Every issued operation takes one, so its callback runs after those of
+   * the operations issued before it (node-sqlite3's serialized order), even when its result is known at once.
+   */
+  slot(): Slot {
+    this.begin();
+    const slot: Slot = { ready: false, fire: undefined, onHead: undefined };
+    this.#slots.push(slot);
+    return slot;
+  }
+
+  #first(): Slot | undefined {
+    return this.#slots[this.#head];
+  }
+
+  /**
+   * Marks a slot's result ready. Callbacks fire in slot order, each in the async context its result arrived in (the
+   * caller's: AsyncLocalStorage and async_hooks see the caller). A slot at the head fires at once; one that must wait
+   * for earlier slots, or whose result is known while its call is still being made (`soon`), keeps its context and
+   * fires later, never inside the call that made it.
+   */
+  ready(slot: Slot, fire: () => void, soon = false): void {
+    slot.ready = true;
+    if (!soon && this.#slots[this.#head] === slot && !this.#flushing) {
+      slot.fire = fire;
+      this.#flush();
+      return;
+    }
+    const inContext = AsyncLocalStorage.snapshot();
+    slot.fire = () => inContext(fire);
+    if (this.#slots[this.#head] === slot && !this.#flushQueued) {
+      this.#flushQueued = true;
+      queueMicrotask(this.#flush);
+    }
+  }
+
+  #flushing = false;
+
+  readonly #flush = (): void => {
+    this.#flushQueued = false;
+    if (this.#flushing) return;
+    this.#flushing = true;
+    try {
+      for (let slot = this.#first(); slot !== undefined && slot.ready; slot = this.#first()) {
+        this.#slots[this.#head++] = undefined as unknown as Slot;
+        try {
+          slot.fire?.();
+        } finally {
+          this.end();
+        }
+      }
+    } finally {
+      this.#flushing = false;
+      if (this.#head === this.#slots.length) {
+        this.#slots = [];
+        this.#head = 0;
+      } else if (this.#head > 1024 && this.#head * 2 > this.#slots.length) {
+        this.#slots = this.#slots.slice(this.#head);
+        this.#head = 0;
+      }
+    }
+    const head = this.#first();
+    if (head?.onHead !== undefined) {
+      const wake = head.onHead;
+      head.onHead = undefined;
+      wake();
+    }
+  };
+
+  /** Resolves when every earlier slot has fired, so this one's callbacks may run (an `each` streams its rows then). */
+  whenHead(slot: Slot): Promise<void> {
+    if (this.#first() === slot) return Promise.resolve();
+    return new Promise((resolve) => (slot.onHead = resolve));
+  }
+
+  get pending(): number {
+    return this.#pending;
+  }
+
+  /** Resolves once every issued operation has called back. */
+  drained(): Promise<void> {
+    if (this.#pending === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#drainWaiters.push(resolve));
+  }
+}
+
+const cores = new WeakMap<object, DatabaseCore>();
+
+/** The core of a node-sqlite3 Database object, or undefined when `value` is not one. */
+export function coreOf(value: unknown): DatabaseCore | undefined {
+  return typeof value === 'object' && value !== null ? cores.get(value) : undefined;
+}
+
+/** Links a Database object to its core. */
+export function attachCore(owner: object, core: DatabaseCore): void {
+  cores.set(owner, core);
+}

@@ -1,0 +1,131 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { describe, expect, it } from 'vitest';
+import { call, closeDb, exec, openDb, ours, real, type Sqlite3 } from '../helpers.ts';
+
+// Every known difference from node-sqlite3, asserted on both sides so that the documentation
+// (docs/migrating-from-sqlite3.md) stays true: if node-sqlite3 changes, or this package does, a test fails here.
+describe('known differences from node-sqlite3', () => {
+  const both = async <T>(run: (sqlite3: Sqlite3) => Promise<T>): Promise<{ real: T; ours: T }> => ({ real: await run(real), ours: await run(ours) });
+
+  it('binds a bigint exactly, where node-sqlite3 silently binds NULL', async () => {
+    const result = await both(async (sqlite3) => {
+      const db = await openDb(sqlite3);
+      const { value } = await call(db, 'get', 'SELECT typeof(?1) AS t, ?1 AS v', [9007199254740993n]);
+      await closeDb(db);
+      return value;
+    });
+    expect(result.real).toEqual({ t: 'null', v: null });
+    expect(result.ours).toEqual({ t: 'integer', v: 9007199254740992 });
+  });
+
+  it("refuses a 'change' listener with ERR_RAPSQLITE_SQLITE3_UNSUPPORTED, where node-sqlite3 reports row changes", async () => {
+    const db = await openDb(real);
+    const changes: unknown[][] = [];
+    db.on('change', (...args: unknown[]) => changes.push(args));
+    await exec(db, 'CREATE TABLE t (a); INSERT INTO t VALUES (1); UPDATE t SET a = 2; DELETE FROM t WHERE a = 2');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(changes).toEqual([
+      ['insert', 'main', 't', 1],
+      ['update', 'main', 't', 1],
+      ['delete', 'main', 't', 1],
+    ]);
+    await closeDb(db);
+    const mine = await openDb(ours);
+    expect(() => mine.on('change', () => undefined)).toThrow(expect.objectContaining({ code: 'ERR_RAPSQLITE_SQLITE3_UNSUPPORTED', errno: 1 }));
+    expect(mine.listenerCount('change')).toBe(0);
+    expect(() => mine.configure('change', true)).toThrow(expect.objectContaining({ code: 'ERR_RAPSQLITE_SQLITE3_UNSUPPORTED' }));
+    await closeDb(mine);
+  });
+
+  it("throws ERR_RAPSQLITE_SQLITE3_UNSUPPORTED from configure('limit'), where node-sqlite3 sets the limit", async () => {
+    const db = await openDb(real);
+    db.configure('limit', real.LIMIT_ATTACHED, 0);
+    expect((await call(db, 'run', "ATTACH ':memory:' AS other")).err?.code).toBe('SQLITE_ERROR');
+    await closeDb(db);
+    const mine = await openDb(ours);
+    expect(() => mine.configure('limit', ours.LIMIT_ATTACHED, 0)).toThrow(expect.objectContaining({ code: 'ERR_RAPSQLITE_SQLITE3_UNSUPPORTED' }));
+    expect(() => mine.configure('limit', 'x', 0)).toThrow('limit id must be an integer');
+    await closeDb(mine);
+  });
+
+  it('fails loadExtension() with ERR_RAPSQLITE_SQLITE3_UNSUPPORTED through its callback', async () => {
+    const result = await both(async (sqlite3) => {
+      const db = await openDb(sqlite3);
+      const { err } = await call(db, 'loadExtension', '/nonexistent/extension');
+      await closeDb(db);
+      return err?.code;
+    });
+    expect(result).toEqual({ real: 'SQLITE_ERROR', ours: 'ERR_RAPSQLITE_SQLITE3_UNSUPPORTED' });
+  });
+
+  it('keeps a column named __proto__ as an own property, where node-sqlite3 drops it', async () => {
+    const result = await both(async (sqlite3) => {
+      const db = await openDb(sqlite3);
+      const { value } = await call<Record<string, unknown>>(db, 'get', 'SELECT 1 AS "__proto__", 2 AS b');
+      await closeDb(db);
+      return { keys: Object.keys(value), proto: Object.getPrototypeOf(value) === Object.prototype };
+    });
+    expect(result.real).toEqual({ keys: ['b'], proto: true });
+    expect(result.ours).toEqual({ keys: ['__proto__', 'b'], proto: true });
+  });
+
+  it('rejects double-quoted string literals (SQLite built with SQLITE_DQS=0), which node-sqlite3 accepts', async () => {
+    const result = await both(async (sqlite3) => {
+      const db = await openDb(sqlite3);
+      const outcome = await call(db, 'get', 'SELECT "abc" AS s');
+      await closeDb(db);
+      return outcome.err?.code ?? outcome.value;
+    });
+    expect(result).toEqual({ real: { s: 'abc' }, ours: 'SQLITE_ERROR' });
+  });
+
+  it('keeps tracing with two trace listeners, where node-sqlite3’s second listener switches tracing off', async () => {
+    const result = await both(async (sqlite3) => {
+      const db = await openDb(sqlite3);
+      const traced: string[] = [];
+      db.on('trace', (sql: string) => traced.push(`a ${sql}`));
+      db.on('trace', (sql: string) => traced.push(`b ${sql}`));
+      await call(db, 'run', 'SELECT 1');
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      await closeDb(db);
+      return traced;
+    });
+    expect(result.real).toEqual([]);
+    expect(result.ours).toEqual(['a SELECT 1', 'b SELECT 1']);
+  });
+
+  it('does not trace the statements triggers run, which node-sqlite3 traces as "-- TRIGGER" lines', async () => {
+    const result = await both(async (sqlite3) => {
+      const db = await openDb(sqlite3);
+      await exec(db, 'CREATE TABLE a (x); CREATE TABLE b (x); CREATE TRIGGER tr AFTER INSERT ON a BEGIN INSERT INTO b VALUES (new.x); END');
+      const traced: string[] = [];
+      db.on('trace', (sql: string) => traced.push(sql));
+      await call(db, 'run', 'INSERT INTO a VALUES (1)');
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      await closeDb(db);
+      return traced;
+    });
+    expect(result.real).toEqual(['INSERT INTO a VALUES (1)', '-- TRIGGER tr', '-- INSERT INTO b VALUES (new.x)']);
+    expect(result.ours).toEqual(['INSERT INTO a VALUES (1)']);
+  });
+
+  it('runs callbacks in the caller’s async context, which node-sqlite3 loses (always for calls made before the open)', async () => {
+    const result = await both(async (sqlite3) => {
+      const als = new AsyncLocalStorage<string>();
+      const db = new sqlite3.Database(':memory:');
+      const queued = await new Promise((resolve) => als.run('queued', () => db.get('SELECT 1', () => resolve(als.getStore()))));
+      const after = await new Promise((resolve) => als.run('after', () => db.get('SELECT 1', () => resolve(als.getStore()))));
+      await closeDb(db);
+      return { queued, after };
+    });
+    // node-sqlite3's callbacks come from N-API async work: Node 22 carries the context into it, Node 24's
+    // AsyncContextFrame does not; neither has a context for calls queued while opening.
+    expect(result.real).toEqual({ queued: undefined, after: process.versions.node.startsWith('22.') ? 'after' : undefined });
+    expect(result.ours).toEqual({ queued: 'queued', after: 'after' });
+  });
+
+  it('reports the SQLite library the engine runs in VERSION', () => {
+    expect(real.VERSION).toBe('3.52.0');
+    expect(ours.VERSION).toMatch(/^3\.\d+\.\d+$/);
+  });
+});
