@@ -1,9 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ErrorCodes, RapsqliteError, hasErrorCode, open } from '../src/index.ts';
 import { openTemp, tempDir } from './helpers.ts';
-import { loadCompanion } from '../src/native/companion.ts';
 
-const companion = loadCompanion() !== undefined;
 
 describe('bad input', () => {
   it.each([
@@ -127,8 +125,7 @@ describe('open options', () => {
     expect(await db.get('PRAGMA synchronous')).toEqual({ synchronous: 2 });
     expect(await db.get('PRAGMA trusted_schema')).toEqual({ trusted_schema: 0 });
     expect(await db.get('PRAGMA foreign_keys')).toEqual({ foreign_keys: 1 });
-    // With the companion its own busy handler applies the timeout (interruptible), and SQLite then reports 0.
-    expect(await db.get('PRAGMA busy_timeout')).toEqual({ timeout: companion ? 0 : 5000 });
+    expect(await db.get('PRAGMA busy_timeout')).toEqual({ timeout: 5000 });
   });
 
   it('sets synchronous explicitly when reopening a WAL file (better-sqlite3 alone would leave NORMAL)', async () => {
@@ -145,7 +142,7 @@ describe('open options', () => {
     const db = await openTemp({ pragmas: ['cache_size = -1000', 'cache_size = -2000', 'user_version = 7'], busyTimeoutMs: 250, foreignKeys: false });
     expect(await db.get('PRAGMA cache_size')).toEqual({ cache_size: -2000 });
     expect(await db.get('PRAGMA user_version')).toEqual({ user_version: 7 });
-    expect(await db.get('PRAGMA busy_timeout')).toEqual({ timeout: companion ? 0 : 250 });
+    expect(await db.get('PRAGMA busy_timeout')).toEqual({ timeout: 250 });
     expect(await db.get('PRAGMA foreign_keys')).toEqual({ foreign_keys: 0 });
   });
 

@@ -88,9 +88,6 @@ typedef struct rc_conn {
    */
   rc_atomic_int cancelled;
 
-  /* The busy timeout in force when the extension loaded; the companion's busy handler honours it. */
-  int busy_timeout_ms;
-
   /* Owner thread only (written in SQLite callbacks on that thread, read by takeProfile on that thread). */
   rc_rules *rules;
   double profile_count;

@@ -142,120 +142,48 @@ static int rc_trace(unsigned type, void *ctx, void *p, void *x) {
 }
 
 /*
- * The busy handler: SQLite's own schedule (sqliteDefaultBusyCallback's delays, up to the busy timeout), slept in
- * 1 ms slices that stop as soon as the running request is cancelled. SQLite's default handler ignores
- * sqlite3_interrupt, so a statement waiting for another connection's lock could not be cancelled before its busy
- * timeout; with this one it fails at once with SQLITE_BUSY, which the caller reports as the cancellation.
+ * Interruptible lock waits. SQLite's default busy handler sleeps through the VFS's xSleep between attempts and never
+ * looks at sqlite3_interrupt, so a statement waiting for another connection's lock could not be cancelled before its
+ * busy timeout. The companion wraps the connection's VFS xSleep (once per SQLite copy): a thread whose connection's
+ * request was cancelled sleeps no more, the handler's loop runs out at once, and the statement fails with
+ * SQLITE_BUSY, which the caller reports as the cancellation. SQLite's own handler and PRAGMA busy_timeout are kept
+ * as they are. A thread owns one connection (a worker), so a thread-local pointer finds it.
  */
-static const unsigned char rc_busy_delays[] = {1, 2, 5, 10, 15, 20, 25, 25, 25, 50, 50, 100};
-static const unsigned char rc_busy_totals[] = {0, 1, 3, 8, 18, 33, 53, 78, 103, 128, 178, 228};
-#define RC_BUSY_STEPS ((int)(sizeof(rc_busy_delays) / sizeof(rc_busy_delays[0])))
+#ifdef _MSC_VER
+static __declspec(thread) rc_conn *rc_thread_conn;
+#else
+static _Thread_local rc_conn *rc_thread_conn;
+#endif
+static sqlite3_vfs *rc_sleep_vfs;
+static int (*rc_vfs_sleep)(sqlite3_vfs *, int);
 
 static int rc_cancel_pending(rc_conn *conn) {
   if (rc_atomic_load(&conn->cancelled)) return 1;
   return conn->api->libversion_number() >= 3041000 && conn->api->is_interrupted(conn->db);
 }
 
-static int rc_busy(void *ctx, int count) {
-  rc_conn *conn = (rc_conn *)ctx;
-  int delay, prior, slept;
-  if (rc_cancel_pending(conn)) return 0;
-  if (count < RC_BUSY_STEPS) {
-    delay = rc_busy_delays[count];
-    prior = rc_busy_totals[count];
-  } else {
-    delay = rc_busy_delays[RC_BUSY_STEPS - 1];
-    prior = rc_busy_totals[RC_BUSY_STEPS - 1] + delay * (count - (RC_BUSY_STEPS - 1));
+static int rc_sleep(sqlite3_vfs *vfs, int micros) {
+  rc_conn *conn = rc_thread_conn;
+  int slept = 0;
+  if (conn == NULL) return rc_vfs_sleep(vfs, micros);
+  while (slept < micros && !rc_cancel_pending(conn)) {
+    int step = micros - slept < 1000 ? micros - slept : 1000;
+    rc_vfs_sleep(vfs, step);
+    slept += step;
   }
-  if (prior + delay > conn->busy_timeout_ms) {
-    delay = conn->busy_timeout_ms - prior;
-    if (delay <= 0) return 0;
-  }
-  for (slept = 0; slept < delay; slept++) {
-    if (rc_cancel_pending(conn)) return 0;
-    conn->api->sleep(1);
-  }
-  return 1;
+  return slept;
 }
 
-/* The busy timeout set on db (by better-sqlite3's `timeout` or PRAGMA busy_timeout), read through the pragma. */
-static int rc_read_busy_timeout(const sqlite3_api_routines *api, sqlite3 *db) {
-  sqlite3_stmt *stmt = NULL;
-  int timeout = 0;
-  if (api->prepare_v2(db, "PRAGMA busy_timeout", -1, &stmt, NULL) == SQLITE_OK && api->step(stmt) == SQLITE_ROW) {
-    timeout = api->column_int(stmt, 0);
-  }
-  api->finalize(stmt);
-  return timeout;
-}
-
-/* A forwarding function: the connection and the name of the function it calls. */
-typedef struct rc_forward {
-  const sqlite3_api_routines *api;
-  sqlite3 *db;
-  char *impl;
-} rc_forward;
-
-static void rc_forward_free(void *p) {
-  rc_forward *forward = (rc_forward *)p;
-  if (forward == NULL) return;
-  forward->api->free(forward->impl);
-  free(forward);
-}
-
-/*
- * Runs `SELECT impl(?, …)` with the call's arguments and returns its value. The statement is prepared per call and
- * finalized at once: a statement kept across calls would keep the connection from closing (sqlite3_close refuses
- * while statements exist). The nested statement is a direct call, which trusted_schema = OFF allows.
- */
-static void rc_forward_call(sqlite3_context *context, int argc, sqlite3_value **argv) {
-  rc_forward *forward = (rc_forward *)sqlite3_user_data(context);
-  const sqlite3_api_routines *api = forward->api;
-  sqlite3_str *sql = api->str_new(forward->db);
-  sqlite3_stmt *stmt = NULL;
-  char *text;
-  int i, rc;
-  api->str_appendf(sql, "SELECT \"%w\"(", forward->impl);
-  for (i = 0; i < argc; i++) api->str_appendall(sql, i == 0 ? "?" : ",?");
-  api->str_appendall(sql, ")");
-  text = api->str_finish(sql);
-  if (text == NULL) {
-    api->result_error_nomem(context);
-    return;
-  }
-  rc = api->prepare_v2(forward->db, text, -1, &stmt, NULL);
-  api->free(text);
-  if (rc != SQLITE_OK) {
-    api->result_error(context, api->errmsg(forward->db), -1);
-    api->result_error_code(context, rc);
-    return;
-  }
-  for (i = 0; i < argc; i++) api->bind_value(stmt, i + 1, argv[i]);
-  rc = api->step(stmt);
-  if (rc == SQLITE_ROW) {
-    api->result_value(context, api->column_value(stmt, 0));
-  } else {
-    api->result_error(context, api->errmsg(forward->db), -1);
-    api->result_error_code(context, api->extended_errcode(forward->db));
-  }
-  api->finalize(stmt);
-}
-
-int rc_register_innocuous(rc_conn *conn, const char *name, const char *impl, int n_args, int deterministic) {
-  const sqlite3_api_routines *api = conn->api;
-  rc_forward *forward;
-  int flags = SQLITE_UTF8 | SQLITE_INNOCUOUS | (deterministic ? SQLITE_DETERMINISTIC : 0);
-  forward = (rc_forward *)calloc(1, sizeof(*forward));
-  if (forward == NULL) return SQLITE_NOMEM;
-  forward->api = api;
-  forward->db = conn->db;
-  forward->impl = api->mprintf("%s", impl);
-  if (forward->impl == NULL) {
-    free(forward);
-    return SQLITE_NOMEM;
-  }
-  /* On failure SQLite calls rc_forward_free itself. */
-  return api->create_function_v2(conn->db, name, n_args, flags, forward, rc_forward_call, NULL, NULL, rc_forward_free);
+/* Wraps the xSleep of db's VFS. Called under the table mutex, at extension load. */
+static void rc_wrap_sleep(const sqlite3_api_routines *api, sqlite3 *db) {
+  sqlite3_vfs *vfs = NULL;
+  if (api->file_control(db, "main", SQLITE_FCNTL_VFS_POINTER, &vfs) != SQLITE_OK || vfs == NULL) return;
+  if (vfs->xSleep == rc_sleep) return;
+  /* One VFS (the default one) is wrapped; a connection on another VFS keeps uninterruptible waits. */
+  if (rc_sleep_vfs != NULL && rc_sleep_vfs != vfs && rc_sleep_vfs->xSleep == rc_sleep) return;
+  rc_vfs_sleep = vfs->xSleep;
+  rc_sleep_vfs = vfs;
+  vfs->xSleep = rc_sleep;
 }
 
 static void rc_slot_function(sqlite3_context *context, int argc, sqlite3_value **argv) {
@@ -273,11 +201,11 @@ static void rc_slot_function(sqlite3_context *context, int argc, sqlite3_value *
 static void rc_conn_destroy(void *p) {
   rc_conn *conn = (rc_conn *)p;
   rc_slot_release(conn);
+  if (rc_thread_conn == conn) rc_thread_conn = NULL;
   if (conn->hooks_installed) {
     /* Matters only when the function is replaced on a live connection: the hooks must not outlive conn. */
     conn->api->trace_v2(conn->db, 0, NULL, NULL);
     conn->api->set_authorizer(conn->db, NULL, NULL);
-    conn->api->busy_handler(conn->db, NULL, NULL);
   }
   rc_rules_free(conn->rules);
   free(conn);
@@ -331,8 +259,9 @@ RC_EXPORT int sqlite3_rapsqlitecompanion_init(sqlite3 *db, char **pzErrMsg, cons
   }
   pApi->trace_v2(db, SQLITE_TRACE_STMT | SQLITE_TRACE_PROFILE, rc_trace, conn);
   conn->hooks_installed = 1;
-  /* A later PRAGMA busy_timeout installs SQLite's default handler again: waits then end only at the timeout. */
-  conn->busy_timeout_ms = rc_read_busy_timeout(pApi, db);
-  if (conn->busy_timeout_ms > 0) pApi->busy_handler(db, rc_busy, conn);
+  rc_lock();
+  rc_wrap_sleep(pApi, db);
+  rc_unlock();
+  rc_thread_conn = conn;
   return SQLITE_OK;
 }

@@ -1,4 +1,5 @@
-import { SqlMemo, tokenizeSql, type SqlToken } from '@rapsqlite/engine';
+import { SqlMemo } from '@rapsqlite/engine/plugin';
+import { tokenizeSql, type SqlToken } from '@rapsqlite/engine/sql';
 
 /**
  * How bound values reach the engine for one statement: nothing to bind, an array for `?` slots, an object for named
