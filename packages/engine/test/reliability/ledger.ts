@@ -130,3 +130,13 @@ export async function audit(db: AuditTarget, ledger: Ledger): Promise<Audit> {
 export function sample<T>(list: readonly T[], count = 10): string {
   return list.length === 0 ? '' : `${JSON.stringify(list.slice(0, count))}${list.length > count ? ` … (${list.length})` : ''}`;
 }
+
+/** What {@link killLoop} gathered. */
+export interface KillLoopResult {
+  readonly ledger: Ledger;
+  readonly runs: number;
+  readonly killedBeforeReady: number;
+  /** Exit signals other than SIGKILL (a writer that died by itself), with its stderr. */
+  readonly unexpectedExits: string[];
+}
+
