@@ -28,6 +28,8 @@ export async function killLoop(options: KillLoopOptions): Promise<KillLoopResult
       await sleep(random.int(0, 250));
     } else {
       await child.waitForLine((line) => line === 'READY', 'the writer to open its database');
+      // From its first acknowledged commit on, so that every run kills a writer in full flow.
+      await child.waitForLine((line) => line.startsWith('A '), 'the first acknowledged commit');
       await sleep(random.int(0, scaled(300, 1200)));
     }
     child.kill();
