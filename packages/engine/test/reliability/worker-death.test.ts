@@ -94,7 +94,7 @@ describe('a worker that dies while running a read', () => {
 
   it('rejects the read with ERR_RAPSQLITE_WORKER_DIED when it is terminated from outside', async () => {
     const s = await setup();
-    const read = settle(s.db.get(`SELECT ${slowCount(20_000_000)} AS n`));
+    const read = settle(s.db.get(`SELECT ${slowCount(3_000_000)} AS n`));
     await sleep(30);
     await WorkerWatch.kill(s.watch.latest);
     expect(await read).toBe(READ_DIED);
