@@ -11,3 +11,8 @@ export * from '../../../engine/test/reliability/cases.ts';
 export * from '../../../engine/test/reliability/names.ts';
 export * from '../../../engine/test/reliability/workers.ts';
 export { commitForever } from '../../../engine/test/reliability/writer.ts';
+export { contend } from '../../../engine/test/reliability/contend.ts';
+export { checkContention } from '../../../engine/test/reliability/contention-run.ts';
+
+/** The engine's own contention writer, so that engine and pool processes contend for one file. */
+export const ENGINE_CONTENDER = new URL('../../../engine/test/reliability/children/contender.ts', import.meta.url);
