@@ -7,8 +7,8 @@ import { runStorm, tallyLine, type StormResult } from './storm.ts';
 import { killChildren, limit, report, runChild, scaled, seedFor } from './support.ts';
 
 const RUNNER = new URL('./children/storm-runner.ts', import.meta.url);
-const CALLS = scaled(2500, 20_000);
-const STORMS = scaled(1, 4);
+const CALLS = scaled(2000, 20_000);
+const STORMS = scaled(1, 2);
 const SLOW_STEPS = 300_000;
 
 /** The problems a case reported, with its figures, so a failure says what happened. */

@@ -24,8 +24,8 @@ describe('several processes writing one file', () => {
       const path = join(tempDir(), 'shared.db');
       // The file exists in WAL mode before the writers race to open it.
       await (await open(path)).close();
-      const processes = scaled(3, 6);
-      const units = scaled(120, 1500);
+      const processes = scaled(3, 5);
+      const units = scaled(120, 800);
       const contenders = Array.from({ length: processes }, (_, p) => ({
         label: 'engine',
         child: spawnChild(CONTENDER, [path, String(p * 1_000_000 + 1), String(units), String(random.pick([0, 1, 5])), String(random.int(1, 2 ** 30))]),

@@ -22,7 +22,7 @@ describe('resource drift of the engine', () => {
   it(
     'keeps file descriptors, threads and heap flat over many open/close cycles',
     async () => {
-      const cycles = scaled(25, 400);
+      const cycles = scaled(15, 200);
       const r = await runChild<{ before: Snapshot; after: Snapshot }>(DRIFT, ['cycles', tempDir(), String(cycles)], { nodeFlags: ['--expose-gc'] });
       report('drift engine open/close', {
         cycles,
@@ -41,7 +41,7 @@ describe('resource drift of the engine', () => {
   it(
     'keeps the heap bounded over many queries with distinct column names, and releases it on close',
     async () => {
-      const count = scaled(30_000, 100_000);
+      const count = scaled(20_000, 100_000);
       const r = await runChild<{ before: Snapshot; after: Snapshot; afterClose: Snapshot; workerBefore: number; workerAfter: number }>(
         DRIFT,
         ['shapes', tempDir(), String(count)],

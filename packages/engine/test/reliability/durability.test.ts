@@ -22,7 +22,7 @@ describe.each(['full', 'normal'] as const)('kill -9 of an engine writer, synchro
     async () => {
       const seed = seedFor(`kill9-engine-${synchronous}`);
       const path = join(tempDir(), 'durable.db');
-      const loop = await killLoop({ writer: WRITER, path, synchronous, runs: scaled(4, 40), random: new Random(seed) });
+      const loop = await killLoop({ writer: WRITER, path, synchronous, runs: scaled(4, 30), random: new Random(seed) });
       const db = await open(path);
       try {
         const result = await audit(db, loop.ledger);

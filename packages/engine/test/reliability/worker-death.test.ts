@@ -283,7 +283,7 @@ describe('a worker that dies during COMMIT', () => {
         },
       };
       const s = await setup([killAtCommit], 10);
-      const rounds = scaled(12, 200);
+      const rounds = scaled(6, 100);
       const tally = { unknownCommitted: 0, unknownRolledBack: 0, resolved: 0, other: 0 };
       for (let round = 0; round < rounds; round++) {
         const tag = `commit-${round}`;

@@ -5,8 +5,8 @@ import { tempDir } from '../helpers.ts';
 import { CASES, killChildren, limit, report, runChild, runStorm, scaled, seedFor, tallyLine, type CaseResult, type StormResult } from './kit.ts';
 
 const RUNNER = new URL('./children/storm-runner.ts', import.meta.url);
-const CALLS = scaled(2500, 20_000);
-const STORMS = scaled(1, 4);
+const CALLS = scaled(2000, 20_000);
+const STORMS = scaled(1, 2);
 const SLOW_STEPS = 300_000;
 const OPTIONS = { minReaders: 2, maxReaders: 2 } as const;
 

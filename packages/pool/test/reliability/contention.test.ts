@@ -21,8 +21,8 @@ describe('pools and an engine database writing one file from several processes',
       const random = new Random(seed);
       const path = join(tempDir(), 'shared.db');
       await (await createPool(path, { minReaders: 0, maxReaders: 0 })).close();
-      const pools = scaled(2, 4);
-      const units = scaled(100, 1500);
+      const pools = scaled(2, 3);
+      const units = scaled(100, 800);
       const args = (p: number) => [path, String(p * 1_000_000 + 1), String(units), String(random.pick([0, 1, 5])), String(random.int(1, 2 ** 30))];
       const contenders = [
         ...Array.from({ length: pools }, (_, p) => ({ label: 'pool', child: spawnChild(POOL_CONTENDER, args(p)) })),

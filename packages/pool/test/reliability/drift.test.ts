@@ -19,7 +19,7 @@ describe('resource drift of the pool', () => {
   it(
     'keeps file descriptors, threads and heap flat over many createPool/close cycles',
     async () => {
-      const cycles = scaled(8, 200);
+      const cycles = scaled(8, 100);
       const r = await runChild<{ before: Snapshot; after: Snapshot }>(DRIFT, ['cycles', tempDir(), String(cycles)], { nodeFlags: ['--expose-gc'] });
       report('drift pool createPool/close', {
         cycles,
@@ -38,7 +38,7 @@ describe('resource drift of the pool', () => {
   it(
     'keeps the heap bounded over many reads with distinct column names, and releases it on close',
     async () => {
-      const count = scaled(30_000, 100_000);
+      const count = scaled(20_000, 100_000);
       const r = await runChild<{ before: Snapshot; after: Snapshot; afterClose: Snapshot }>(DRIFT, ['shapes', tempDir(), String(count)], { nodeFlags: ['--expose-gc'] });
       report('drift pool distinct shapes', {
         queries: count,

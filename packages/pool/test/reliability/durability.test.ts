@@ -19,7 +19,7 @@ describe.each(['full', 'normal'] as const)('kill -9 of a pool writer, synchronou
     async () => {
       const seed = seedFor(`kill9-pool-${synchronous}`);
       const path = join(tempDir(), 'durable.db');
-      const loop = await killLoop({ writer: WRITER, path, synchronous, runs: scaled(4, 40), random: new Random(seed) });
+      const loop = await killLoop({ writer: WRITER, path, synchronous, runs: scaled(4, 30), random: new Random(seed) });
       const pool = await createPool(path, { minReaders: 1, maxReaders: 1 });
       try {
         const result = await audit(pool, loop.ledger);

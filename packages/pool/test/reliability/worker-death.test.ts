@@ -223,7 +223,7 @@ describe('a pool writer that dies during COMMIT', () => {
         },
       };
       const s = await setup({ middleware: [killAtCommit] });
-      const rounds = scaled(10, 150);
+      const rounds = scaled(6, 100);
       const tally = { unknownCommitted: 0, unknownRolledBack: 0, resolved: 0, other: 0 };
       for (let round = 0; round < rounds; round++) {
         const tag = `commit-${round}`;
