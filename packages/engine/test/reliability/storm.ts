@@ -20,6 +20,7 @@ export interface StormCallOptions {
 export interface StormTx {
   run(sql: string, params?: StormParams): Promise<unknown>;
   get(sql: string, params?: StormParams): Promise<unknown>;
+  all(sql: string, params?: StormParams): Promise<unknown[]>;
 }
 
 /** The subset of the query API the storm uses (an engine `Database` or a pool). */
@@ -78,6 +79,8 @@ export interface Mismatch {
   readonly kind: Kind;
   readonly outcome: string;
   readonly problem: string;
+  /** When the call was issued, aborted and timed, in milliseconds from the storm's start. */
+  readonly schedule: string;
 }
 
 export interface StormResult {
@@ -92,8 +95,11 @@ export interface StormResult {
   readonly cancelledButCommitted: number;
   /** Shapes that failed to decode after the storm (a dropped reply that took its column names along). */
   readonly poisonedShapes: number;
-  /** Mismatches counted by kind and problem, and the distinct uncoded errors seen. */
+  /** Mismatches counted by kind and problem (the distinct uncoded errors included), with the first call of each. */
   readonly problems: Record<string, number>;
+  readonly examples: Record<string, string>;
+  /** Plain reads after the storm that did not see every acknowledged write (of 8). */
+  readonly staleReads: number;
   /** After the storm: a plain call, and dropping the table (which fails while a forgotten cursor holds it). */
   readonly healthAfter: string;
   readonly dropAfter: string;
@@ -268,9 +274,16 @@ export async function runStorm(db: StormTarget, options: StormOptions): Promise<
   clearTimeout(watchdog);
   for (const t of timers) clearTimeout(t);
 
+  // Counted inside a transaction, which runs on the connection that wrote (a pool's writer): the authoritative view.
+  const countSql = `SELECT tag, count(*) AS n FROM storm WHERE tag LIKE '${options.prefix}:%' GROUP BY tag`;
   const counts = new Map<string, number>();
-  for (const row of (await db.all(`SELECT tag, count(*) AS n FROM storm WHERE tag LIKE '${options.prefix}:%' GROUP BY tag`)) as Array<{ tag: string; n: number }>) {
-    counts.set(row.tag, row.n);
+  for (const row of (await db.transaction((tx) => tx.all(countSql))) as Array<{ tag: string; n: number }>) counts.set(row.tag, row.n);
+  // Plain reads issued now must see every write that has resolved (on a pool they run on the readers).
+  const total = [...counts.values()].reduce((a, b) => a + b, 0);
+  let staleReads = 0;
+  for (let i = 0; i < 4; i++) {
+    const rows = (await Promise.all([0, 1].map(() => db.get(`SELECT count(*) AS n FROM storm WHERE tag LIKE '${options.prefix}:%'`)))) as Array<{ n: number }>;
+    staleReads += rows.filter((r) => r.n !== total).length;
   }
   const mismatches: Mismatch[] = [];
   let cancelledButCommitted = 0;
@@ -279,7 +292,8 @@ export async function runStorm(db: StormTarget, options: StormOptions): Promise<
     const outcome = outcomes[p.n] as string;
     const label = outcome.startsWith('uncoded') ? 'uncoded' : outcome;
     tally[label] = (tally[label] ?? 0) + 1;
-    const bad = (problem: string) => mismatches.push({ call: p.n, kind: p.kind, outcome, problem });
+    const schedule = `at ${p.at}${p.abortAt === undefined ? '' : ` abort ${p.abortAt}`}${p.timeoutMs === undefined ? '' : ` timeout ${p.timeoutMs}`}${p.preAborted ? ' pre-aborted' : ''}`;
+    const bad = (problem: string) => mismatches.push({ call: p.n, kind: p.kind, outcome, problem, schedule });
     if (outcome === 'hung') {
       bad('never settled');
       continue;
@@ -305,14 +319,17 @@ export async function runStorm(db: StormTarget, options: StormOptions): Promise<
   }
   const poisonedShapes = await checkShapes(db);
   const problems: Record<string, number> = {};
+  const examples: Record<string, string> = {};
   for (const m of mismatches) {
     const key = `${m.kind} ${m.outcome.startsWith('uncoded') ? m.outcome : m.outcome.replace('ERR_RAPSQLITE_', '')}: ${m.problem}`;
     problems[key] = (problems[key] ?? 0) + 1;
+    // The first call of each kind of problem, with its schedule, so that a failure can be replayed by hand.
+    examples[key] ??= `call ${m.call}, ${m.schedule}`;
   }
   const code = (err: unknown) => String((err as { code?: unknown })?.code ?? `uncoded ${(err as Error)?.message}`);
   const healthAfter = await db.get('SELECT 1 AS healthy').then(() => 'ok', code);
   const dropAfter = await db.exec('DROP TABLE storm').then(() => 'ok', code);
-  return { calls: plans.length, maxInFlight, horizonMs, outcomes: tally, mismatches, mismatchCount: mismatches.length, cancelledButCommitted, poisonedShapes, problems, healthAfter, dropAfter };
+  return { calls: plans.length, maxInFlight, horizonMs, outcomes: tally, mismatches, mismatchCount: mismatches.length, cancelledButCommitted, poisonedShapes, problems, examples, staleReads, healthAfter, dropAfter };
 }
 
 /** A one-line tally of outcomes, for the summary line. */

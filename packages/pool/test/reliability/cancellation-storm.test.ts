@@ -27,6 +27,7 @@ function reportStorm(label: string, storms: readonly StormResult[], seed: number
     mismatches: sum((s) => s.mismatchCount),
     cancelledButCommitted: sum((s) => s.cancelledButCommitted),
     poisonedShapes: sum((s) => s.poisonedShapes),
+    staleReads: sum((s) => s.staleReads),
     unusableAfter: storms.filter((s) => s.healthAfter !== 'ok').length,
     outcomes: tallyLine(outcomes),
     seed,
@@ -34,9 +35,11 @@ function reportStorm(label: string, storms: readonly StormResult[], seed: number
 }
 
 function expectStormHeld(storms: readonly StormResult[]): void {
+  const problems = storms.map((s, i) => `storm ${i}: ${s.mismatchCount} mismatches ${JSON.stringify(s.problems)}, first of each: ${JSON.stringify(s.examples)}`).join('; ');
   for (const storm of storms) {
     expect(storm.maxInFlight).toBeGreaterThan(1024);
-    expect(storm.mismatches.slice(0, 10), `${storm.mismatchCount} mismatches: ${JSON.stringify(storm.problems)}`).toEqual([]);
+    expect(storm.mismatches.slice(0, 10), problems).toEqual([]);
+    expect(storm.staleReads, 'reads after the storm that miss acknowledged writes').toBe(0);
     expect(storm.poisonedShapes, 'result shapes that no longer decode after the storm').toBe(0);
     expect({ healthAfter: storm.healthAfter, dropAfter: storm.dropAfter }, 'the pool after the storm').toEqual({ healthAfter: 'ok', dropAfter: 'ok' });
   }
