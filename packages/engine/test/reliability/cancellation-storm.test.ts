@@ -30,7 +30,7 @@ function reportStorm(label: string, storms: readonly StormResult[], seed: number
     cancelledButCommitted: sum((s) => s.cancelledButCommitted),
     poisonedShapes: sum((s) => s.poisonedShapes),
     staleReads: sum((s) => s.staleReads),
-    unusableAfter: storms.filter((s) => s.healthAfter !== 'ok').length,
+    unusableAfter: storms.filter((s) => s.healthAfter !== 'ok' || s.accounting !== 'ok').length,
     outcomes: tallyLine(outcomes),
     seed,
   });
@@ -43,7 +43,7 @@ function expectStormHeld(storms: readonly StormResult[]): void {
     expect(storm.mismatches.slice(0, 10), problems).toEqual([]);
     expect(storm.staleReads, 'reads after the storm that miss acknowledged writes').toBe(0);
     expect(storm.poisonedShapes, 'result shapes that no longer decode after the storm').toBe(0);
-    expect({ healthAfter: storm.healthAfter, dropAfter: storm.dropAfter }, 'the connection after the storm').toEqual({ healthAfter: 'ok', dropAfter: 'ok' });
+    expect({ accounting: storm.accounting, healthAfter: storm.healthAfter, dropAfter: storm.dropAfter }, 'the connection after the storm').toEqual({ accounting: 'ok', healthAfter: 'ok', dropAfter: 'ok' });
   }
 }
 

@@ -55,7 +55,8 @@ const WEIGHTS: ReadonlyArray<readonly [Kind, number]> = [
 const WRITES: ReadonlySet<Kind> = new Set(WRITE_KINDS);
 
 /** Codes after which the call must not have changed the database. */
-const NOT_APPLIED = new Set(['ERR_RAPSQLITE_ABORTED', 'ERR_RAPSQLITE_TIMEOUT', 'ERR_RAPSQLITE_WORKER_DIED']);
+// A pool's acquire timeout means the call never reached a connection.
+const NOT_APPLIED = new Set(['ERR_RAPSQLITE_ABORTED', 'ERR_RAPSQLITE_TIMEOUT', 'ERR_RAPSQLITE_WORKER_DIED', 'ERR_RAPSQLITE_POOL_ACQUIRE_TIMEOUT']);
 const UNKNOWN = 'ERR_RAPSQLITE_OUTCOME_UNKNOWN';
 /** Result aliases are drawn from a small set, so that shapes are shared by cancelled and surviving calls. */
 const SHAPES = 24;
@@ -98,6 +99,8 @@ export interface StormResult {
   /** Mismatches counted by kind and problem (the distinct uncoded errors included), with the first call of each. */
   readonly problems: Record<string, number>;
   readonly examples: Record<string, string>;
+  /** 'ok', or the code with which the connection refused the transaction that counts the rows after the storm. */
+  readonly accounting: string;
   /** Plain reads after the storm that did not see every acknowledged write (of 8). */
   readonly staleReads: number;
   /** After the storm: a plain call, and dropping the table (which fails while a forgotten cursor holds it). */
@@ -274,16 +277,26 @@ export async function runStorm(db: StormTarget, options: StormOptions): Promise<
   clearTimeout(watchdog);
   for (const t of timers) clearTimeout(t);
 
+  const code = (err: unknown) => String((err as { code?: unknown })?.code ?? `uncoded ${(err as Error)?.message}`);
   // Counted inside a transaction, which runs on the connection that wrote (a pool's writer): the authoritative view.
+  // If the connection no longer works, the storm says so instead of throwing, and counts with a plain read if it can.
   const countSql = `SELECT tag, count(*) AS n FROM storm WHERE tag LIKE '${options.prefix}:%' GROUP BY tag`;
   const counts = new Map<string, number>();
-  for (const row of (await db.transaction((tx) => tx.all(countSql))) as Array<{ tag: string; n: number }>) counts.set(row.tag, row.n);
+  let accounting = 'ok';
+  let countRows: Array<{ tag: string; n: number }> | undefined;
+  try {
+    countRows = (await db.transaction((tx) => tx.all(countSql))) as Array<{ tag: string; n: number }>;
+  } catch (err) {
+    accounting = code(err);
+    countRows = (await db.all(countSql).catch(() => undefined)) as Array<{ tag: string; n: number }> | undefined;
+  }
+  for (const row of countRows ?? []) counts.set(row.tag, row.n);
   // Plain reads issued now must see every write that has resolved (on a pool they run on the readers).
   const total = [...counts.values()].reduce((a, b) => a + b, 0);
   let staleReads = 0;
-  for (let i = 0; i < 4; i++) {
-    const rows = (await Promise.all([0, 1].map(() => db.get(`SELECT count(*) AS n FROM storm WHERE tag LIKE '${options.prefix}:%'`)))) as Array<{ n: number }>;
-    staleReads += rows.filter((r) => r.n !== total).length;
+  for (let i = 0; i < 4 && countRows !== undefined; i++) {
+    const rows = await Promise.all([0, 1].map(() => db.get(`SELECT count(*) AS n FROM storm WHERE tag LIKE '${options.prefix}:%'`).catch(() => undefined)));
+    staleReads += rows.filter((r) => (r as { n?: number } | undefined)?.n !== total).length;
   }
   const mismatches: Mismatch[] = [];
   let cancelledButCommitted = 0;
@@ -298,6 +311,7 @@ export async function runStorm(db: StormTarget, options: StormOptions): Promise<
       bad('never settled');
       continue;
     }
+    if (countRows === undefined && WRITES.has(p.kind)) continue; // nothing to compare with: reported as `accounting`
     if (!WRITES.has(p.kind)) {
       if (outcome !== 'resolved' && !NOT_APPLIED.has(outcome)) bad('a read rejected with an unexpected error');
       continue;
@@ -326,10 +340,9 @@ export async function runStorm(db: StormTarget, options: StormOptions): Promise<
     // The first call of each kind of problem, with its schedule, so that a failure can be replayed by hand.
     examples[key] ??= `call ${m.call}, ${m.schedule}`;
   }
-  const code = (err: unknown) => String((err as { code?: unknown })?.code ?? `uncoded ${(err as Error)?.message}`);
   const healthAfter = await db.get('SELECT 1 AS healthy').then(() => 'ok', code);
   const dropAfter = await db.exec('DROP TABLE storm').then(() => 'ok', code);
-  return { calls: plans.length, maxInFlight, horizonMs, outcomes: tally, mismatches, mismatchCount: mismatches.length, cancelledButCommitted, poisonedShapes, problems, examples, staleReads, healthAfter, dropAfter };
+  return { calls: plans.length, maxInFlight, horizonMs, outcomes: tally, mismatches, mismatchCount: mismatches.length, cancelledButCommitted, poisonedShapes, problems, examples, accounting, staleReads, healthAfter, dropAfter };
 }
 
 /** A one-line tally of outcomes, for the summary line. */

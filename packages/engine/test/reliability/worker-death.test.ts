@@ -34,7 +34,9 @@ async function setup(middleware: Middleware[] = [], rows = 1000): Promise<Setup>
   const path = join(tempDir(), 'death.db');
   const db = await open(path, { pragmas: ['user_version = 7'], middleware });
   open_.push(db);
-  for (const name of ['die', 'dieAt', 'dieLater', 'twice', 'threadId']) await db.function(name === 'dieAt' ? 'die_at' : name === 'dieLater' ? 'die_later' : name === 'threadId' ? 'thread_id' : name, { module: FUNCTIONS, export: name });
+  for (const [name, exported] of [['die', 'die'], ['die_at', 'dieAt'], ['die_later', 'dieLater'], ['twice', 'twice'], ['thread_id', 'threadId']] as const) {
+    await db.function(name, { module: FUNCTIONS, export: exported });
+  }
   await db.exec('CREATE TABLE t (x INTEGER, tag TEXT)');
   await db.run(`INSERT INTO t (x) WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < ${rows}) SELECT x FROM c`);
   return { db, path, watch };
