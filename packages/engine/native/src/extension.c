@@ -179,8 +179,9 @@ static void rc_wrap_sleep(const sqlite3_api_routines *api, sqlite3 *db) {
   sqlite3_vfs *vfs = NULL;
   if (api->file_control(db, "main", SQLITE_FCNTL_VFS_POINTER, &vfs) != SQLITE_OK || vfs == NULL) return;
   if (vfs->xSleep == rc_sleep) return;
-  /* One VFS (the default one) is wrapped; a connection on another VFS keeps uninterruptible waits. */
-  if (rc_sleep_vfs != NULL && rc_sleep_vfs != vfs && rc_sleep_vfs->xSleep == rc_sleep) return;
+  /* One VFS (the default one) is wrapped; a connection on another VFS keeps uninterruptible waits. The pointer is
+     only compared, never followed: it may belong to a SQLite copy that has been unloaded since. */
+  if (rc_sleep_vfs != NULL && rc_sleep_vfs != vfs) return;
   rc_vfs_sleep = vfs->xSleep;
   rc_sleep_vfs = vfs;
   vfs->xSleep = rc_sleep;
@@ -233,6 +234,11 @@ RC_EXPORT int sqlite3_rapsqlitecompanion_init(sqlite3 *db, char **pzErrMsg, cons
       *pzErrMsg = pApi->mprintf("rapsqlite companion is already bound to another SQLite library in this process");
     }
     return SQLITE_ERROR;
+  }
+  /* Binding to another SQLite copy (the previous one was unloaded): the VFS wrapped in it is gone with it. */
+  if (sqlite3_api != pApi) {
+    rc_sleep_vfs = NULL;
+    rc_vfs_sleep = NULL;
   }
   SQLITE_EXTENSION_INIT2(pApi);
   rc_unlock();

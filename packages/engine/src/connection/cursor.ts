@@ -59,6 +59,12 @@ export class RemoteCursor<R = Row> implements AsyncIterableIterator<R> {
         this.#finished = true;
         this.#open = false;
         this.#onClose();
+        // The chunk in flight says why its worker went away when it was cancelled (the worker was replaced to stop it).
+        const pending = await this.#next?.then(
+          () => undefined,
+          (err: unknown) => err,
+        );
+        if (pending instanceof RapsqliteError && (pending.code === ErrorCodes.ABORTED || pending.code === ErrorCodes.TIMEOUT)) throw pending;
         throw new RapsqliteError(ErrorCodes.WORKER_DIED, 'The worker died while the cursor was open');
       }
       let chunk: Chunk;

@@ -9,7 +9,7 @@ import { isReadOnlySql } from '../sql/classify.ts';
 import type { Row } from '../types.ts';
 import { IntMode, REQUEST_SLOTS, Status, type IntModeCode, type RowsPayload, type WireError, type WorkerConfig, type WorkerHello } from '../worker/protocol.ts';
 import { CANCEL_RING, CancelTable, type RequestProgress } from './cancel-table.ts';
-import type { Connection, ConnectionRequest, FunctionRegistration, RequestKind, RequestResults, Ticket } from './connection.ts';
+import type { Connection, ConnectionRequest, CursorChunk, FunctionRegistration, RequestKind, RequestResults, Ticket } from './connection.ts';
 import { restoreBuffers, rowFactory, type RowFactory } from './rows.ts';
 
 /** Requests per message at most: a bound on how long the worker and the caller spend on one message. */
@@ -113,6 +113,7 @@ const EXEC = CODES.exec;
 const CLOSE = CODES.close;
 const ITER_CLOSE = CODES.iterClose;
 const ITER_NEXT = CODES.iterNext;
+const ITER_OPEN = CODES.iterOpen;
 
 /**
  * One worker thread and its better-sqlite3 connection, seen from the caller's thread: batches requests into
@@ -141,6 +142,8 @@ export class WorkerConnection implements Connection {
   #shapes: RowFactory[] = [];
   /** A transaction holds the connection: its worker is never replaced on purpose. */
   #pinned = false;
+  /** Cursors open in the current worker (an `iterate` not finished nor closed). */
+  readonly #cursors = new Set<number>();
   #closed = false;
   #closing: Promise<void> | undefined;
   #deathCause: unknown;
@@ -205,6 +208,7 @@ export class WorkerConnection implements Connection {
     const generation = this.#generation;
     this.#worker = worker;
     this.#shapes = [];
+    this.#cursors.clear();
     this.#slot = undefined;
     this.#answered = first - 1;
     this.#inFlight = 0;
@@ -239,6 +243,7 @@ export class WorkerConnection implements Connection {
   /** Sends a request and resolves with its decoded result. Requests made in the same tick travel in one message. */
   execute<K extends RequestKind>(request: ConnectionRequest<K>): Promise<RequestResults[K]> {
     const code = CODES[request.kind];
+    if (code === ITER_CLOSE) this.#cursors.delete(request.extra as number);
     if (this.#closed && code !== CLOSE && code !== ITER_CLOSE) {
       return Promise.reject(new RapsqliteError(ErrorCodes.CLOSED, 'The database is closed', { sql: request.sql }));
     }
@@ -271,10 +276,7 @@ export class WorkerConnection implements Connection {
     });
   }
 
-  /** Closes a cursor in the worker. Outside the lease rules: it touches no data. */
-  closeCursor(cursor: number): Promise<unknown> {
-    return this.execute({ kind: 'iterClose', sql: '', extra: cursor });
-  }
+
 
   /** True when the native companion is loaded into this connection, so a running statement can be interrupted. */
   get interruptible(): boolean {
@@ -342,7 +344,10 @@ export class WorkerConnection implements Connection {
 
   #cancelRunning(call: Call, error: RapsqliteError): void {
     call.abortError = error;
-    if (this.#companion !== undefined && this.#slot !== undefined) {
+    // sqlite3_interrupt stops every statement running on the connection, and while another caller's cursor is open
+    // SQLite keeps failing the statements that follow: with other cursors open, a call is not interrupted in place.
+    const others = this.#cursors.size - (call.code === ITER_NEXT && this.#cursors.has(call.extra as number) ? 1 : 0);
+    if (this.#companion !== undefined && this.#slot !== undefined && others === 0) {
       this.#companion.interrupt(this.#slot, call.id);
       this.#armGrace(call);
       return;
@@ -361,7 +366,7 @@ export class WorkerConnection implements Connection {
   /** A worker may be replaced to stop a stuck call unless a transaction holds it or its database lives in it. */
   #replaceable(): boolean {
     const path = this.info.path;
-    return this.#worker !== undefined && !this.#pinned && path !== ':memory:' && path !== '' && !path.includes('mode=memory');
+    return this.#worker !== undefined && !this.#pinned && this.#cursors.size === 0 && path !== ':memory:' && path !== '' && !path.includes('mode=memory');
   }
 
   #armGrace(call: Call): void {
@@ -431,32 +436,67 @@ export class WorkerConnection implements Connection {
       const payload = replies[i + 2];
       if (status === Status.partial) {
         // Decoded even for an abandoned call: a reply may carry the column names of a result shape, sent only once.
-        const rows = this.#rows(payload as RowsPayload);
-        if (!call.abandoned) (call.chunks ??= []).push(rows);
+        try {
+          const rows = this.#rows(payload as RowsPayload);
+          if (!call.abandoned) (call.chunks ??= []).push(rows);
+        } catch (err) {
+          // The call fails now; its last reply still comes, and the replies after this one in the message still count.
+          if (!call.abandoned) this.#abandon(call, err as RapsqliteError);
+        }
         continue;
       }
       this.#calls.delete(id);
       this.#inFlight--;
       this.#answered = id;
       if (call.abandoned) {
-        if (status === Status.ok) this.#learnShapes(call, payload);
+        if (status === Status.ok) {
+          this.#learnShapes(call, payload);
+          // A cursor opened for a call nobody waits for any more must not stay open in the worker.
+          if (call.code === ITER_OPEN) void this.execute({ kind: 'iterClose', sql: '', extra: (payload as [number])[0] }).catch(() => undefined);
+        }
         continue;
       }
       this.#release(call);
       if (call.ticket !== undefined) call.ticket.sqliteNs = replies[i + 3] as number;
       if (status === Status.error) {
-        // Once a running call is cancelled, any failure (SQLITE_INTERRUPT, or SQLITE_BUSY from an interrupted lock
-        // wait) means it did not complete: it is reported as the cancellation.
-        call.reject(call.abortError ?? fromWire(payload as WireError, call.sql));
+        // A cursor whose chunk failed was closed by the worker.
+        if (call.code === ITER_NEXT) this.#cursors.delete(call.extra as number);
+        call.reject(this.#failure(call, payload as WireError));
         continue;
       }
       try {
-        call.resolve(this.#decode(call, payload));
+        const result = this.#decode(call, payload);
+        if (call.code === ITER_OPEN || call.code === ITER_NEXT) this.#trackCursor(call, result as CursorChunk & { cursor?: number });
+        call.resolve(result);
       } catch (err) {
         call.reject(err);
       }
     }
     if (this.#outbox.length > 0) this.#scheduleFlush();
+  }
+
+  #trackCursor(call: Call, chunk: CursorChunk & { cursor?: number }): void {
+    const id = call.code === ITER_OPEN ? (chunk.cursor as number) : (call.extra as number);
+    if (chunk.done) this.#cursors.delete(id);
+    else this.#cursors.add(id);
+  }
+
+  /**
+   * The error a failed call rejects with. Once a running call is cancelled, a failure (SQLITE_INTERRUPT, or
+   * SQLITE_BUSY from an interrupted lock wait) means its statement did not complete and SQLite undid it: it is reported
+   * as the cancellation. A script (`exec`) is the exception: the statements before the interrupted one stay applied,
+   * so its outcome is unknown unless the worker skipped it before it started.
+   */
+  #failure(call: Call, wire: WireError): RapsqliteError {
+    const abortError = call.abortError;
+    if (abortError === undefined) return fromWire(wire, call.sql);
+    if (call.code === EXEC && wire.code !== ErrorCodes.ABORTED) {
+      return new RapsqliteError(ErrorCodes.OUTCOME_UNKNOWN, 'The script was cancelled while it ran: the statements before the interrupted one may have been applied', {
+        sql: call.sql,
+        cause: abortError,
+      });
+    }
+    return abortError;
   }
 
   #learnShapes(call: Call, payload: unknown): void {

@@ -77,6 +77,8 @@ export abstract class QueryableBase implements Queryable {
 
   #call<K extends OperationKind>(op: OperationOf<K>): Promise<OperationResults[K]> {
     if (typeof op.sql !== 'string') return Promise.reject(invalidArgument('SQL must be a string'));
+    // SQLite reads UTF-8: a lone surrogate would become U+FFFD and a different statement would run.
+    if (!op.sql.isWellFormed()) return Promise.reject(invalidArgument('The SQL text is not well-formed UTF-16 (it holds a lone surrogate)'));
     try {
       if (op.options !== NO_OPTIONS) checkCallOptions(op.options, optionKeys(op.kind), op.kind);
       return this.chain()(op);

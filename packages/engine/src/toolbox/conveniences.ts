@@ -2,7 +2,7 @@
  * Conveniences over any handle: `insert` (the new rowid, as aiosqlite's `execute_insert`), `scalar` (one value) and
  * `exists` (whether a query returns a row).
  */
-import type { Queryable } from '../database.ts';
+import type { Queryable } from '../handle/queryable.ts';
 import { ErrorCodes } from '../errors/codes.ts';
 import { RapsqliteError } from '../errors/rapsqlite-error.ts';
 import { tokenizeSql } from '../sql/tokenize.ts';

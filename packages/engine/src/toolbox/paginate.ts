@@ -3,7 +3,7 @@
  * costs what page 1 costs, and rows inserted or deleted between two requests never shift a page (no row is skipped
  * or repeated because of them).
  */
-import type { Queryable } from '../database.ts';
+import type { Queryable } from '../handle/queryable.ts';
 import { ErrorCodes } from '../errors/codes.ts';
 import { RapsqliteError } from '../errors/rapsqlite-error.ts';
 import { tokenizeSql } from '../sql/tokenize.ts';

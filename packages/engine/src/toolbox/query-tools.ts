@@ -8,7 +8,7 @@
  * rows: (4) the engine's decoding with its `integers` mode, (5) converters ({@link compileConverters}, once per result
  * shape), (6) the row shape ({@link rowBuilder}) and (7) `map`.
  */
-import type { Queryable, Transaction } from '../database.ts';
+import type { Queryable, Transaction } from '../handle/queryable.ts';
 import { ErrorCodes } from '../errors/codes.ts';
 import { RapsqliteError } from '../errors/rapsqlite-error.ts';
 import type { ColumnInfo, IntegerMode, IterateOptions, Params, QueryOptions, Row, RunManyResult, RunResult, TransactionOptions, ValuesResult } from '../types.ts';

@@ -199,22 +199,31 @@ export class WorkerSession {
     return id;
   }
 
-  /** The next chunk of cursor `id`; a finished cursor is forgotten. */
+  /**
+   * The next chunk of cursor `id`; a finished cursor is forgotten. A chunk that fails (an interrupt, an integer past
+   * 2^53 in 'number' mode) closes the cursor at once: its statement must not stay open, held by nobody, keeping
+   * locks, a reader's snapshot and the worker's unsafe mode.
+   */
   readChunk(id: number): [RowsPayload, 0 | 1] {
     const cursor = this.cursors.get(id);
     if (cursor === undefined) throw new WorkerError(ErrorCodes.CLOSED, 'The cursor is closed');
-    const rows: unknown[][] = [];
-    let done: 0 | 1 = 0;
-    for (let i = 0; i < cursor.chunkSize; i++) {
-      const next = cursor.it.next();
-      if (next.done === true) {
-        done = 1;
-        break;
+    try {
+      const rows: unknown[][] = [];
+      let done: 0 | 1 = 0;
+      for (let i = 0; i < cursor.chunkSize; i++) {
+        const next = cursor.it.next();
+        if (next.done === true) {
+          done = 1;
+          break;
+        }
+        rows.push(next.value as unknown[]);
       }
-      rows.push(next.value as unknown[]);
+      if (done === 1) this.cursors.delete(id);
+      return [this.rowsPayload(cursor.entry, rows, cursor.mode), done];
+    } catch (err) {
+      this.closeCursor(id);
+      throw err;
     }
-    if (done === 1) this.cursors.delete(id);
-    return [this.rowsPayload(cursor.entry, rows, cursor.mode), done];
   }
 
   closeCursor(id: number): void {

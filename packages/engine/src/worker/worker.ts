@@ -211,8 +211,15 @@ async function init(): Promise<void> {
   if (config.companion) {
     companion = loadCompanion();
     if (companion !== undefined) {
-      db.loadExtension(companion.extensionPath, companion.entryPoint);
-      slot = Number(db.prepare(companion.slotSql).pluck().get());
+      try {
+        db.loadExtension(companion.extensionPath, companion.entryPoint);
+        slot = Number(db.prepare(companion.slotSql).pluck().get());
+      } catch {
+        // The companion binds to one SQLite copy per process: a connection on another copy (an encrypting driver
+        // beside better-sqlite3) runs without it, as when it is not built.
+        companion = undefined;
+        slot = 0;
+      }
     }
   }
   session = new WorkerSession(db, companion, slot, config.statementCacheSize);

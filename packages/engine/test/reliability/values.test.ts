@@ -244,7 +244,7 @@ describe('text', () => {
   });
 
   // Issue 10, defect 7: today the lone surrogate is replaced by U+FFFD and the call succeeds.
-  it('refuses a string with a lone surrogate with ERR_RAPSQLITE_PARAMETER_TYPE instead of replacing it', async () => {
+  it('refuses a string with a lone surrogate with ERR_RAPSQLITE_PARAMETER_ENCODING instead of replacing it', async () => {
     const lone = ['\uD800', 'a\uD800b', 'a\uDC00b', '\uDFFF\uD800', 'ok\uD83D'];
     const outcomes: string[] = [];
     for (const s of lone) {
@@ -256,7 +256,7 @@ describe('text', () => {
       ]) {
         const result = await call().then((r) => `resolved ${JSON.stringify(r)}`, code);
         outcomes.push(result);
-        expect(result, JSON.stringify(s)).toBe('ERR_RAPSQLITE_PARAMETER_TYPE');
+        expect(result, JSON.stringify(s)).toBe('ERR_RAPSQLITE_PARAMETER_ENCODING');
       }
     }
     expect(outcomes).toHaveLength(lone.length * 4);
