@@ -1,6 +1,6 @@
 import { STATUS_CODES } from 'node:http';
 import type { ErrorRequestHandler } from 'express';
-import { errorStatus, resolveErrorStatuses } from './error-status.ts';
+import { errorStatus, resolveErrorStatuses } from '@rapsqlite/http';
 
 /** Options of {@link errorHandler}. */
 export interface ErrorHandlerOptions {
@@ -19,7 +19,7 @@ export interface ErrorHandlerOptions {
  * ```
  */
 export function errorHandler(options: ErrorHandlerOptions = {}): ErrorRequestHandler {
-  const table = resolveErrorStatuses(options.statuses ?? true, 'errorHandler() `statuses`');
+  const table = resolveErrorStatuses(options.statuses ?? true, '@rapsqlite/express: errorHandler() `statuses`');
   return (err: unknown, _req, res, next) => {
     const status = errorStatus(err, table);
     if (status === undefined || res.headersSent) {

@@ -3,6 +3,7 @@ import { type Database, type Queryable} from '@rapsqlite/engine';
 import type { Pool } from '@rapsqlite/pool';
 import type { RequestHandler } from 'express';
 import { invalidArgument } from '@rapsqlite/engine/plugin';
+import { isHandle } from '@rapsqlite/http';
 
 /** The handle `@rapsqlite/express` puts on requests: an engine `Database` or a `Pool`, which share the query API. */
 export type SqliteHandle = Database | Pool;
@@ -21,12 +22,6 @@ declare global {
 /** @internal */
 export function invalid(message: string): RapsqliteError {
   return invalidArgument(`@rapsqlite/express: ${message}`);
-}
-
-/** @internal */
-export function isHandle(value: unknown): value is SqliteHandle {
-  const v = value as Partial<Record<string, unknown>> | null;
-  return typeof v === 'object' && v !== null && typeof v['transaction'] === 'function' && typeof v['close'] === 'function' && typeof v['get'] === 'function';
 }
 
 /**

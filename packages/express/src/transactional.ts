@@ -3,7 +3,8 @@ import type { PoolTransactionOptions } from '@rapsqlite/pool';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { ExpressErrorCodes } from './errors.ts';
 import { RouteTransaction } from './route-transaction.ts';
-import { invalid, isHandle, type SqliteHandle } from './sqlite.ts';
+import { isHandle } from '@rapsqlite/http';
+import { invalid, type SqliteHandle } from './sqlite.ts';
 
 /** Options of {@link transactional}: the pool's transaction options, and which database to use. */
 export interface TransactionalOptions extends PoolTransactionOptions {

@@ -1,4 +1,3 @@
-import { ErrorCodes, open } from '@rapsqlite/engine';
 import { createPool } from '@rapsqlite/pool';
 import express from 'express';
 import { describe, expect, it, vi } from 'vitest';
@@ -36,27 +35,5 @@ describe('gracefulShutdown()', () => {
     expect(close).toHaveBeenCalledTimes(1);
     expect(pool.closed).toBe(true);
     expect(process.listenerCount('SIGTERM')).toBe(0);
-  });
-
-  it('shares one shutdown between calls, and removes its handlers on dispose', async () => {
-    const db = await open(tempFile());
-    const close = vi.spyOn(db, 'close');
-    const { server } = await listen(express());
-    const handle = gracefulShutdown(server, db, { exit: false, signals: ['SIGUSR2'] });
-    expect(process.listenerCount('SIGUSR2')).toBe(1);
-    handle.dispose();
-    expect(process.listenerCount('SIGUSR2')).toBe(0);
-    await Promise.all([handle.shutdown(), handle.shutdown()]);
-    expect(close).toHaveBeenCalledTimes(1);
-  });
-
-  it('refuses bad arguments at once', async () => {
-    const db = await open(':memory:');
-    defer(() => db.close());
-    const { server } = await listen(express());
-    expect(() => gracefulShutdown({} as never, db)).toThrow(expect.objectContaining({ code: ErrorCodes.INVALID_ARGUMENT }));
-    expect(() => gracefulShutdown(server, {} as never)).toThrow(expect.objectContaining({ code: ErrorCodes.INVALID_ARGUMENT }));
-    expect(() => gracefulShutdown(server, db, { signals: ['SIGKILL'] })).toThrow(expect.objectContaining({ code: ErrorCodes.INVALID_ARGUMENT }));
-    expect(() => gracefulShutdown(server, db, { timeoutMs: -1 })).toThrow(expect.objectContaining({ code: ErrorCodes.INVALID_ARGUMENT }));
   });
 });

@@ -5,8 +5,8 @@
 export { rapsqlite } from './plugin.ts';
 export type { FastifySqlite } from './plugin.ts';
 export type { RapsqlitePluginOptions, SqliteHandle, SqliteRouteConfig, SqliteRouteTransactionOptions } from './options.ts';
-export { DEFAULT_ERROR_STATUSES, errorStatus } from './error-status.ts';
-export type { ErrorStatusMap } from './error-status.ts';
+export { DEFAULT_ERROR_STATUSES, errorStatus } from '@rapsqlite/http';
+export type { ErrorStatusMap } from '@rapsqlite/http';
 export { sqliteHealth } from './health.ts';
 export type { SqliteHealth } from './health.ts';
 export { FastifyErrorCodes } from './errors.ts';

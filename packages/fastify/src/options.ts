@@ -1,7 +1,7 @@
 import type {RapsqliteError} from '@rapsqlite/engine';
 import { TRANSACTION_MODES, type Database, type DatabaseOptions} from '@rapsqlite/engine';
 import type { Pool, PoolOptions, PoolTransactionOptions } from '@rapsqlite/pool';
-import { resolveErrorStatuses, type ErrorStatusMap } from './error-status.ts';
+import { isHandle, resolveErrorStatuses, type ErrorStatusMap } from '@rapsqlite/http';
 import { invalidArgument } from '@rapsqlite/engine/plugin';
 
 /** What the plugin decorates Fastify with: an engine `Database` or a `Pool`, which share the query API. */
@@ -67,11 +67,6 @@ function invalid(message: string): RapsqliteError {
   return invalidArgument(`@rapsqlite/fastify: ${message}`);
 }
 
-function isHandle(value: unknown): value is SqliteHandle {
-  const v = value as Partial<Record<string, unknown>> | null;
-  return typeof v === 'object' && v !== null && typeof v['transaction'] === 'function' && typeof v['close'] === 'function' && typeof v['get'] === 'function';
-}
-
 /** Validates the plugin's options; a bad one fails registration (and so `fastify.ready()`) with a coded error. */
 export function resolvePluginOptions(raw: unknown): ResolvedPluginOptions {
   if (typeof raw !== 'object' || raw === null) throw invalid('options must be an object');
@@ -81,7 +76,7 @@ export function resolvePluginOptions(raw: unknown): ResolvedPluginOptions {
   }
   if (opts.name !== undefined && (typeof opts.name !== 'string' || opts.name === '')) throw invalid('`name` must be a non-empty string');
   if (opts.close !== undefined && typeof opts.close !== 'boolean') throw invalid('`close` must be a boolean');
-  const errorStatuses = opts.errorStatus === undefined || opts.errorStatus === false ? undefined : resolveErrorStatuses(opts.errorStatus, '`errorStatus`');
+  const errorStatuses = opts.errorStatus === undefined || opts.errorStatus === false ? undefined : resolveErrorStatuses(opts.errorStatus, '@rapsqlite/fastify: `errorStatus`');
   let source: ResolvedPluginOptions['source'];
   if (opts.database !== undefined) {
     if (opts.path !== undefined || opts.pool !== undefined || opts.options !== undefined) throw invalid('give either `database` or `path` (with `options` or `pool`), not both');

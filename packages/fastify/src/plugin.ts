@@ -2,7 +2,7 @@ import {open, RapsqliteError, type Queryable} from '@rapsqlite/engine';
 import { createPool, type Pool } from '@rapsqlite/pool';
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
 import fp from 'fastify-plugin';
-import { errorStatus, type ErrorStatusMap } from './error-status.ts';
+import { errorStatus, type ErrorStatusMap } from '@rapsqlite/http';
 import { FastifyErrorCodes } from './errors.ts';
 import { sqliteHealth } from './health.ts';
 import {

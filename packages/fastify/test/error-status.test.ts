@@ -1,8 +1,7 @@
-import { ErrorCodes, open, RapsqliteError } from '@rapsqlite/engine';
-import { PoolErrorCodes } from '@rapsqlite/pool';
+import { ErrorCodes, open } from '@rapsqlite/engine';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_ERROR_STATUSES, errorStatus, rapsqlite, type RapsqlitePluginOptions } from '../src/index.ts';
+import { rapsqlite, type RapsqlitePluginOptions } from '../src/index.ts';
 import { defer, tempFile } from './helpers.ts';
 
 const SLOW = 'WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 50000000) SELECT count(*) AS n FROM c';
@@ -72,16 +71,5 @@ describe('coded errors as HTTP statuses', () => {
     expect((await fastify.inject({ method: 'POST', url: '/users' })).statusCode).toBe(422);
     expect((await fastify.inject('/big')).statusCode).toBe(422);
     expect((await fastify.inject('/slow')).statusCode).toBe(504);
-  });
-
-  it('looks up the exact code first, then the primary code', () => {
-    const unique = new RapsqliteError('SQLITE_CONSTRAINT_UNIQUE', 'UNIQUE constraint failed');
-    expect(errorStatus(unique)).toBe(409);
-    expect(errorStatus(unique, { ...DEFAULT_ERROR_STATUSES, SQLITE_CONSTRAINT_UNIQUE: 422 })).toBe(422);
-    expect(errorStatus(new RapsqliteError('SQLITE_BUSY_SNAPSHOT', 'busy'))).toBe(503);
-    expect(errorStatus(new RapsqliteError(PoolErrorCodes.QUEUE_FULL, 'full'))).toBe(503);
-    expect(errorStatus(new RapsqliteError(ErrorCodes.INTERNAL, 'oops'))).toBeUndefined();
-    expect(errorStatus(new Error('plain'))).toBeUndefined();
-    expect(errorStatus('SQLITE_BUSY')).toBeUndefined();
   });
 });

@@ -1,7 +1,7 @@
 import { STATUS_CODES } from 'node:http';
 import type { Context, ErrorHandler } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import { errorStatus, resolveErrorStatuses } from './error-status.ts';
+import { errorStatus, resolveErrorStatuses } from '@rapsqlite/http';
 
 /** Options of {@link errorHandler}. */
 export interface ErrorHandlerOptions {
@@ -29,7 +29,7 @@ function honoDefault(err: Error, c: Context): Response | Promise<Response> {
  * ```
  */
 export function errorHandler(options: ErrorHandlerOptions = {}): ErrorHandler {
-  const table = resolveErrorStatuses(options.statuses ?? true, 'errorHandler() `statuses`');
+  const table = resolveErrorStatuses(options.statuses ?? true, '@rapsqlite/hono: errorHandler() `statuses`');
   const fallback = options.fallback ?? honoDefault;
   return (err, c) => {
     const status = errorStatus(err, table);

@@ -2,6 +2,7 @@ import {RapsqliteError, TRANSACTION_MODES, type Database, type Queryable} from '
 import type { Pool, PoolTransactionOptions } from '@rapsqlite/pool';
 import type { MiddlewareHandler } from 'hono';
 import { invalidArgument } from '@rapsqlite/engine/plugin';
+import { isHandle } from '@rapsqlite/http';
 
 /** The handle `@rapsqlite/hono` puts in the context: an engine `Database` or a `Pool`, which share the query API. */
 export type SqliteHandle = Database | Pool;
@@ -12,12 +13,6 @@ export type SqliteEnv = { Variables: { sqlite: Queryable } };
 /** @internal */
 export function invalid(message: string): RapsqliteError {
   return invalidArgument(`@rapsqlite/hono: ${message}`);
-}
-
-/** @internal */
-export function isHandle(value: unknown): value is SqliteHandle {
-  const v = value as Partial<Record<string, unknown>> | null;
-  return typeof v === 'object' && v !== null && typeof v['transaction'] === 'function' && typeof v['close'] === 'function' && typeof v['get'] === 'function';
 }
 
 /**

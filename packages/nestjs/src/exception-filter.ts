@@ -1,7 +1,7 @@
 import { STATUS_CODES } from 'node:http';
 import { Catch, HttpException, type ArgumentsHost, type HttpServer } from '@nestjs/common';
 import { BaseExceptionFilter } from '@nestjs/core';
-import { errorStatus, resolveErrorStatuses, type ErrorStatusMap } from './error-status.ts';
+import { errorStatus, resolveErrorStatuses, type ErrorStatusMap } from '@rapsqlite/http';
 
 /** Options of {@link RapsqliteExceptionFilter}. */
 export interface RapsqliteExceptionFilterOptions {
@@ -24,7 +24,7 @@ export class RapsqliteExceptionFilter extends BaseExceptionFilter {
 
   constructor(applicationRef?: HttpServer, options: RapsqliteExceptionFilterOptions = {}) {
     super(applicationRef);
-    this.#statuses = resolveErrorStatuses(options.statuses ?? true, 'RapsqliteExceptionFilter `statuses`');
+    this.#statuses = resolveErrorStatuses(options.statuses ?? true, '@rapsqlite/nestjs: RapsqliteExceptionFilter `statuses`');
   }
 
   override catch(exception: unknown, host: ArgumentsHost): void {

@@ -2,6 +2,7 @@ import type {RapsqliteError} from '@rapsqlite/engine';
 import { TRANSACTION_MODES, type Database, type DatabaseOptions} from '@rapsqlite/engine';
 import type { Pool, PoolOptions, PoolTransactionOptions } from '@rapsqlite/pool';
 import { invalidArgument } from '@rapsqlite/engine/plugin';
+import { isHandle } from '@rapsqlite/http';
 
 /** A connection's handle: an engine `Database` or a `Pool`, which share the query API. */
 export type SqliteHandle = Database | Pool;
@@ -40,11 +41,6 @@ export interface SqliteTransactionOptions extends PoolTransactionOptions {
 /** @internal */
 export function invalid(message: string): RapsqliteError {
   return invalidArgument(`@rapsqlite/nestjs: ${message}`);
-}
-
-function isHandle(value: unknown): value is SqliteHandle {
-  const v = value as Partial<Record<string, unknown>> | null;
-  return typeof v === 'object' && v !== null && typeof v['transaction'] === 'function' && typeof v['close'] === 'function' && typeof v['get'] === 'function';
 }
 
 const CONNECTION_KEYS = new Set(['path', 'options', 'pool', 'database', 'close']);

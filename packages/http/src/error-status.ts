@@ -1,4 +1,5 @@
-import { ErrorCodes, RapsqliteError } from '@rapsqlite/engine';
+import { ErrorCodes } from '@rapsqlite/engine';
+import { invalidArgument } from '@rapsqlite/engine/plugin';
 import { PoolErrorCodes } from '@rapsqlite/pool';
 
 /** A table from error code to HTTP status: an exact `code` (`SQLITE_CONSTRAINT_UNIQUE`) or a primary code (`SQLITE_BUSY`). */
@@ -18,16 +19,25 @@ export const DEFAULT_ERROR_STATUSES: ErrorStatusMap = Object.freeze({
   [ErrorCodes.TIMEOUT]: 504,
 });
 
-/** Validates a user's status table (merged over the defaults) and freezes it. */
+/**
+ * The status table an option asks for, checked and frozen: `undefined` or `true` is {@link DEFAULT_ERROR_STATUSES};
+ * an object is merged over the defaults, each status an integer from 400 to 599. Anything else throws
+ * `ERR_RAPSQLITE_INVALID_ARGUMENT`, its message starting with `where` (the package and option that was wrong).
+ *
+ * @example
+ * ```ts
+ * const table = resolveErrorStatuses(options.statuses, '@rapsqlite/express: errorHandler() `statuses`');
+ * ```
+ */
 export function resolveErrorStatuses(statuses: unknown, where: string): ErrorStatusMap {
   if (statuses === undefined || statuses === true) return DEFAULT_ERROR_STATUSES;
   if (typeof statuses !== 'object' || statuses === null || Array.isArray(statuses)) {
-    throw new RapsqliteError(ErrorCodes.INVALID_ARGUMENT, `${where} is true or an object from error code to HTTP status`);
+    throw invalidArgument(`${where} is true or an object from error code to HTTP status`);
   }
   const merged: Record<string, number> = { ...DEFAULT_ERROR_STATUSES };
   for (const [code, status] of Object.entries(statuses)) {
     if (!Number.isInteger(status) || (status as number) < 400 || (status as number) > 599) {
-      throw new RapsqliteError(ErrorCodes.INVALID_ARGUMENT, `${where}: the status for ${code} must be an integer from 400 to 599`);
+      throw invalidArgument(`${where}: the status for ${code} must be an integer from 400 to 599`);
     }
     merged[code] = status as number;
   }
