@@ -15,6 +15,8 @@ interface Report {
   waitedMs?: number;
   code?: string;
   events?: string[];
+  goAt?: number;
+  doneAt?: number;
 }
 
 function spawnChild(path: string, dir: string, lockTimeoutMs = 60_000): { child: ChildProcess; messages: Report[]; next: (type: Report['type']) => Promise<Report>; exited: Promise<number | null> } {
@@ -75,7 +77,10 @@ describe('several processes starting at once', () => {
     const waiters = reports.filter((r) => r.runs!.length === 0);
     expect(waiters).toHaveLength(3);
     for (const w of waiters) {
-      expect(w.events).toEqual(['lock-wait', 'lock-acquired', 'plan']);
+      // Each started while the applier was at work, and waited for it: on the lock row ('lock-wait'), or in
+      // SQLite's busy handler while the applier's transaction held the write lock.
+      expect(w.goAt!).toBeLessThan(appliers[0]!.doneAt!);
+      expect(w.events!.filter((e) => e !== 'lock-wait')).toEqual(['lock-acquired', 'plan']);
       expect(w.waitedMs).toBeGreaterThan(0);
     }
 

@@ -6,6 +6,7 @@ const [path, dir, lockTimeoutMs] = process.argv.slice(2) as [string, string, str
 const db = await open(path);
 const events: MigratorEvent['type'][] = [];
 process.once('message', async () => {
+  const goAt = Date.now();
   try {
     const result = await createMigrator(db, {
       dir,
@@ -15,7 +16,7 @@ process.once('message', async () => {
         if (event.type === 'start') process.send!({ type: 'started', name: event.name });
       },
     }).up();
-    process.send!({ type: 'done', pid: process.pid, runs: result.runs.map((r) => r.name), waitedMs: result.waitedMs, events });
+    process.send!({ type: 'done', pid: process.pid, runs: result.runs.map((r) => r.name), waitedMs: result.waitedMs, events, goAt, doneAt: Date.now() });
   } catch (error) {
     process.send!({ type: 'failed', pid: process.pid, code: (error as { code?: string }).code, events });
   }
