@@ -30,8 +30,6 @@ export const MigrateErrorCodes = {
   PARTIAL: 'ERR_RAPSQLITE_MIGRATE_PARTIAL',
   /** A schema file or database given to `diff`/`check` cannot be read (missing, not SQL, not a database). */
   SCHEMA_SOURCE: 'ERR_RAPSQLITE_MIGRATE_SCHEMA_SOURCE',
-  /** `diff` met something it cannot express safely (a change to a virtual table's module arguments keeps no data). */
-  DIFF_UNSUPPORTED: 'ERR_RAPSQLITE_MIGRATE_DIFF_UNSUPPORTED',
 } as const;
 
 /** The union of {@link MigrateErrorCodes}. */

@@ -1,7 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { openTemp } from './helpers.ts';
 
-const EXPORTS = ['MIGRATION_LAYOUTS', 'MIGRATION_NUMBERING', 'MIGRATION_STATES', 'MigrateError', 'MigrateErrorCodes', 'Migrator', 'applyScript', 'createMigration', 'createMigrator', 'loadMigrations', 'splitStatements', 'umzugStorage'];
+const EXPORTS = [
+  'DEFAULT_IGNORED_TABLES', 'MIGRATION_LAYOUTS', 'MIGRATION_NUMBERING', 'MIGRATION_STATES', 'MigrateError', 'MigrateErrorCodes', 'Migrator',
+  'SCHEMA_CHANGE_KINDS', 'SCHEMA_DIFFERENCE_KINDS', 'applyScript', 'check', 'compareSchemas', 'createMigration', 'createMigrator', 'diff',
+  'diffSchemas', 'loadMigrations', 'loadSchema', 'readSchema', 'splitStatements', 'umzugStorage',
+];
 
 // Imports the built package through its `exports` map (run `build` first; nx does), so packaging mistakes fail here.
 describe('@rapsqlite/migrate as published', () => {
