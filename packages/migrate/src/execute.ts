@@ -28,7 +28,7 @@ async function runStep(db: Queryable, step: ScriptStep, name: string | undefined
 
 async function foreignKeysEnabled(db: Queryable): Promise<boolean> {
   // Inside a transaction so that a pool answers for its writer, where the script runs.
-  const row = await db.transaction((tx) => tx.get<{ foreign_keys: number }>('PRAGMA foreign_keys'), { mode: 'deferred' });
+  const row = await db.transaction((tx) => tx.get<{ foreign_keys: number }>('PRAGMA foreign_keys', [], { integers: 'number' }), { mode: 'deferred' });
   return row?.foreign_keys === 1;
 }
 

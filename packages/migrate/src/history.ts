@@ -65,7 +65,7 @@ export class History {
   /** Every entry in the order it was recorded; none when the table does not exist yet. */
   async read(db: Queryable): Promise<HistoryEntry[]> {
     if (!(await this.exists(db))) return [];
-    const rows = await db.all<HistoryRow>(`SELECT name, version, checksum, applied_at, duration_ms FROM ${this.#quoted} ORDER BY rowid`);
+    const rows = await db.all<HistoryRow>(`SELECT name, version, checksum, applied_at, duration_ms FROM ${this.#quoted} ORDER BY rowid`, [], { integers: 'number' });
     return rows.map((r) => ({ name: r.name, version: r.version, checksum: r.checksum, appliedAt: r.applied_at, durationMs: r.duration_ms }));
   }
 

@@ -85,7 +85,7 @@ export class MigrationLock {
   acquired_at  TEXT NOT NULL,
   heartbeat_at TEXT NOT NULL
 )`);
-          const row = await tx.get<LockRow>(`SELECT owner, pid, host, acquired_at, heartbeat_at FROM ${this.#table} WHERE id = 1`);
+          const row = await tx.get<LockRow>(`SELECT owner, pid, host, acquired_at, heartbeat_at FROM ${this.#table} WHERE id = 1`, [], { integers: 'number' });
           if (row !== undefined && !this.#isStale(row)) return row;
           const now = new Date().toISOString();
           await tx.run(`INSERT OR REPLACE INTO ${this.#table} (id, owner, pid, host, acquired_at, heartbeat_at) VALUES (1, ?, ?, ?, ?, ?)`, [

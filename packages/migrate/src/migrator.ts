@@ -172,7 +172,7 @@ export class Migrator {
     const table = this.#options.sqliteTable;
     const exists = await this.#db.get("SELECT 1 AS found FROM sqlite_schema WHERE type = 'table' AND name = ?", [table]);
     if (exists === undefined) return [];
-    const rows = await this.#db.all<{ id: number; name: string; up: string }>(`SELECT id, name, up FROM ${quoteName(table)} ORDER BY id`);
+    const rows = await this.#db.all<{ id: number; name: string; up: string }>(`SELECT id, name, up FROM ${quoteName(table)} ORDER BY id`, [], { integers: 'auto' });
     const now = new Date().toISOString();
     return rows.map((row) => {
       const file = migrations.find((m) => m.version === BigInt(row.id));

@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { applyScript, check, createMigration, createMigrator, diff, MigrateErrorCodes } from '../src/index.ts';
+import { applyScript, check, createMigration, createMigrator, diff, MigrateErrorCodes, readSchema } from '../src/index.ts';
 import { expectSameSchema } from './schema-helpers.ts';
 import { openTemp, rejectsWithCode, tempDir } from './helpers.ts';
 
@@ -150,6 +150,17 @@ describe('diff', () => {
     await file.exec('CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT)');
     expect((await diff(db, other)).empty).toBe(true);
     expect((await diff({ sql: 'CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT)' }, db)).empty).toBe(true);
+  });
+
+  it('reads schemas the same whatever the integer mode of the handle', async () => {
+    const schema = 'CREATE TABLE p (id INTEGER PRIMARY KEY); CREATE TABLE c (id INTEGER PRIMARY KEY, p_id INTEGER NOT NULL REFERENCES p(id)); CREATE UNIQUE INDEX c_p ON c (p_id);';
+    const plain = await openTemp();
+    const big = await openTemp({ integers: 'bigint' });
+    await plain.exec(schema);
+    await big.exec(schema);
+    expect(await readSchema(big)).toEqual(await readSchema(plain));
+    expect((await diff(big, plain)).empty).toBe(true);
+    expect((await check(big, plain)).ok).toBe(true);
   });
 
   it('refuses a missing file, a file that is not a schema, and bad arguments', async () => {

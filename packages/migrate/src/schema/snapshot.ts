@@ -80,6 +80,9 @@ export interface ReadSchemaOptions {
 /** The tables {@link readSchema} leaves out unless told otherwise. */
 export const DEFAULT_IGNORED_TABLES: readonly string[] = Object.freeze(['rapsqlite_migrations', 'rapsqlite_migrations_lock']);
 
+// The pragmas' small integers read as numbers whatever the handle's integer mode.
+const NUMBERS = { integers: 'number' } as const;
+
 interface SchemaRow {
   type: string;
   name: string;
@@ -116,10 +119,11 @@ function columnOf(row: XInfoRow): ColumnSnapshot {
 }
 
 async function readTable(tx: Queryable, row: SchemaRow, info: TableListRow | undefined, indexSql: Map<string, string>): Promise<TableSnapshot> {
-  const columns = (await tx.all<XInfoRow>('SELECT name, type, "notnull", dflt_value, pk, hidden FROM pragma_table_xinfo(?)', [row.name])).map(columnOf);
+  const columns = (await tx.all<XInfoRow>('SELECT name, type, "notnull", dflt_value, pk, hidden FROM pragma_table_xinfo(?)', [row.name], NUMBERS)).map(columnOf);
   const fkRows = await tx.all<{ id: number; seq: number; table: string; from: string; to: string | null; on_update: string; on_delete: string; match: string }>(
     'SELECT id, seq, "table", "from", "to", on_update, on_delete, "match" FROM pragma_foreign_key_list(?) ORDER BY id DESC, seq',
     [row.name],
+    NUMBERS,
   );
   const byId = new Map<number, { table: string; from: string[]; to: (string | null)[]; onUpdate: string; onDelete: string; match: string }>();
   for (const fk of fkRows) {
@@ -130,9 +134,9 @@ async function readTable(tx: Queryable, row: SchemaRow, info: TableListRow | und
   }
   const indexes: IndexSnapshot[] = [];
   if (row.type === 'table' && info?.type !== 'virtual') {
-    const list = await tx.all<{ name: string; unique: number; origin: string; partial: number }>('SELECT name, "unique", origin, partial FROM pragma_index_list(?)', [row.name]);
+    const list = await tx.all<{ name: string; unique: number; origin: string; partial: number }>('SELECT name, "unique", origin, partial FROM pragma_index_list(?)', [row.name], NUMBERS);
     for (const index of list) {
-      const keys = await tx.all<{ name: string | null; desc: number; coll: string; key: number }>('SELECT name, "desc", coll, "key" FROM pragma_index_xinfo(?) WHERE "key" = 1 ORDER BY seqno', [index.name]);
+      const keys = await tx.all<{ name: string | null; desc: number; coll: string; key: number }>('SELECT name, "desc", coll, "key" FROM pragma_index_xinfo(?) WHERE "key" = 1 ORDER BY seqno', [index.name], NUMBERS);
       indexes.push({
         name: index.name,
         table: row.name,
@@ -171,7 +175,7 @@ export async function readSchema(db: Queryable, options: ReadSchemaOptions = {})
   return db.transaction(
     async (tx) => {
       const rows = await tx.all<SchemaRow>('SELECT type, name, tbl_name, sql FROM main.sqlite_schema ORDER BY rowid');
-      const list = await tx.all<TableListRow>("SELECT name, type, wr, strict FROM pragma_table_list WHERE schema = 'main'");
+      const list = await tx.all<TableListRow>("SELECT name, type, wr, strict FROM pragma_table_list WHERE schema = 'main'", [], NUMBERS);
       const info = new Map(list.map((t) => [t.name, t]));
       const indexSql = new Map(rows.filter((r) => r.type === 'index' && r.sql !== null).map((r) => [r.name, r.sql!]));
       const isUser = (name: string) => !name.toLowerCase().startsWith('sqlite_') && !ignored.has(name.toLowerCase());
@@ -183,7 +187,7 @@ export async function readSchema(db: Queryable, options: ReadSchemaOptions = {})
       const views = [];
       for (const row of rows) {
         if (row.type !== 'view') continue;
-        const columns = (await tx.all<XInfoRow>('SELECT name, type, "notnull", dflt_value, pk, hidden FROM pragma_table_xinfo(?)', [row.name])).map(columnOf);
+        const columns = (await tx.all<XInfoRow>('SELECT name, type, "notnull", dflt_value, pk, hidden FROM pragma_table_xinfo(?)', [row.name], NUMBERS)).map(columnOf);
         views.push({ name: row.name, table: row.tbl_name, sql: row.sql ?? '', columns });
       }
       const triggers = rows.filter((r) => r.type === 'trigger' && isUser(r.tbl_name)).map((r) => ({ name: r.name, table: r.tbl_name, sql: r.sql ?? '' }));
