@@ -68,13 +68,15 @@ export class MigrationLock {
     return Date.now() - Date.parse(row.heartbeat_at) > this.#options.staleMs;
   }
 
-  /** Takes the lock, waiting while another process holds it; resolves to the time spent waiting, in ms. */
+  /** Takes the lock, waiting while another process holds it; resolves to the time spent waiting (0 when it was free), in ms. */
   async acquire(): Promise<number> {
     const started = performance.now();
     let delay = 20;
     let warned = false;
     let holder: LockRow | undefined;
+    let attempts = 0;
     for (;;) {
+      attempts++;
       try {
         holder = await this.#db.transaction(async (tx) => {
           await tx.exec(`CREATE TABLE IF NOT EXISTS ${this.#table} (
@@ -121,7 +123,7 @@ export class MigrationLock {
         .catch(() => undefined);
     }, interval);
     this.#heartbeat.unref();
-    return performance.now() - started;
+    return attempts === 1 ? 0 : performance.now() - started;
   }
 
   /** Gives the lock up. */
