@@ -35,7 +35,7 @@ export interface MigrationStatus {
   /** The checksum recorded when it was applied. */
   readonly appliedChecksum: string | null | undefined;
   readonly path: string | undefined;
-  /** Whether it has a `down` part. */
+  /** Whether it has a `down` part (a module counts as reversible until it is loaded and found without `down()`). */
   readonly reversible: boolean;
 }
 
@@ -372,6 +372,7 @@ export class Migrator {
     });
     const waitedMs = await lock.acquire();
     this.#emit({ type: 'lock-acquired', waitedMs });
+    let failed = false;
     try {
       await this.#history.ensure(this.#db);
       // State is read only now, under the lock: a process that waited sees what the holder applied.
@@ -399,8 +400,14 @@ export class Migrator {
         this.#emit({ type: 'done', name: step.migration.name, direction: step.direction, durationMs, index, total: steps.length });
       }
       return { runs, dryRun: false, sql: undefined, waitedMs };
+    } catch (error) {
+      failed = true;
+      throw error;
     } finally {
-      await lock.release();
+      // A failure to release must not hide the migration's own error; after a success it is the error.
+      await lock.release().catch((error: unknown) => {
+        if (!failed) throw error;
+      });
     }
   }
 

@@ -80,6 +80,26 @@ export async function down(db) { await db.run("DELETE FROM log WHERE name IN ('a
     await rejectsWithCode(migrator.down(), MigrateErrorCodes.NO_DOWN);
   });
 
+  it('lets a module nest a savepoint: a failed inner part rolls back alone, keeping its constraint code', async () => {
+    const dir = writeFiles(tempDir(), {
+      '1_nested.mjs': `export async function up(tx) {
+  await tx.exec('CREATE TABLE u (email TEXT UNIQUE)');
+  await tx.run("INSERT INTO u VALUES ('a')");
+  try {
+    await tx.transaction(async (sp) => {
+      await sp.run("INSERT INTO u VALUES ('b')");
+      await sp.run("INSERT INTO u VALUES ('a')");
+    });
+  } catch (error) {
+    await tx.run('INSERT INTO u VALUES (?)', [error.code]);
+  }
+}`,
+    });
+    const db = await openTemp();
+    await createMigrator(db, { dir }).up();
+    expect(await db.all('SELECT email FROM u ORDER BY rowid')).toEqual([{ email: 'a' }, { email: 'SQLITE_CONSTRAINT_UNIQUE' }]);
+  });
+
   it('rolls back a module that throws, and gives an uncoded error a code', async () => {
     const dir = writeFiles(tempDir(), {
       '1_throws.mjs': `export async function up(db) { await db.exec('CREATE TABLE t (x)'); throw new Error('boom'); }`,
