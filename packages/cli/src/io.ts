@@ -11,6 +11,4 @@ export interface CliIO {
   readonly stderr: CliStream;
   /** The working folder relative paths resolve against. Default `process.cwd()`. */
   readonly cwd?: string;
-  /** Colour allowed (a TTY without `NO_COLOR`). */
-  readonly color?: boolean;
 }

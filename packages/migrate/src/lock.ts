@@ -68,15 +68,14 @@ export class MigrationLock {
     return Date.now() - Date.parse(row.heartbeat_at) > this.#options.staleMs;
   }
 
-  /** Takes the lock, waiting while another process holds it; resolves to the time spent waiting (0 when it was free), in ms. */
+  /** Takes the lock, waiting while another process holds it; resolves to the time it took, in ms: a few when it was free, more when
+   * another process held it (waiting on the lock row, or in SQLite's busy handler while that process wrote). */
   async acquire(): Promise<number> {
     const started = performance.now();
     let delay = 20;
     let warned = false;
     let holder: LockRow | undefined;
-    let attempts = 0;
     for (;;) {
-      attempts++;
       try {
         holder = await this.#db.transaction(async (tx) => {
           await tx.exec(`CREATE TABLE IF NOT EXISTS ${this.#table} (
@@ -123,7 +122,7 @@ export class MigrationLock {
         .catch(() => undefined);
     }, interval);
     this.#heartbeat.unref();
-    return attempts === 1 ? 0 : performance.now() - started;
+    return performance.now() - started;
   }
 
   /** Gives the lock up. */

@@ -54,7 +54,7 @@ export interface MigrateResult {
   readonly dryRun: boolean;
   /** In a dry run, the SQL that would run, with its transaction framing and bookkeeping. */
   readonly sql: string | undefined;
-  /** Milliseconds spent waiting for another process's migrations (0 when the lock was free). */
+  /** Milliseconds spent taking the migration lock: a few when it was free, the wait when another process held it. */
   readonly waitedMs: number;
 }
 
