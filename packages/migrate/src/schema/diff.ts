@@ -49,7 +49,7 @@ function byKey<T extends { readonly name: string }>(list: readonly T[]): Map<str
   return new Map(list.map((item) => [key(item.name), item]));
 }
 
-const word = (item: TableItem, i: number) => (item.tokens[i]?.kind === 'keyword' || item.tokens[i]?.kind === 'identifier' ? item.tokens[i]!.text.toUpperCase() : item.tokens[i]?.text ?? '');
+const word = (item: TableItem, i: number) => (item.tokens[i]?.kind === 'word' ? item.tokens[i]!.text.toUpperCase() : item.tokens[i]?.text ?? '');
 
 /** Whether `ALTER TABLE … ADD COLUMN` accepts this column definition (SQLite's documented restrictions). */
 function addColumnRefusal(item: TableItem): string | undefined {

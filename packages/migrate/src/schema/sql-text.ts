@@ -1,13 +1,13 @@
-import { tokenizeSql, type SqlToken } from '@rapsqlite/engine';
+import { tokenize, type SqlToken } from '../sql/tokenize.ts';
 import { unquoteName } from '../sql/split-statements.ts';
 
 /** The tokens of SQL text without whitespace and comments. */
 export function significantTokens(sql: string): SqlToken[] {
-  return tokenizeSql(sql).filter((t) => t.kind !== 'whitespace' && t.kind !== 'comment');
+  return tokenize(sql).filter((t) => t.kind !== 'whitespace' && t.kind !== 'comment');
 }
 
 function normalToken(token: SqlToken): string {
-  if (token.kind === 'keyword' || token.kind === 'identifier' || token.kind === 'quoted-identifier') {
+  if (token.kind === 'word' || token.kind === 'quoted-identifier') {
     const name = (token.kind === 'quoted-identifier' ? unquoteName(token) : token.text).toLowerCase();
     return /^[a-z_][a-z0-9_]*$/.test(name) ? name : `"${name.replaceAll('"', '""')}"`;
   }
@@ -53,7 +53,7 @@ const CONSTRAINT_WORDS = new Set(['CONSTRAINT', 'PRIMARY', 'UNIQUE', 'CHECK', 'F
 /** Takes a `CREATE TABLE` statement apart; undefined for anything else (virtual tables, AS SELECT). */
 export function parseCreateTable(sql: string): ParsedTable | undefined {
   const tokens = significantTokens(sql);
-  const word = (i: number) => (tokens[i]?.kind === 'keyword' || tokens[i]?.kind === 'identifier' ? tokens[i]!.text.toUpperCase() : '');
+  const word = (i: number) => (tokens[i]?.kind === 'word' ? tokens[i]!.text.toUpperCase() : '');
   let i = 0;
   if (word(i) !== 'CREATE') return undefined;
   i++;
@@ -73,7 +73,7 @@ export function parseCreateTable(sql: string): ParsedTable | undefined {
   const push = () => {
     if (current.length === 0) return;
     const first = current[0]!;
-    const isConstraint = (first.kind === 'keyword' || first.kind === 'identifier') && CONSTRAINT_WORDS.has(first.text.toUpperCase());
+    const isConstraint = first.kind === 'word' && CONSTRAINT_WORDS.has(first.text.toUpperCase());
     items.push({
       kind: isConstraint ? 'constraint' : 'column',
       name: isConstraint ? '' : unquoteName(first),

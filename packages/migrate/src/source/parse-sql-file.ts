@@ -1,4 +1,4 @@
-import { tokenizeSql } from '@rapsqlite/engine';
+import { tokenize } from '../sql/tokenize.ts';
 import { MigrateError, MigrateErrorCodes } from '../errors.ts';
 
 /** The parts of a `.sql` migration file. */
@@ -15,7 +15,7 @@ const DIRECTIVE = /^--\s*rapsqlite:\s*(\S+)\s*$/gim;
 const DIRECTIVES = new Set(['no-transaction']);
 
 function hasStatements(text: string): boolean {
-  return tokenizeSql(text).some((t) => t.kind !== 'whitespace' && t.kind !== 'comment');
+  return tokenize(text).some((t) => t.kind !== 'whitespace' && t.kind !== 'comment');
 }
 
 function directivesOf(text: string, file: string): Set<string> {

@@ -1,4 +1,4 @@
-import { tokenizeSql, type SqlToken } from '@rapsqlite/engine';
+import { tokenize, type SqlToken } from './tokenize.ts';
 
 /** One statement of a script: its text (without the closing semicolon) and its significant tokens. */
 export interface ScriptStatement {
@@ -11,7 +11,7 @@ export interface ScriptStatement {
 /** Words (bare or quoted names, keywords) upper-cased and unquoted; other tokens as written. */
 export function wordOf(token: SqlToken | undefined): string {
   if (token === undefined) return '';
-  if (token.kind === 'keyword' || token.kind === 'identifier') return token.text.toUpperCase();
+  if (token.kind === 'word') return token.text.toUpperCase();
   return token.text;
 }
 
@@ -43,7 +43,7 @@ export function splitStatements(sql: string): ScriptStatement[] {
     start = -1;
     inTrigger = false;
   };
-  for (const token of tokenizeSql(sql)) {
+  for (const token of tokenize(sql)) {
     if (token.kind === 'whitespace' || token.kind === 'comment') continue;
     if (token.kind === 'operator' && token.text === ';') {
       const last = current[current.length - 1];
