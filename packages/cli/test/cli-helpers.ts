@@ -1,0 +1,64 @@
+import { execFile, fork, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { open } from '@rapsqlite/engine';
+import { later, tempDir } from './helpers.ts';
+
+export const BIN = fileURLToPath(new URL('../bin/rapsqlite.js', import.meta.url));
+
+export interface RunResult {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs the real binary as a child process (the Node running the tests), without a terminal. */
+export function rapsqlite(args: readonly string[], cwd: string): Promise<RunResult> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [BIN, ...args], { cwd, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
+      resolve({ code: error === null ? 0 : typeof error.code === 'number' ? error.code : 1, stdout, stderr });
+    });
+  });
+}
+
+/** Runs the binary under a pseudo-terminal (util-linux `script`), returning what the terminal showed. */
+export function rapsqliteInTerminal(args: readonly string[], cwd: string): Promise<RunResult> {
+  const quote = (s: string) => `'${s.replaceAll("'", "'\\''")}'`;
+  const command = [process.execPath, BIN, ...args].map(quote).join(' ');
+  return new Promise((resolve) => {
+    execFile('script', ['-qfec', command, '/dev/null'], { cwd, env: { ...process.env, COLUMNS: '100', TERM: 'xterm' } }, (error, stdout, stderr) => {
+      resolve({ code: error === null ? 0 : typeof error.code === 'number' ? error.code : 1, stdout, stderr });
+    });
+  });
+}
+
+/** A child process holding a write transaction on `path` until the test ends. */
+export async function holdLock(path: string): Promise<ChildProcess> {
+  const child = fork(fileURLToPath(new URL('./processes/hold-lock.ts', import.meta.url)), [path], { execPath: process.execPath, execArgv: [], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  later(() => {
+    child.kill('SIGKILL');
+  });
+  await new Promise<void>((resolve, reject) => {
+    child.once('message', () => resolve());
+    child.once('exit', (code) => reject(new Error(`lock holder exited with ${code}`)));
+  });
+  return child;
+}
+
+/** A small shop database (users, orders, an index, a view; a 64-bit integer, a blob, text with quotes). */
+export const SHOP = `CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT NOT NULL UNIQUE, balance INTEGER);
+CREATE TABLE orders (id INTEGER PRIMARY KEY, user_id INTEGER NOT NULL REFERENCES users(id), note TEXT, data BLOB);
+CREATE INDEX orders_user ON orders (user_id);
+CREATE VIEW big_spenders AS SELECT email FROM users WHERE balance > 100;
+INSERT INTO users VALUES (1, 'ada@example.com', 9223372036854775807), (2, 'grace@example.com', 5);
+INSERT INTO orders VALUES (1, 1, 'first, "quoted"', x'00ff'), (2, 2, NULL, NULL), (3, 1, 'third', NULL);`;
+
+export async function shop(): Promise<{ dir: string; db: string }> {
+  const dir = tempDir();
+  const db = join(dir, 'shop.db');
+  const handle = await open(db);
+  await handle.exec(SHOP);
+  await handle.close();
+  return { dir, db };
+}
+
