@@ -20,6 +20,10 @@ export const DqliteErrorCodes = {
 /** One of {@link DqliteErrorCodes}. */
 export type DqliteErrorCode = (typeof DqliteErrorCodes)[keyof typeof DqliteErrorCodes];
 
+/** dqlite's own failure codes for a request it could not read. */
+const DQLITE_PROTO = 1001;
+const DQLITE_PARSE = 1005;
+
 /** SQLite's primary result codes by number. */
 const PRIMARY: Readonly<Record<number, string>> = {
   1: 'SQLITE_ERROR',
@@ -105,7 +109,14 @@ export function sqliteCodeName(code: number): string {
 
 /** The error for a failure response: SQLite's code name, the server's message, the statement. */
 export function serverError(code: number, message: string, sql: string | undefined): RapsqliteError {
-  const error = new RapsqliteError(sqliteCodeName(code), message, { sql });
+  const error =
+    code === DQLITE_PROTO || code === DQLITE_PARSE
+      ? new RapsqliteError(
+          DqliteErrorCodes.PROTOCOL,
+          `The dqlite server could not read the request (dqlite error ${code}); a server whose protocol predates 32-bit parameter counts takes at most 255 parameters per statement`,
+          { sql },
+        )
+      : new RapsqliteError(sqliteCodeName(code), message, { sql });
   Object.defineProperty(error, 'errno', { value: code, enumerable: true });
   return error;
 }

@@ -338,7 +338,12 @@ export class DqliteConnection implements Connection {
       try {
         const opened = await socket.call(this.#writer.reset().text(this.#options.database).uint64(0).text('').finish(RequestType.open));
         const db = expectResponse(opened.type, opened.body, ResponseType.db).uint32();
-        const setup = [...(this.#options.foreignKeys ? ['PRAGMA foreign_keys = ON'] : []), ...this.#options.pragmas];
+        const setup = [
+          ...(this.#options.foreignKeys ? ['PRAGMA foreign_keys = ON'] : []),
+          // A reader refuses writes, as a pool's readers do: a read-only transaction cannot write by mistake.
+          ...(this.info.role === 'reader' ? ['PRAGMA query_only = ON'] : []),
+          ...this.#options.pragmas,
+        ];
         for (const sql of setup) {
           const done = await socket.call(this.#writer.reset().uint64(db).text(sql).finish(RequestType.execSql));
           expectResponse(done.type, done.body, ResponseType.result, sql);
