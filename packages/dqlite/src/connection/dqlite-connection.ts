@@ -2,7 +2,7 @@ import { ErrorCodes, RapsqliteError, type ColumnInfo, type ConnectionInfo, type 
 import { closedError, unsupportedError, type Connection, type ConnectionRequest, type RequestKind, type RequestResults, type Ticket } from '@rapsqlite/engine/plugin';
 import { isReadOnlySql } from '@rapsqlite/engine/sql';
 import { expectResponse, readNodes, type Cluster, type DqliteNode } from '../cluster/cluster.ts';
-import { leaderLostError, serverError } from '../errors.ts';
+import { DqliteErrorCodes, leaderLostError, noLeaderError, serverError } from '../errors.ts';
 import type { ResolvedDqliteOptions } from '../options.ts';
 import { LEADERSHIP_LOST_CODE, NOT_LEADER_CODE, RequestType, ResponseType, ROWS_DONE } from '../protocol/constants.ts';
 import { MessageReader } from '../protocol/reader.ts';
@@ -333,8 +333,16 @@ export class DqliteConnection implements Connection {
   }
 
   async #connect(deadline: number): Promise<Session> {
+    let refused: unknown;
     for (;;) {
-      const socket = await this.#cluster.connectLeader(deadline);
+      let socket: WireSocket;
+      try {
+        socket = await this.#cluster.connectLeader(deadline);
+      } catch (err) {
+        // A leader that refused to open the database says more than "no leader found".
+        if (refused !== undefined && (err as { code?: unknown }).code === DqliteErrorCodes.NO_LEADER) throw noLeaderError(this.#options.leaderTimeoutMs, refused);
+        throw err;
+      }
       try {
         const opened = await socket.call(this.#writer.reset().text(this.#options.database).uint64(0).text('').finish(RequestType.open));
         const db = expectResponse(opened.type, opened.body, ResponseType.db).uint32();
@@ -355,6 +363,7 @@ export class DqliteConnection implements Connection {
         socket.destroy();
         // The node stopped leading between the question and the open: look again.
         if (leaderCode(err) === undefined || performance.now() >= deadline) throw err;
+        refused = err;
       }
     }
   }

@@ -139,7 +139,8 @@ export async function startCluster(size = 3): Promise<TestCluster> {
           if (node.process === undefined) continue;
           const leader = await leaderOf(node.address);
           const at = nodes.findIndex((n) => n.address === leader && n.process !== undefined);
-          if (at !== -1) return at;
+          // A node may name a leader from before a restart: only one that names itself leads.
+          if (at !== -1 && (await leaderOf(leader as string)) === leader) return at;
         }
         await sleep(100);
       }
