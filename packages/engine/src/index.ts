@@ -7,7 +7,33 @@
  */
 export { open } from './open.ts';
 export { Database } from './handle/database.ts';
-export type { FunctionSource } from './handle/database.ts';
+export type { BackupOptions, FunctionSource } from './handle/database.ts';
+export { restore } from './toolbox/restore.ts';
+export { FINDING_KINDS, planText } from './toolbox/explain.ts';
+export { affinityOf, SchemaInspector } from './toolbox/schema.ts';
+export { CIPHERS } from './toolbox/options.ts';
+export { ToolboxErrorCodes } from './toolbox/codes.ts';
+export type { ToolboxErrorCode } from './toolbox/codes.ts';
+export type { DumpOptions } from './toolbox/dump.ts';
+export type { RestoreOptions, RestoreResult, RestoreSource } from './toolbox/restore.ts';
+export type {
+  Affinity,
+  ColumnDescription,
+  ForeignKeyInfo,
+  IndexColumn,
+  IndexInfo,
+  SchemaDescription,
+  SchemaOptions,
+  SchemaRef,
+  TableDescription,
+  TableInfo,
+  TriggerInfo,
+  ViewInfo,
+  VirtualTableInfo,
+} from './toolbox/schema.ts';
+export type { ExplainOptions, Finding, FindingKind, IndexProposal, PlanNode, QueryPlan, Verification } from './toolbox/explain.ts';
+export type { AttachTarget, CipherName, EncryptionKey, ExtensionSource, ToolboxOptions } from './toolbox/options.ts';
+export type { BackupProgress, BackupResult } from './worker/tools/backup.ts';
 export type { OpenTransaction, Queryable, Transaction } from './handle/queryable.ts';
 export { Statement } from './statement.ts';
 export type { StatementInfo, StatementOwner } from './statement.ts';

@@ -10,7 +10,8 @@ import { companionUnavailableReason, loadCompanion } from './native/companion.ts
 import { resolveOptions, type DatabaseOptions, type ResolvedOptions } from './options.ts';
 
 /**
- * Opens a database: starts a worker thread that owns one better-sqlite3 connection, applies the settings (WAL,
+ * Opens a database — a file path, `':memory:'`, or the bytes of a database (`db.serialize()`'s, a file's) which then
+ * open as a private in-memory database, read-only with `readonly: true` — and starts a worker thread that owns one better-sqlite3 connection, applies the settings (WAL,
  * `synchronous`, `trusted_schema = OFF`, foreign keys, your pragmas) and resolves when it is ready.
  * `':memory:'` opens a private in-memory database.
  *
@@ -24,9 +25,11 @@ import { resolveOptions, type DatabaseOptions, type ResolvedOptions } from './op
  * const users = await db.all<{ id: number; name: string }>('SELECT * FROM users');
  * ```
  */
-export async function open(path: string, options?: DatabaseOptions): Promise<Database> {
+export async function open(path: string | Uint8Array, options?: DatabaseOptions): Promise<Database> {
   const resolved = resolveOptions(options);
-  const connection = await openConnection(path, resolved, resolved.readonly ? 'reader' : 'writer');
+  // A database image (from `db.serialize()`, a file read into memory) opens as an in-memory database.
+  const image = path instanceof Uint8Array ? path : undefined;
+  const connection = await openConnection(image === undefined ? (path as string) : ':memory:', resolved, resolved.readonly ? 'reader' : 'writer', image);
   const settings = Object.freeze({
     integers: resolved.integers,
     timeoutMs: resolved.timeoutMs,
@@ -40,13 +43,13 @@ export async function open(path: string, options?: DatabaseOptions): Promise<Dat
  * Opens one connection (a worker thread with its better-sqlite3 connection) with resolved options: what `open()`
  * builds a database on, and what a pool opens its writer and readers with.
  */
-export async function openConnection(path: string, resolved: ResolvedOptions, role: ConnectionRole): Promise<WorkerConnection> {
+export async function openConnection(path: string, resolved: ResolvedOptions, role: ConnectionRole, image?: Uint8Array): Promise<WorkerConnection> {
   checkRuntime();
   if (typeof path !== 'string' || path.trim() === '') {
     throw new RapsqliteError(ErrorCodes.INVALID_ARGUMENT, 'open() takes a file path or ":memory:"');
   }
   const memory = path === ':memory:';
-  if (memory && resolved.readonly) {
+  if (memory && resolved.readonly && image === undefined) {
     throw new RapsqliteError(ErrorCodes.INVALID_ARGUMENT, 'An in-memory database cannot be read-only');
   }
   const companion = loadCompanion() !== undefined;
@@ -79,6 +82,10 @@ export async function openConnection(path: string, resolved: ResolvedOptions, ro
       authorizer: resolved.authorizer,
       statementTiming: resolved.statementTiming,
       spinMicros: resolved.spinMicros,
+      attach: resolved.toolbox.attach,
+      extensions: resolved.toolbox.extensions,
+      key: resolved.toolbox.key,
+      image,
     },
     role,
     { cancelGraceMs: resolved.cancelGraceMs },

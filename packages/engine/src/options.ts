@@ -4,6 +4,7 @@ import { ErrorCodes } from './errors/codes.ts';
 import { RapsqliteError } from './errors/rapsqlite-error.ts';
 import type { Middleware } from './middleware/middleware.ts';
 import type { AuthorizerRules } from './native/authorizer-rules.ts';
+import { resolveToolboxOptions, type ResolvedToolboxOptions, type ToolboxOptions } from './toolbox/options.ts';
 import { INTEGER_MODES, type IntegerMode } from './types.ts';
 
 /** SQLite's `synchronous` levels, as an `as const` tuple. */
@@ -21,8 +22,11 @@ export const JOURNAL_MODES = ['wal', 'delete', 'truncate', 'persist', 'memory', 
 /** SQLite's journal mode for the database file. */
 export type JournalMode = (typeof JOURNAL_MODES)[number];
 
-/** Options of {@link open}. Every option is optional; the defaults suit a server. */
-export interface DatabaseOptions {
+/**
+ * Options of {@link open}. Every option is optional; the defaults suit a server. `attach`, `extensions`, `key` and
+ * `cipher` (the toolbox's: see docs/attach-and-extensions.md and docs/encryption.md) apply to every connection.
+ */
+export interface DatabaseOptions extends ToolboxOptions {
   /** Opens the file read-only (it must exist). Default false. */
   readonly readonly?: boolean;
   /** Statements run on every new connection after the built-in settings, in order, e.g. `['cache_size = -64000']`. */
@@ -109,7 +113,9 @@ export interface InitConnection {
 }
 
 /** The options after defaults, frozen. */
-export type ResolvedOptions = Readonly<Required<Omit<DatabaseOptions, 'timeoutMs' | 'authorizer' | 'init'>>> & {
+export type ResolvedOptions = Readonly<Required<Omit<DatabaseOptions, 'timeoutMs' | 'authorizer' | 'init' | keyof ToolboxOptions>>> & {
+  /** What every worker replays: attachments, extensions, the encryption key. */
+  readonly toolbox: ResolvedToolboxOptions;
   readonly timeoutMs: number | undefined;
   readonly authorizer: AuthorizerRules | undefined;
   /** The `init` statements. */
@@ -134,6 +140,10 @@ const KNOWN = new Set<string>([
   'spinMicros',
   'cancelGraceMs',
   'init',
+  'attach',
+  'extensions',
+  'key',
+  'cipher',
 ]);
 
 function invalid(message: string): never {
@@ -219,5 +229,11 @@ export function resolveOptions(options: DatabaseOptions | undefined): ResolvedOp
     cancelGraceMs,
     init,
     initModule,
+    toolbox: resolveToolboxOptions({
+      ...(options.attach === undefined ? {} : { attach: options.attach }),
+      ...(options.extensions === undefined ? {} : { extensions: options.extensions }),
+      ...(options.key === undefined ? {} : { key: options.key }),
+      ...(options.cipher === undefined ? {} : { cipher: options.cipher }),
+    }),
   });
 }

@@ -42,6 +42,8 @@ export { openConnection } from './open.ts';
 export { SingleConnectionProvider } from './connection/single-provider.ts';
 export type { WorkerConnection } from './connection/worker-connection.ts';
 export type { WorkerInspection } from './operations/inspect.ts';
+export type { AttachSpec } from './worker/tools/attach.ts';
+export type { KeySpec } from './worker/tools/encryption.ts';
 export { resolveOptions } from './options.ts';
 export type { ResolvedOptions } from './options.ts';
 export type { Core, HandleSettings } from './handle/core.ts';

@@ -17,6 +17,10 @@ export const CONNECTION_KEYS = [
   'spinMicros',
   'cancelGraceMs',
   'init',
+  'attach',
+  'extensions',
+  'key',
+  'cipher',
 ] as const;
 
 /** The engine options a pool passes to each of its connections. */

@@ -4,7 +4,7 @@ import {
   type Middleware,
   type RapsqliteError,
 } from '@rapsqlite/engine';
-import { invalidArgument, type AcquireRequest, type ConnectionLease, type ConnectionProvider, type FunctionRegistration } from '@rapsqlite/engine/plugin';
+import { invalidArgument, type AcquireRequest, type AttachSpec, type ConnectionLease, type ConnectionProvider, type FunctionRegistration } from '@rapsqlite/engine/plugin';
 import type { CheckpointMode, CheckpointResult, PoolEventMap, PoolEventName } from './events.ts';
 import { CHECKPOINT_MODES } from './events.ts';
 import type { Lease, PoolCore, Target } from './internal/pool-core.ts';
@@ -74,6 +74,14 @@ class PoolProvider implements ConnectionProvider {
 
   setAuthorizer(rules: AuthorizerRules | null): Promise<void> {
     return this.#core.setAuthorizer(rules);
+  }
+
+  attach(spec: AttachSpec): Promise<void> {
+    return this.#core.attach(spec);
+  }
+
+  detach(alias: string): Promise<void> {
+    return this.#core.detach(alias);
   }
 
   interrupt(error: RapsqliteError): boolean {

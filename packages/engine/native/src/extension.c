@@ -9,6 +9,9 @@
 #include "companion.h"
 
 #include <stdlib.h>
+#ifndef _WIN32
+#include <time.h>
+#endif
 
 SQLITE_EXTENSION_INIT1
 
@@ -154,8 +157,20 @@ static __declspec(thread) rc_conn *rc_thread_conn;
 #else
 static _Thread_local rc_conn *rc_thread_conn;
 #endif
-static sqlite3_vfs *rc_sleep_vfs;
-static int (*rc_vfs_sleep)(sqlite3_vfs *, int);
+
+/* Sleeps `micros` microseconds. The wrapped xSleep chains to nothing: a wrapped VFS may belong to an SQLite copy that
+   is unloaded and loaded again while the companion stays, so no pointer into a copy is kept. */
+static void rc_nap(int micros) {
+#ifdef _WIN32
+  Sleep((DWORD)((micros + 999) / 1000));
+#else
+  struct timespec t;
+  t.tv_sec = micros / 1000000;
+  t.tv_nsec = (long)(micros % 1000000) * 1000L;
+  while (nanosleep(&t, &t) != 0) {
+  }
+#endif
+}
 
 static int rc_cancel_pending(rc_conn *conn) {
   if (rc_atomic_load(&conn->cancelled)) return 1;
@@ -165,26 +180,24 @@ static int rc_cancel_pending(rc_conn *conn) {
 static int rc_sleep(sqlite3_vfs *vfs, int micros) {
   rc_conn *conn = rc_thread_conn;
   int slept = 0;
-  if (conn == NULL) return rc_vfs_sleep(vfs, micros);
+  (void)vfs;
+  if (conn == NULL) {
+    rc_nap(micros);
+    return micros;
+  }
   while (slept < micros && !rc_cancel_pending(conn)) {
     int step = micros - slept < 1000 ? micros - slept : 1000;
-    rc_vfs_sleep(vfs, step);
+    rc_nap(step);
     slept += step;
   }
   return slept;
 }
 
-/* Wraps the xSleep of db's VFS. Called under the table mutex, at extension load. */
+/* Wraps the xSleep of db's VFS (once per VFS; a connection on a VFS without xSleep keeps SQLite's waits). */
 static void rc_wrap_sleep(const sqlite3_api_routines *api, sqlite3 *db) {
   sqlite3_vfs *vfs = NULL;
   if (api->file_control(db, "main", SQLITE_FCNTL_VFS_POINTER, &vfs) != SQLITE_OK || vfs == NULL) return;
-  if (vfs->xSleep == rc_sleep) return;
-  /* One VFS (the default one) is wrapped; a connection on another VFS keeps uninterruptible waits. The pointer is
-     only compared, never followed: it may belong to a SQLite copy that has been unloaded since. */
-  if (rc_sleep_vfs != NULL && rc_sleep_vfs != vfs) return;
-  rc_vfs_sleep = vfs->xSleep;
-  rc_sleep_vfs = vfs;
-  vfs->xSleep = rc_sleep;
+  if (vfs->xSleep != NULL && vfs->xSleep != rc_sleep) vfs->xSleep = rc_sleep;
 }
 
 static void rc_slot_function(sqlite3_context *context, int argc, sqlite3_value **argv) {
@@ -234,11 +247,6 @@ RC_EXPORT int sqlite3_rapsqlitecompanion_init(sqlite3 *db, char **pzErrMsg, cons
       *pzErrMsg = pApi->mprintf("rapsqlite companion is already bound to another SQLite library in this process");
     }
     return SQLITE_ERROR;
-  }
-  /* Binding to another SQLite copy (the previous one was unloaded): the VFS wrapped in it is gone with it. */
-  if (sqlite3_api != pApi) {
-    rc_sleep_vfs = NULL;
-    rc_vfs_sleep = NULL;
   }
   SQLITE_EXTENSION_INIT2(pApi);
   rc_unlock();

@@ -10,6 +10,8 @@ import type { ConnectionInfo, OperationKind } from '../middleware/operation.ts';
 import type { AuthorizerRules } from '../native/authorizer-rules.ts';
 import type { IntegerMode, QueryOptions, Row, RunManyResult, RunResult, ValuesResult } from '../types.ts';
 import type { WorkerInspection } from '../operations/inspect.ts';
+import type { AttachSpec } from '../worker/tools/attach.ts';
+import type { BackupResult } from '../worker/tools/backup.ts';
 import type { StatementInfo } from '../worker/protocol.ts';
 
 /** What a connection can be asked to do: the query kinds, the cursor steps, and the connection's own settings. */
@@ -29,6 +31,12 @@ export const REQUEST_KINDS = [
   'close',
   'authorize',
   'inspect',
+  'backup',
+  'abortTask',
+  'serialize',
+  'attach',
+  'detach',
+  'rekey',
 ] as const;
 
 /** One of {@link REQUEST_KINDS}. */
@@ -57,6 +65,12 @@ export interface RequestResults {
   close: undefined;
   authorize: undefined;
   inspect: WorkerInspection;
+  backup: BackupResult;
+  abortTask: undefined;
+  serialize: Buffer;
+  attach: undefined;
+  detach: undefined;
+  rekey: undefined;
 }
 
 /**
@@ -81,6 +95,8 @@ export interface ConnectionRequest<K extends RequestKind = RequestKind> {
   /** Sent inside a transaction that holds the connection: it dies with the connection's session, never replayed. */
   readonly inTransaction?: boolean;
   readonly ticket?: Ticket | undefined;
+  /** Receives the request's partial answers other than rows (a backup's progress), on the caller's thread. */
+  readonly onPartial?: ((progress: unknown) => void) | undefined;
 }
 
 /** A connection: runs requests in order, one session (SQLite connection) at a time. */
@@ -168,6 +184,10 @@ export interface ConnectionProvider {
   register(spec: FunctionRegistration): Promise<void>;
   /** Installs (or removes) an authorizer on every connection, present and future. */
   setAuthorizer(rules: AuthorizerRules | null): Promise<void>;
+  /** Attaches a database on every connection, present and future (absent: the provider cannot). */
+  attach?(spec: AttachSpec): Promise<void>;
+  /** Detaches it from every connection (absent: the provider cannot). */
+  detach?(alias: string): Promise<void>;
   /** Interrupts whatever every connection runs now; true when something was interrupted. */
   interrupt(error: RapsqliteError): boolean;
   /** Lets queued and running work finish, then closes every connection. Idempotent. */

@@ -4,6 +4,7 @@ import { RapsqliteError } from '../errors/rapsqlite-error.ts';
 import type { AuthorizerRules } from '../native/authorizer-rules.ts';
 import type { QueryOptions } from '../types.ts';
 import type { AcquireRequest, ConnectionLease, ConnectionProvider, FunctionRegistration } from './connection.ts';
+import type { AttachSpec } from '../worker/tools/attach.ts';
 import type { WorkerConnection } from './worker-connection.ts';
 
 interface Waiter {
@@ -140,6 +141,19 @@ export class SingleConnectionProvider implements ConnectionProvider {
     if (this.#closing !== undefined) throw new RapsqliteError(ErrorCodes.CLOSED, 'The database is closed');
     await this.#connection.execute({ kind: 'authorize', sql: '', extra: rules });
     this.#connection.setAuthorizer(rules);
+  }
+
+  async attach(spec: AttachSpec): Promise<void> {
+    if (this.#closing !== undefined) throw new RapsqliteError(ErrorCodes.CLOSED, 'The database is closed');
+    const config = this.#connection.config;
+    await this.#connection.execute({ kind: 'attach', sql: '', extra: { spec, readonly: config.readonly, journalMode: config.journalMode, synchronous: config.synchronous } });
+    this.#connection.setAttachment(spec.alias, spec);
+  }
+
+  async detach(alias: string): Promise<void> {
+    if (this.#closing !== undefined) throw new RapsqliteError(ErrorCodes.CLOSED, 'The database is closed');
+    await this.#connection.execute({ kind: 'detach', sql: '', extra: alias });
+    this.#connection.setAttachment(alias, undefined);
   }
 
   interrupt(error: RapsqliteError): boolean {

@@ -11,6 +11,8 @@ import { IntMode, REQUEST_SLOTS, Status, type IntModeCode, type RowsPayload, typ
 import { CANCEL_RING, CancelTable, type RequestProgress } from './cancel-table.ts';
 import type { Connection, ConnectionRequest, CursorChunk, FunctionRegistration, RequestKind, RequestResults, Ticket } from './connection.ts';
 import { restoreBuffers, rowFactory, type RowFactory } from './rows.ts';
+import type { AttachSpec } from '../worker/tools/attach.ts';
+import type { KeySpec } from '../worker/tools/encryption.ts';
 
 /** Requests per message at most: a bound on how long the worker and the caller spend on one message. */
 const MAX_BATCH = 512;
@@ -67,6 +69,8 @@ interface Call {
   abandoned: boolean;
   /** Replaces the worker if the cancelled call is still running when it fires. */
   grace: ReturnType<typeof setTimeout> | undefined;
+  /** Receives partial answers other than rows (a backup's progress). */
+  readonly onPartial: ((progress: unknown) => void) | undefined;
 }
 
 /** How the caller's side of a connection behaves; fixed at open. */
@@ -189,6 +193,17 @@ export class WorkerConnection implements Connection {
     (this.#config as { authorizer: unknown }).authorizer = rules;
   }
 
+  /** Remembers an attachment (or, with `undefined`, forgets the alias) so that every future worker replays it. */
+  setAttachment(alias: string, spec: AttachSpec | undefined): void {
+    const kept = this.#config.attach.filter((a) => a.alias.toLowerCase() !== alias.toLowerCase());
+    (this.#config as { attach: readonly AttachSpec[] }).attach = spec === undefined ? kept : [...kept, spec];
+  }
+
+  /** Remembers the encryption key after a rekey, so that every future worker opens the file with it. */
+  setKey(key: KeySpec): void {
+    (this.#config as { key: KeySpec | undefined }).key = key;
+  }
+
   /** Remembers a function registration so that every future worker replays it. */
   addFunction(spec: FunctionRegistration): void {
     (this.#config as { functions: WorkerConfig['functions'] }).functions = [...this.#config.functions, spec];
@@ -268,6 +283,7 @@ export class WorkerConnection implements Connection {
         posted: false,
         abandoned: false,
         grace: undefined,
+        onPartial: request.onPartial,
       };
       this.#calls.set(id, call);
       this.#outbox.push(call);
@@ -299,6 +315,12 @@ export class WorkerConnection implements Connection {
       this.#calls.delete(id);
       this.#release(call);
       call.reject(error);
+      return;
+    }
+    if (call.handler.background === true) {
+      // A background request runs beside the others: the worker stops it when asked, between its steps.
+      call.abortError = error;
+      void this.execute({ kind: 'abortTask', sql: '', extra: id }).catch(() => undefined);
       return;
     }
     // The mark first, then the progress: if the worker has not reached the request, it will see the mark.
@@ -416,7 +438,8 @@ export class WorkerConnection implements Connection {
       if (this.#inFlight === 0) this.#answered = call.id - 1;
       else if (call.id - this.#answered > CANCEL_RING) break;
       call.posted = true;
-      this.#inFlight++;
+      // A background request answers out of order: it takes no place in the window (the table has let it go).
+      if (call.handler.background !== true) this.#inFlight++;
       message.push(call.id, call.code, call.sql, call.params, call.mode, call.extra);
       if (message.length >= REQUEST_SLOTS * MAX_BATCH) {
         worker.postMessage(message);
@@ -434,6 +457,14 @@ export class WorkerConnection implements Connection {
       if (call === undefined) continue;
       const status = replies[i + 1] as number;
       const payload = replies[i + 2];
+      if (status === Status.partial && call.handler.partial !== undefined) {
+        try {
+          if (!call.abandoned) call.onPartial?.(call.handler.partial(payload));
+        } catch {
+          // A progress callback that throws must not break the connection's answers; it is the caller's.
+        }
+        continue;
+      }
       if (status === Status.partial) {
         // Decoded even for an abandoned call: a reply may carry the column names of a result shape, sent only once.
         try {
@@ -446,8 +477,10 @@ export class WorkerConnection implements Connection {
         continue;
       }
       this.#calls.delete(id);
-      this.#inFlight--;
-      this.#answered = id;
+      if (call.handler.background !== true) {
+        this.#inFlight--;
+        this.#answered = id;
+      }
       if (call.abandoned) {
         if (status === Status.ok) {
           this.#learnShapes(call, payload);
@@ -558,6 +591,11 @@ export class WorkerConnection implements Connection {
       call.posted = false;
       if (call.abandoned) {
         this.#calls.delete(call.id);
+        continue;
+      }
+      if (call.code === CLOSE && requeue.length > 0) {
+        // Calls queued before close() run on the replacement: so does the close, which then ends it.
+        requeue.push(call);
         continue;
       }
       if (call.code === CLOSE || call.code === ITER_CLOSE) {

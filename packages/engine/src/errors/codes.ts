@@ -1,9 +1,8 @@
-/**
- * The stable codes of rapsqlite's own errors. SQLite failures use SQLite's extended result code names
- * (`SQLITE_CONSTRAINT_UNIQUE`, `SQLITE_BUSY_SNAPSHOT`…) instead. Codes are never reused; `docs/errors.md`
- * explains each one and how to fix it.
- */
-export const ErrorCodes = {
+/** The engine's own codes. */
+import { ToolboxErrorCodes } from '../toolbox/codes.ts';
+import { QueryToolsErrorCodes } from '../toolbox/codes2.ts';
+
+const CoreErrorCodes = {
   /** The database (or the statement handle) was closed before or while the call was made. */
   CLOSED: 'ERR_RAPSQLITE_CLOSED',
   /** An argument of an API call has the wrong type or value (not a bound parameter). */
@@ -46,7 +45,21 @@ export const ErrorCodes = {
   UNSUPPORTED_RUNTIME: 'ERR_RAPSQLITE_UNSUPPORTED_RUNTIME',
   /** An unexpected failure inside rapsqlite; please report it. */
   INTERNAL: 'ERR_RAPSQLITE_INTERNAL',
+  /** A pool could not put the file in WAL mode (an in-memory database, a read-only file system). */
+  POOL_NOT_WAL: 'ERR_RAPSQLITE_POOL_NOT_WAL',
+  /** No pool connection of the needed role became free within `acquireTimeoutMs`. */
+  POOL_ACQUIRE_TIMEOUT: 'ERR_RAPSQLITE_POOL_ACQUIRE_TIMEOUT',
+  /** A pool's queue already held `maxQueue` waiting calls. */
+  POOL_QUEUE_FULL: 'ERR_RAPSQLITE_POOL_QUEUE_FULL',
 } as const;
+
+/**
+ * The stable codes of rapsqlite's own errors, in one catalogue: the engine's, the pool's and the toolbox's (backup,
+ * schema, ATTACH, extensions, encryption, adapters, converters, array parameters, pagination, the `sql` tag). SQLite
+ * failures use SQLite's extended result code names (`SQLITE_CONSTRAINT_UNIQUE`) instead. Codes are never reused;
+ * `docs/errors.md` explains each one and how to fix it.
+ */
+export const ErrorCodes = Object.freeze({ ...CoreErrorCodes, ...ToolboxErrorCodes, ...QueryToolsErrorCodes });
 
 /** The union of rapsqlite's own error codes. */
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

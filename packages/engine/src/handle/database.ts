@@ -7,9 +7,33 @@ import type { Execute, Middleware, Step } from '../middleware/middleware.ts';
 import type { ConnectionInfo, Operation } from '../middleware/operation.ts';
 import type { AuthorizerRules } from '../native/authorizer-rules.ts';
 import { moduleSpecifier } from '../options.ts';
+import { abortedError, unsupportedError } from '../errors/catalogue.ts';
+import type { Connection } from '../connection/connection.ts';
+import { attachSpec, keySpec, type AttachTarget, type CipherName, type EncryptionKey } from '../toolbox/options.ts';
+import { checkBackupRequest, type BackupProgress, type BackupResult } from '../worker/tools/backup.ts';
 import type { Core } from './core.ts';
 import { QueryableBase } from './queryable-base.ts';
 import { terminal } from './terminal.ts';
+import { currentLease } from './transaction.ts';
+
+/** Options of {@link Database.backup}. */
+export interface BackupOptions {
+  /** Stops the backup; the partial copy is removed and the call rejects with `ERR_RAPSQLITE_ABORTED`. */
+  readonly signal?: AbortSignal;
+  /** Pages copied per step (default 100); the connection answers other calls between steps. -1 copies in one step. */
+  readonly pagesPerStep?: number;
+  /** Called after every step, on your thread, with the pages left. */
+  readonly onProgress?: (progress: BackupProgress) => void;
+  /** The schema to back up: `'main'` (default) or an attached database's alias. */
+  readonly schema?: string;
+}
+
+/** A toolbox error (plain data with a code) as a RapsqliteError. */
+function coded(err: unknown): unknown {
+  const e = err as { code?: unknown; message?: unknown } | null;
+  if (err instanceof RapsqliteError || typeof e?.code !== 'string') return err;
+  return new RapsqliteError(e.code, String(e.message), { cause: err });
+}
 
 /** Where to find a user function or aggregate: a module the worker imports, and the export to use. */
 export interface FunctionSource {
@@ -182,6 +206,110 @@ export class Database extends QueryableBase implements AsyncDisposable {
   async authorizer(rules: AuthorizerRules | null): Promise<void> {
     if (this.core.provider.closing) throw closedError();
     await this.core.provider.setAuthorizer(rules);
+  }
+
+  /**
+   * Copies the database to a file while it stays in use: SQLite's online backup, run in the worker a few pages per
+   * step (the connection answers other calls between steps, and writes made meanwhile are folded into the copy). The
+   * copy is a consistent snapshot that opens and passes `PRAGMA integrity_check`. On a pool it runs on the writer.
+   * See docs/backup-and-dump.md.
+   *
+   * @example
+   * ```ts
+   * await db.backup('/backups/app-2026-12-01.db', { onProgress: (p) => console.log(p.remainingPages, '/', p.totalPages) });
+   * ```
+   */
+  async backup(destination: string, options: BackupOptions = {}): Promise<BackupResult> {
+    let request: ReturnType<typeof checkBackupRequest>;
+    try {
+      request = checkBackupRequest({ destination, ...(options.schema === undefined ? {} : { schema: options.schema }), ...(options.pagesPerStep === undefined ? {} : { pagesPerStep: options.pagesPerStep }) });
+    } catch (err) {
+      throw coded(err);
+    }
+    const { signal, onProgress } = options;
+    if (onProgress !== undefined && typeof onProgress !== 'function') throw invalidArgument('Option onProgress must be a function');
+    if (signal?.aborted === true) throw abortedError(signal.reason);
+    return this.#onPrimary('backup', async (connection) => {
+      const ticket = { id: 0, cancelled: undefined };
+      const onAbort = (): void => connection.cancel(ticket, abortedError(signal?.reason));
+      signal?.addEventListener('abort', onAbort, { once: true });
+      try {
+        return await connection.execute({ kind: 'backup', sql: '', extra: request, ticket, onPartial: onProgress as ((p: unknown) => void) | undefined });
+      } catch (err) {
+        throw coded(err);
+      } finally {
+        signal?.removeEventListener('abort', onAbort);
+      }
+    });
+  }
+
+  /** The whole database (or an attached one, by alias) as bytes, which `open(bytes)` opens again. On a pool: the writer's view. */
+  async serialize(schema = 'main'): Promise<Buffer> {
+    if (typeof schema !== 'string' || schema === '') throw invalidArgument('serialize() takes a schema name');
+    return this.#onPrimary('serialize', (connection) => connection.execute({ kind: 'serialize', sql: '', extra: schema }).catch((err: unknown) => Promise.reject(coded(err))));
+  }
+
+  /**
+   * Attaches a database under `alias` on every connection (a pool's writer and readers), now and on every replacement
+   * worker; `SELECT * FROM alias.table` then works. Fails with `ERR_RAPSQLITE_ATTACH_EXISTS` when the alias is taken.
+   */
+  async attach(alias: string, target: AttachTarget): Promise<void> {
+    if (this.core.provider.closing) throw closedError();
+    const attach = this.core.provider.attach;
+    if (attach === undefined) throw unsupportedError('This connection type cannot attach databases');
+    let spec: ReturnType<typeof attachSpec>;
+    try {
+      spec = attachSpec(alias, target);
+    } catch (err) {
+      throw coded(err);
+    }
+    await attach.call(this.core.provider, spec).catch((err: unknown) => Promise.reject(coded(err)));
+  }
+
+  /** Detaches the database attached under `alias`, everywhere. */
+  async detach(alias: string): Promise<void> {
+    if (this.core.provider.closing) throw closedError();
+    const detach = this.core.provider.detach;
+    if (detach === undefined) throw unsupportedError('This connection type cannot detach databases');
+    if (typeof alias !== 'string' || alias === '') throw invalidArgument('detach() takes an alias');
+    await detach.call(this.core.provider, alias).catch((err: unknown) => Promise.reject(coded(err)));
+  }
+
+  /**
+   * Re-encrypts the database with a new key (`null` decrypts it), on a database opened with `key` or `cipher` (the
+   * encrypting driver). Later workers open the file with the new key. A single database only: a pool's readers hold
+   * the old key (`ERR_RAPSQLITE_UNSUPPORTED`). See docs/encryption.md.
+   */
+  async rekey(key: EncryptionKey | null, cipher?: CipherName): Promise<void> {
+    if (this.core.provider.closing) throw closedError();
+    if (this.core.provider.routes) throw unsupportedError('rekey() works on a single database; close the pool and rekey with open()');
+    let spec: ReturnType<typeof keySpec>;
+    try {
+      spec = keySpec(key ?? '', cipher);
+    } catch (err) {
+      throw coded(err);
+    }
+    await this.#onPrimary('rekey', async (connection) => {
+      await connection.execute({ kind: 'rekey', sql: '', extra: spec }).catch((err: unknown) => Promise.reject(coded(err)));
+      (connection as Connection & { setKey?: (k: typeof spec) => void }).setKey?.(spec);
+    });
+  }
+
+  /** Runs `task` on the connection that answers for the handle (a pool's writer), after the calls queued before it. */
+  async #onPrimary<T>(what: string, task: (connection: Connection) => Promise<T>): Promise<T> {
+    const provider = this.core.provider;
+    if (provider.closing) throw closedError();
+    const acquired = provider.acquire({ kind: 'exec', sql: `-- ${what}`, exclusive: false, access: 'write', options: {}, held: currentLease() });
+    const lease = acquired instanceof Promise ? await acquired : acquired;
+    let failure: unknown;
+    try {
+      return await task(lease.connection);
+    } catch (err) {
+      failure = err ?? new Error('undefined was thrown');
+      throw err;
+    } finally {
+      if (provider.tracksCalls) provider.release(lease, failure);
+    }
   }
 
   /**

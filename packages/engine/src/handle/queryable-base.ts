@@ -24,6 +24,9 @@ import {
 } from '../types.ts';
 import { checkCallOptions, ITERATE_OPTION_KEYS, QUERY_OPTION_KEYS, TRANSACTION_OPTION_KEYS } from './call-options.ts';
 import type { Core } from './core.ts';
+import { dump, type DumpOptions } from '../toolbox/dump.ts';
+import type { ExplainOptions, QueryPlan } from '../toolbox/explain.ts';
+import { SchemaInspector } from '../toolbox/schema.ts';
 import { LazyIterator } from './lazy-iterator.ts';
 import { beginTransaction } from './open-transaction.ts';
 import type { OpenTransaction, Queryable, Transaction } from './queryable.ts';
@@ -191,6 +194,36 @@ export abstract class QueryableBase implements Queryable {
       callback: callback as (tx: never) => Promise<unknown>,
     };
     return this.#call<'transaction'>(op) as Promise<T>;
+  }
+
+  /**
+   * Streams the database as SQL text, in chunks, with flat memory: what the sqlite3 shell's `.dump` writes (schema in
+   * dependency order, every value exact, views, triggers, indexes, FTS5 tables), from one snapshot. `restore()` (or
+   * `exec`) rebuilds it. See docs/backup-and-dump.md.
+   *
+   * @example
+   * ```ts
+   * await pipeline(db.dump(), createWriteStream('app.sql'));
+   * ```
+   */
+  dump(options?: DumpOptions): AsyncIterableIterator<string> & AsyncDisposable {
+    return dump(this, options);
+  }
+
+  /** The schema, introspected: tables, columns, indexes, foreign keys, views, triggers, virtual tables, across attached schemas. */
+  get schema(): SchemaInspector {
+    return new SchemaInspector(this);
+  }
+
+  /**
+   * The query plan of a statement as a tree, with findings (full scans, temporary b-trees, automatic indexes…) and
+   * `CREATE INDEX` proposals verified against a schema-only in-memory copy. The statement itself never runs. See
+   * docs/query-plans.md.
+   */
+  async explain(sql: string, params?: Params, options?: ExplainOptions): Promise<QueryPlan> {
+    // Loaded on first use: it opens a schema-only copy with open(), which this module must not import at load.
+    const { explain } = await import('../toolbox/explain.ts');
+    return explain(this, sql, params, options);
   }
 
   /**

@@ -38,6 +38,13 @@ export interface RequestHandler<K extends RequestKind = RequestKind> {
   readonly writes: 'always' | 'sql' | 'never';
   /** Touches no data: safe to send again to a replacement worker when its answer was lost. */
   readonly harmless: boolean;
+  /**
+   * Runs in the background of its worker (a backup): the worker starts it and goes on with the next requests; its
+   * answer comes when it ends. It is cancelled by an `abortTask` request, not by the shared table.
+   */
+  readonly background?: boolean;
+  /** Decodes a partial answer other than rows (a backup's progress), for the call's `onPartial`. */
+  partial?(payload: unknown): unknown;
   /** Runs in the worker, next to the connection. May return a promise; the worker then waits for it. */
   execute(session: WorkerSession, request: WorkerRequest, reply: ReplyChannel): unknown;
   /** Rebuilds the result from the worker's payload, on the caller's thread. */

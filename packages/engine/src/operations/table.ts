@@ -9,6 +9,7 @@ import { prepare } from './prepare.ts';
 import { run } from './run.ts';
 import { runMany } from './run-many.ts';
 import { authorize, close, invalidate, register } from './settings.ts';
+import { abortTask, attach, backup, detach, rekey, serialize } from './toolbox.ts';
 import { values } from './values.ts';
 
 /**
@@ -32,6 +33,12 @@ export const HANDLERS: readonly RequestHandler[] = [
   close,
   authorize,
   inspect,
+  backup,
+  abortTask,
+  serialize,
+  attach,
+  detach,
+  rekey,
 ] as readonly RequestHandler[];
 
 /** The wire code of each kind: its index in {@link HANDLERS}. */

@@ -1,5 +1,8 @@
 import type { FunctionRegistration } from '../connection/connection.ts';
 import type { ColumnInfo } from '../types.ts';
+import type { AttachSpec } from './tools/attach.ts';
+import type { KeySpec } from './tools/encryption.ts';
+import type { ExtensionSpec } from './tools/extensions.ts';
 
 /**
  * The wire format between a connection (main thread) and its worker. Requests and replies travel in batches:
@@ -68,6 +71,14 @@ export interface WorkerConfig {
   readonly statementTiming: boolean;
   /** How long the worker polls for the next request after answering, before it sleeps. */
   readonly spinMicros: number;
+  /** Databases attached on every connection (replayed on replacement; `db.attach()` extends it). */
+  readonly attach: readonly AttachSpec[];
+  /** Extensions loaded on every connection. */
+  readonly extensions: readonly ExtensionSpec[];
+  /** The encryption key: the worker then runs on the encrypting driver. */
+  readonly key: KeySpec | undefined;
+  /** A database image to open instead of `path` (an in-memory database from `open(bytes)`). */
+  readonly image: Uint8Array | undefined;
 }
 
 

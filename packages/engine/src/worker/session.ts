@@ -57,6 +57,8 @@ export class WorkerSession {
   readonly cursors = new Map<number, Cursor>();
   /** Statements compiled since the worker started. */
   statementsPrepared = 0;
+  /** Background requests (backups) asked to stop, by id. */
+  readonly #aborted = new Set<number>();
   #nextCursor = 1;
   readonly #shapeIds = new Map<string, number>();
   #shapeSent: boolean[] = [];
@@ -224,6 +226,17 @@ export class WorkerSession {
       this.closeCursor(id);
       throw err;
     }
+  }
+
+  /** Asks the background request `id` to stop. */
+  abortTask(id: number): void {
+    this.#aborted.add(id);
+  }
+
+  /** Why background request `id` must stop (it was asked to), else undefined; the request is then forgotten. */
+  abortReason(id: number): unknown {
+    if (!this.#aborted.has(id)) return undefined;
+    return new WorkerError(ErrorCodes.ABORTED, 'The task was cancelled');
   }
 
   closeCursor(id: number): void {

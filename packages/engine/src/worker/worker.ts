@@ -10,7 +10,11 @@ import type { AuthorizerRules } from '../native/authorizer-rules.ts';
 import { loadCompanion, type Companion } from '../native/companion.ts';
 import type { ReplyChannel, WorkerRequest } from '../operations/handler.ts';
 import { CODES, HANDLERS } from '../operations/table.ts';
-import { loadDriver, type DriverStatement } from './driver.ts';
+import { loadDriver, type DriverConstructor, type DriverDatabase, type DriverStatement } from './driver.ts';
+import { replayAttachments, type AttachTarget } from './tools/attach.ts';
+import { applyKey, loadCipherDriver, type CipherTarget } from './tools/encryption.ts';
+import { loadExtensions, refuseSqlExtensionLoading, type ExtensionHost } from './tools/extensions.ts';
+import { openImage, type BufferDriverConstructor } from './tools/serialize.ts';
 import { REQUEST_SLOTS, Status, type IntModeCode, type WorkerConfig, type WorkerHello } from './protocol.ts';
 import { WorkerSession } from './session.ts';
 import { registerFunction, runInitModule } from './user-code.ts';
@@ -43,6 +47,15 @@ const reply = {
     port!.postMessage([reply.id, Status.partial, payload, 0]);
   },
 } satisfies ReplyChannel & { id: number };
+
+function channelFor(id: number): ReplyChannel {
+  return {
+    partial(payload: unknown): void {
+      flush();
+      port!.postMessage([id, Status.partial, payload, 0]);
+    },
+  };
+}
 
 // Prepared at open, before an authorizer is installed: SQLite authorizes statements when they are prepared.
 let schemaVersion: DriverStatement | undefined;
@@ -118,10 +131,27 @@ function processBatch(batch: unknown[], start: number): Promise<void> | undefine
     try {
       if (handler === undefined) throw new WorkerError(ErrorCodes.INTERNAL, `Unknown request ${code}`);
       reply.id = id;
-      payload = handler.execute(session, request, reply);
+      // A background request replies later, between other requests: it gets a channel of its own.
+      payload = handler.execute(session, request, handler.background === true ? channelFor(id) : reply);
     } catch (err) {
       replies.push(id, Status.error, toWire(err, request.sql, request.params), elapsedNs(started));
       finishSync(id, code, unsafe);
+      continue;
+    }
+    if (payload instanceof Promise && handler?.background === true) {
+      // A background request (a backup) goes on between the next requests; its answer comes when it ends. For the
+      // cancellation table it has finished: the worker has moved on.
+      finishSync(id, code, unsafe);
+      payload.then(
+        (result: unknown) => {
+          replies.push(id, Status.ok, result, 0);
+          flush();
+        },
+        (err: unknown) => {
+          replies.push(id, Status.error, toWire(err, request.sql, undefined), 0);
+          flush();
+        },
+      );
       continue;
     }
     if (payload instanceof Promise) {
@@ -191,9 +221,13 @@ function drain(): void {
 let opened: { close(): unknown } | undefined;
 
 async function init(): Promise<void> {
-  const Driver = loadDriver();
-  const db = new Driver(config.path, { readonly: config.readonly, timeout: config.busyTimeoutMs });
+  const Driver = config.key === undefined ? loadDriver() : loadCipherDriver<DriverConstructor>();
+  const options = { readonly: config.readonly, timeout: config.busyTimeoutMs };
+  const db =
+    config.image === undefined ? new Driver(config.path, options) : openImage(Driver as unknown as BufferDriverConstructor<DriverDatabase>, config.image, options);
   opened = db;
+  // The key comes before any other statement: SQLite cannot read an encrypted file's first page without it.
+  if (config.key !== undefined) applyKey(db as unknown as CipherTarget, config.key);
   db.defaultSafeIntegers(true);
   // Schemas are not trusted: a malicious schema cannot call functions with side effects from views or triggers.
   db.pragma('trusted_schema = OFF');
@@ -202,6 +236,14 @@ async function init(): Promise<void> {
   db.pragma(`synchronous = ${config.synchronous}`);
   db.pragma(`foreign_keys = ${config.foreignKeys ? 'ON' : 'OFF'}`);
   for (const pragma of config.pragmas) db.pragma(pragma);
+  // Only the C API loads extensions (the companion, the extensions option); SQL's load_extension() is refused.
+  loadExtensions(db as unknown as ExtensionHost, config.extensions);
+  refuseSqlExtensionLoading(db as unknown as ExtensionHost);
+  replayAttachments(db as unknown as AttachTarget, config.attach, {
+    readonly: config.readonly,
+    journalMode: config.journalMode,
+    synchronous: config.synchronous,
+  });
   for (const sql of config.init) db.exec(sql);
   if (config.initModule !== undefined) await runInitModule(db, config.initModule, { path: config.path, readonly: config.readonly });
   schemaVersion = db.prepare('PRAGMA schema_version').pluck();

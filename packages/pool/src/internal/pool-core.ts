@@ -6,6 +6,7 @@ import {
   openConnection,
   resolveOptions,
   SingleConnectionProvider,
+  type AttachSpec,
   type FunctionRegistration,
   type WorkerConnection,
 } from '@rapsqlite/engine/plugin';
@@ -280,6 +281,7 @@ export class PoolCore {
       raw = made.raw;
       // Registrations made while this reader opens are picked up too: the loop reads the live list.
       for (let i = 0; i < this.#functions.length; i++) await registerOn(raw, this.#functions[i] as FunctionRegistration);
+      for (const spec of this.#attached.values()) await attachOn(made, spec);
       return made;
     })();
     this.#creations.add(creation);
@@ -378,6 +380,26 @@ export class PoolCore {
     const readers = [...this.readers.slots];
     this.#functions.push(Object.freeze({ ...spec }));
     await Promise.all(readers.map((slot) => registerOn(slot.raw, spec)));
+  }
+
+  /** Attachments made with `attach()` since the pool opened, replayed on every reader opened later. */
+  readonly #attached = new Map<string, AttachSpec>();
+
+  /** Attaches a database on the writer, every reader, and every reader opened later. */
+  async attach(spec: AttachSpec): Promise<void> {
+    if (this.#closing !== undefined) throw closedError('');
+    // The writer first: a path that cannot be attached fails here, before any reader has it.
+    await attachOn(this.writerSlot, spec);
+    this.#attached.set(spec.alias.toLowerCase(), spec);
+    await Promise.all([...this.readers.slots].map((slot) => attachOn(slot, spec)));
+  }
+
+  /** Detaches a database from every connection. */
+  async detach(alias: string): Promise<void> {
+    if (this.#closing !== undefined) throw closedError('');
+    await detachOn(this.writerSlot, alias);
+    this.#attached.delete(alias.toLowerCase());
+    await Promise.all([...this.readers.slots].map((slot) => detachOn(slot, alias)));
   }
 
   /** Installs (or removes) an authorizer on the writer, every reader, and every reader opened later. */
@@ -581,6 +603,18 @@ export class PoolCore {
     this.#emit('destroy', () => ({ role: slot.role, connectionId: slot.id, reason: 'close', lifetimeMs: performance.now() - slot.createdAt }));
     await slot.raw.close();
   }
+}
+
+/** Attaches a database on one connection, and remembers it for that connection's replacement workers. */
+async function attachOn(slot: Slot, spec: AttachSpec): Promise<void> {
+  const config = slot.connection.config;
+  await slot.connection.execute({ kind: 'attach', sql: '', extra: { spec, readonly: config.readonly, journalMode: config.journalMode, synchronous: config.synchronous } });
+  slot.connection.setAttachment(spec.alias, spec);
+}
+
+async function detachOn(slot: Slot, alias: string): Promise<void> {
+  await slot.connection.execute({ kind: 'detach', sql: '', extra: alias });
+  slot.connection.setAttachment(alias, undefined);
 }
 
 /** Registers a function or aggregate on one connection's handle. */
