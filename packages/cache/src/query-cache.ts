@@ -40,6 +40,8 @@ const BYPASS_REASONS: readonly BypassReason[] = ['nondeterministic', 'virtual-ta
 
 /** The attribute by which the tracker marks the operations it saw, so a cached handle can tell it is tracked. */
 const TRACKED = 'rapsqlite.cache.tracker';
+/** Marks the cache's own statements (EXPLAIN, the schema map, PRAGMA data_version): never cached, never counted. */
+const INTERNAL = 'rapsqlite.cache.internal';
 
 /** A transaction as the tracker follows it: the tables its writes touched, released when it ends. */
 interface TxRecord {
@@ -132,7 +134,7 @@ export class QueryCache {
     return Object.freeze({
       name: 'cache.read',
       wrap: (next: Execute): Step => (op: Operation) => {
-        if (!isCachedRead(op)) return next(op);
+        if (!isCachedRead(op) || op.attributes[INTERNAL] === true) return next(op);
         if (op.attributes[TRACKED] !== this) {
           // Writes of this handle's database are not known to this cache: serving would be unsafe.
           this.#bypasses.untracked++;
@@ -267,7 +269,11 @@ export class QueryCache {
   }
 
   #send(parent: Operation, next: Execute): Send {
-    return (sql: string, params: Params | undefined) => next(createOperation('all', sql, params, { parent })) as Promise<Row[]>;
+    return (sql: string, params: Params | undefined) => {
+      const op = createOperation('all', sql, params, { parent });
+      op.attributes[INTERNAL] = true;
+      return next(op) as Promise<Row[]>;
+    };
   }
 
   /**
@@ -391,6 +397,7 @@ export class QueryCache {
   async #checkDataVersion(op: Operation, next: Execute): Promise<void> {
     this.#counts.versionChecks++;
     const probe = createOperation('get', 'PRAGMA data_version', undefined, { parent: op });
+    probe.attributes[INTERNAL] = true;
     const row = (await next(probe)) as Row | undefined;
     const value = Number(row?.['data_version']);
     const connection = probe.connection?.id ?? 0;
