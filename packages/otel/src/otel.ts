@@ -293,7 +293,7 @@ class Instrumentation {
     this.#ended.push({ call, op, rows, changes, failed, error, end, instruments });
     if (!this.#flushScheduled) {
       this.#flushScheduled = true;
-      setImmediate(this.#flush);
+      process.nextTick(this.#flush);
     }
   }
 
