@@ -73,14 +73,16 @@ export interface OtelOptions {
   /** Receives the plugin's own failures; default: one `process.emitWarning`. A query never fails because of them. */
   readonly onError?: PluginErrorHandler;
   /**
-   * End statement spans and record their metrics before the call resolves. Default false: the SDK's work for a
-   * statement (its span's ids, sampling and attributes, the span's end, the histogram measurement) runs after the
-   * call has resolved, within the same turn of the event loop's check phase, with the exact start and end times — so
-   * it no longer adds to the call's latency. Code that reads an in-memory exporter right after a call (a test) sees
-   * the span once a macrotask has passed (`await new Promise(setImmediate)`), or at once with `syncEnd: true`.
-   * Transaction spans are always made at once: their statements need them as parent.
+   * Defer the SDK's work for a statement — making its span (ids, sampling, the span object), its attributes, its
+   * end and its histogram measurement — until just after the call resolved and the caller's code ran on to its next
+   * await, with the exact start and end times. A caller that awaits one call after another then has its next request
+   * on its way to the worker while that work runs, which hides it when a core is free; on a saturated machine it
+   * gains nothing (see docs/observability.md). The span is in the context and in `op.attributes` from the start, and
+   * is made at once if something reads or annotates it. Code that reads an in-memory exporter in the very
+   * continuation of a call (a test) sees the span one tick later (`await new Promise(setImmediate)`). Transaction
+   * spans are always made at once: their statements need them as parent. Default false.
    */
-  readonly syncEnd?: boolean;
+  readonly deferSpans?: boolean;
 }
 
 const CONTROL_KINDS: ReadonlySet<OperationKind> = new Set(['begin', 'commit', 'rollback', 'savepoint', 'release', 'rollbackTo']);
@@ -136,7 +138,7 @@ class Instrumentation {
   readonly #namespaces = new WeakMap<ConnectionInfo, string | undefined>();
   #tracerSource: TracerProvider | undefined;
   #tracer: Tracer | undefined;
-  /** Operations ended since the last flush, finished together in one `setImmediate`. */
+  /** Operations ended since the last flush, finished together on the next `process.nextTick`. */
   #ended: Ended[] = [];
   #flushScheduled = false;
   readonly #flush = (): void => {
@@ -236,7 +238,7 @@ class Instrumentation {
     // that costs more than the span itself. Samplers see the name, which is the summary.
     const tracer = this.#getTracer();
     if (tracer === undefined) return { start, deferred: false, summary, span: undefined, attributes: undefined, context: undefined };
-    const deferred = !isTransaction && this.#options.syncEnd !== true;
+    const deferred = !isTransaction && this.#options.deferSpans === true;
     // A statement's span is made when it ends, after the call, unless something needs it before (a LazySpan).
     const span: Span = deferred ? new LazySpan(() => tracer.startSpan(name, { kind, startTime: start }, parent)) : tracer.startSpan(name, { kind }, parent);
     if (!deferred && !span.isRecording()) {
