@@ -50,6 +50,8 @@ export function memoryTracing(): { provider: TracerProvider; spans: () => Promis
   return {
     provider,
     spans: async () => {
+      // Statement spans are made and ended just after their call resolved (the deferSpans option).
+      await new Promise((resolve) => setImmediate(resolve));
       await provider.forceFlush();
       return exporter.getFinishedSpans();
     },
@@ -73,6 +75,7 @@ export function memoryMetrics(): { provider: MeterProvider; collect: () => Promi
   return {
     provider,
     collect: async () => {
+      await new Promise((resolve) => setImmediate(resolve));
       const { resourceMetrics, errors } = await reader.collect();
       if (errors.length > 0) throw errors[0];
       return resourceMetrics.scopeMetrics.flatMap((scope) => scope.metrics);

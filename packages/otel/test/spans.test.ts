@@ -1,8 +1,9 @@
 import { SpanKind, SpanStatusCode, context, trace } from '@opentelemetry/api';
+import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import type { Middleware } from '@rapsqlite/engine';
 import { describe, expect, it } from 'vitest';
 import { otel } from '../src/index.ts';
-import { memoryTracing, openTemp, spanNamed } from './helpers.ts';
+import { memoryTracing, onCleanup, openTemp, spanNamed } from './helpers.ts';
 
 describe('statement spans', () => {
   it('makes a CLIENT span named after the query summary, with the semantic-convention attributes', async () => {
@@ -307,9 +308,18 @@ describe('transaction spans', () => {
 });
 
 describe('deferSpans', () => {
-  it('makes and ends a statement span just after the call, with the call’s own start and end times', async () => {
+  it('with deferSpans: false, has the span ended when the call resolves', async () => {
+    const exporter = new InMemorySpanExporter();
+    const provider = new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter })] });
+    onCleanup(() => provider.shutdown());
+    const db = await openTemp({ middleware: [otel({ tracerProvider: provider, deferSpans: false, metrics: false })] });
+    await db.get('SELECT 3 AS z');
+    expect(exporter.getFinishedSpans().map((s) => s.name)).toEqual(['SELECT']);
+  });
+
+  it('by default makes and ends a statement span just after the call, with the call’s own start and end times', async () => {
     const { provider, spans } = memoryTracing();
-    const db = await openTemp({ middleware: [otel({ tracerProvider: provider, deferSpans: true, metrics: false })] });
+    const db = await openTemp({ middleware: [otel({ tracerProvider: provider, metrics: false })] });
     const before = performance.timeOrigin + performance.now();
     await db.get('SELECT 1 AS x');
     const after = performance.timeOrigin + performance.now();
