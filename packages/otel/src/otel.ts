@@ -77,11 +77,11 @@ export interface OtelOptions {
    * end and its histogram measurement — until just after the call resolved and the caller's code ran on to its next
    * await, with the exact start and end times. A caller that awaits one call after another then has its next request
    * on its way to the worker while that work runs, which hides most of it when a core is free (on a saturated
-   * machine it gains nothing; see docs/observability.md). The span is in the context and in `op.attributes` from the
-   * start, and is made at once if something reads or annotates it. Code that reads an in-memory exporter in the very
-   * continuation of a call (a test) sees the span one tick later (`await new Promise(setImmediate)`), or at once with
-   * `deferSpans: false`. Transaction spans are always made at once: their statements need them as parent.
-   * Default true.
+   * machine it costs a little more; see docs/observability.md). The span is in the context and in `op.attributes`
+   * from the start, and is made at once if something reads or annotates it. Code that reads an in-memory exporter in
+   * the very continuation of a call (a test) sees the span one tick later (`await new Promise(setImmediate)`).
+   * Transaction spans are always made at once: their statements need them as parent. Default false: a statement's
+   * span is ended before its call resolves.
    */
   readonly deferSpans?: boolean;
 }
@@ -239,7 +239,7 @@ class Instrumentation {
     // that costs more than the span itself. Samplers see the name, which is the summary.
     const tracer = this.#getTracer();
     if (tracer === undefined) return { start, deferred: false, summary, span: undefined, attributes: undefined, context: undefined };
-    const deferred = !isTransaction && this.#options.deferSpans !== false;
+    const deferred = !isTransaction && this.#options.deferSpans === true;
     // A statement's span is made when it ends, after the call, unless something needs it before (a LazySpan).
     const span: Span = deferred ? new LazySpan(() => tracer.startSpan(name, { kind, startTime: start }, parent)) : tracer.startSpan(name, { kind }, parent);
     if (!deferred && !span.isRecording()) {

@@ -50,7 +50,7 @@ export function memoryTracing(): { provider: TracerProvider; spans: () => Promis
   return {
     provider,
     spans: async () => {
-      // Statement spans are made and ended just after their call resolved (the deferSpans option).
+      // With deferSpans, statement spans are made and ended just after their call resolved.
       await new Promise((resolve) => setImmediate(resolve));
       await provider.forceFlush();
       return exporter.getFinishedSpans();

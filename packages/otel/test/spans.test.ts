@@ -308,18 +308,18 @@ describe('transaction spans', () => {
 });
 
 describe('deferSpans', () => {
-  it('with deferSpans: false, has the span ended when the call resolves', async () => {
+  it('by default has the span ended when the call resolves', async () => {
     const exporter = new InMemorySpanExporter();
     const provider = new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter })] });
     onCleanup(() => provider.shutdown());
-    const db = await openTemp({ middleware: [otel({ tracerProvider: provider, deferSpans: false, metrics: false })] });
+    const db = await openTemp({ middleware: [otel({ tracerProvider: provider, metrics: false })] });
     await db.get('SELECT 3 AS z');
     expect(exporter.getFinishedSpans().map((s) => s.name)).toEqual(['SELECT']);
   });
 
-  it('by default makes and ends a statement span just after the call, with the call’s own start and end times', async () => {
+  it('with deferSpans, makes and ends a statement span just after the call, with the call’s own start and end times', async () => {
     const { provider, spans } = memoryTracing();
-    const db = await openTemp({ middleware: [otel({ tracerProvider: provider, metrics: false })] });
+    const db = await openTemp({ middleware: [otel({ tracerProvider: provider, deferSpans: true, metrics: false })] });
     const before = performance.timeOrigin + performance.now();
     await db.get('SELECT 1 AS x');
     const after = performance.timeOrigin + performance.now();
