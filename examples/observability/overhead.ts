@@ -171,7 +171,6 @@ const configs: Config[] = [
   },
   { name: 'all five plugins, SDK: metrics, 10 % of traces', sdk: 'sampled 10 %', middleware: all },
   { name: 'otel alone, SDK: metrics, every span', sdk: 'every span', middleware: () => [otel()] },
-  { name: 'otel alone, every span, deferSpans', sdk: 'every span', middleware: () => [otel({ deferSpans: true })] },
   { name: 'otel alone, every span, metrics: false', sdk: 'every span', middleware: () => [otel({ metrics: false })] },
   { name: 'otel alone, SDK: metrics only (spans unsampled)', sdk: 'every span', middleware: () => [otel()], unsampledParent: true },
   { name: 'SDK floor: a span and a measurement per call', sdk: 'every span', middleware: () => [sdkFloor(true, true)] },

@@ -7,7 +7,6 @@ import {
   trace,
   type Attributes,
   type Context,
-  type Histogram,
   type MeterProvider,
   type Span,
   type Tracer,
@@ -18,7 +17,6 @@ import { changedRows, createPluginReporter, returnedRows, watchIterator, type Pl
 import { errorMessage, errorType, sqliteStatusCode } from './internal/errors.ts';
 import { Instruments } from './internal/instruments.ts';
 import { addParameterAttributes } from './internal/parameters.ts';
-import { LazySpan } from './internal/lazy-span.ts';
 import { SqlInfoCache } from './internal/sql-info.ts';
 import { INSTRUMENTATION_NAME, INSTRUMENTATION_VERSION } from './version.ts';
 
@@ -72,18 +70,6 @@ export interface OtelOptions {
   readonly durationBuckets?: readonly number[];
   /** Receives the plugin's own failures; default: one `process.emitWarning`. A query never fails because of them. */
   readonly onError?: PluginErrorHandler;
-  /**
-   * Defer the SDK's work for a statement — making its span (ids, sampling, the span object), its attributes, its
-   * end and its histogram measurement — until just after the call resolved and the caller's code ran on to its next
-   * await, with the exact start and end times. A caller that awaits one call after another then has its next request
-   * on its way to the worker while that work runs, which hides most of it when a core is free (on a saturated
-   * machine it costs a little more; see docs/observability.md). The span is in the context and in `op.attributes`
-   * from the start, and is made at once if something reads or annotates it. Code that reads an in-memory exporter in
-   * the very continuation of a call (a test) sees the span one tick later (`await new Promise(setImmediate)`).
-   * Transaction spans are always made at once: their statements need them as parent. Default false: a statement's
-   * span is ended before its call resolves.
-   */
-  readonly deferSpans?: boolean;
 }
 
 const CONTROL_KINDS: ReadonlySet<OperationKind> = new Set(['begin', 'commit', 'rollback', 'savepoint', 'release', 'rollbackTo']);
@@ -91,34 +77,12 @@ const CONTROL_KINDS: ReadonlySet<OperationKind> = new Set(['begin', 'commit', 'r
 /** The state of one observed operation between its start and its end. */
 interface Call {
   readonly start: number;
-  /** Its span is a {@link LazySpan} whose end is deferred past the call. */
-  readonly deferred: boolean;
   readonly summary: string;
   readonly span: Span | undefined;
   /** The span's attributes known at the start, set with the others when it ends; undefined when not recording. */
   readonly attributes: Attributes | undefined;
   /** The context to run `next` in: the span made active, so nested calls and inner middleware see it. */
   readonly context: Context | undefined;
-}
-
-/** An ended operation whose span and metrics are finished after the call resolved. */
-interface Ended {
-  readonly call: Call;
-  readonly op: Operation;
-  readonly rows: number | undefined;
-  readonly changes: number | undefined;
-  readonly failed: boolean;
-  readonly error: unknown;
-  readonly end: number;
-  /** The instruments of the meter provider current when the operation ended (they change with the provider). */
-  readonly instruments: MeasuredBy | undefined;
-}
-
-/** The histograms an operation is measured into, as they were when it ended. */
-interface MeasuredBy {
-  readonly duration: Histogram;
-  readonly rows: Histogram;
-  readonly noop: boolean;
 }
 
 /** The API's no-op tracer provider: the delegate of a proxy with no SDK behind it. */
@@ -139,15 +103,6 @@ class Instrumentation {
   readonly #namespaces = new WeakMap<ConnectionInfo, string | undefined>();
   #tracerSource: TracerProvider | undefined;
   #tracer: Tracer | undefined;
-  /** Operations ended since the last flush, finished together on the next `process.nextTick`. */
-  #ended: Ended[] = [];
-  #flushScheduled = false;
-  readonly #flush = (): void => {
-    this.#flushScheduled = false;
-    const ended = this.#ended;
-    this.#ended = [];
-    for (const item of ended) this.#finish(item.call, item.op, item.rows, item.changes, item.failed, item.error, item.end, item.instruments);
-  };
 
   constructor(options: OtelOptions) {
     this.#options = options;
@@ -188,11 +143,11 @@ class Instrumentation {
     };
   }
 
-  /** The tracer of the SDK registered now, or undefined when none is (the API's no-op provider). */
+  /** The tracer of the SDK registered now, or undefined when there is none (the API's no-op provider). */
   #getTracer(): Tracer | undefined {
     const source = this.#options.tracerProvider ?? trace.getTracerProvider();
-    // The global provider is a proxy that follows late registration: its delegate is the SDK registered now. A
-    // statement's span is made when it ends, so the tracer is taken at its start, from the SDK of that moment.
+    // The global provider is a proxy that follows late registration: its delegate is the SDK registered now. With
+    // none, no span object is made at all.
     const provider = source instanceof ProxyTracerProvider ? source.getDelegate() : source;
     if (provider === NOOP_TRACER_PROVIDER) return undefined;
     if (provider !== this.#tracerSource || this.#tracer === undefined) {
@@ -224,13 +179,13 @@ class Instrumentation {
       batchSize = op.paramsList.length;
       summary = summary === '' ? 'BATCH' : `BATCH ${summary}`;
     }
-    if (!this.#traces(op)) return { start, deferred: false, summary, span: undefined, attributes: undefined, context: undefined };
+    if (!this.#traces(op)) return { start, summary, span: undefined, attributes: undefined, context: undefined };
     const parent = context.active();
     const parentSpan = trace.getSpan(parent);
     // Under an unsampled parent (a request whose trace is not kept) a database span would be dropped as well by
     // any parent-based sampler; not making it saves the SDK's ids and sampling on most calls of a sampled service.
     if (parentSpan === undefined ? this.#options.requireParentSpan === true : !parentSpan.isRecording()) {
-      return { start, deferred: false, summary, span: undefined, attributes: undefined, context: undefined };
+      return { start, summary, span: undefined, attributes: undefined, context: undefined };
     }
     const name = isTransaction ? 'transaction' : summary === '' ? 'sqlite' : summary;
     // A transaction groups client calls (BEGIN, statements, COMMIT) without being one itself, hence INTERNAL.
@@ -238,13 +193,11 @@ class Instrumentation {
     // No attributes at the start: the SDK would validate them for the sampler on every call, sampled or not, and
     // that costs more than the span itself. Samplers see the name, which is the summary.
     const tracer = this.#getTracer();
-    if (tracer === undefined) return { start, deferred: false, summary, span: undefined, attributes: undefined, context: undefined };
-    const deferred = !isTransaction && this.#options.deferSpans === true;
-    // A statement's span is made when it ends, after the call, unless something needs it before (a LazySpan).
-    const span: Span = deferred ? new LazySpan(() => tracer.startSpan(name, { kind, startTime: start }, parent)) : tracer.startSpan(name, { kind }, parent);
-    if (!deferred && !span.isRecording()) {
+    if (tracer === undefined) return { start, summary, span: undefined, attributes: undefined, context: undefined };
+    const span = tracer.startSpan(name, { kind }, parent);
+    if (!span.isRecording()) {
       // An unsampled transaction span still becomes the parent, so its statements share its sampling decision.
-      return { start, deferred, summary, span: undefined, attributes: undefined, context: isTransaction ? trace.setSpan(parent, span) : undefined };
+      return { start, summary, span: undefined, attributes: undefined, context: isTransaction ? trace.setSpan(parent, span) : undefined };
     }
     const attributes: Attributes = { 'db.system.name': 'sqlite', 'rapsqlite.operation.kind': op.kind };
     if (summary !== '') attributes['db.query.summary'] = summary;
@@ -259,7 +212,7 @@ class Instrumentation {
     if (this.#captureParameters && 'params' in op) addParameterAttributes(op.params, this.#allowedParameters, attributes);
     // Other middleware (a retry counting attempts, a mock) may annotate the span.
     op.attributes['otel.span'] = span;
-    return { start, deferred, summary, span, attributes, context: trace.setSpan(parent, span) };
+    return { start, summary, span, attributes, context: trace.setSpan(parent, span) };
   }
 
   #traces(op: Operation): boolean {
@@ -281,40 +234,11 @@ class Instrumentation {
   }
 
   #end(call: Call, op: Operation, rows: number | undefined, changes: number | undefined, failed: boolean, error: unknown): void {
-    const end = performance.now();
-    if (!call.deferred) {
-      this.#finish(call, op, rows, changes, failed, error, end);
-      return;
-    }
-    let instruments: MeasuredBy | undefined;
     try {
-      const current = this.#instruments?.resolve();
-      if (current !== undefined) instruments = { duration: current.duration, rows: current.rows, noop: current.noop };
-    } catch (err) {
-      this.#report(err, 'end');
-    }
-    this.#ended.push({ call, op, rows, changes, failed, error, end, instruments });
-    if (!this.#flushScheduled) {
-      this.#flushScheduled = true;
-      process.nextTick(this.#flush);
-    }
-  }
-
-  #finish(
-    call: Call,
-    op: Operation,
-    rows: number | undefined,
-    changes: number | undefined,
-    failed: boolean,
-    error: unknown,
-    end: number,
-    resolved?: MeasuredBy,
-  ): void {
-    try {
+      const end = performance.now();
       const connection = op.connection;
-      const lazy = call.span;
-      const span = lazy instanceof LazySpan ? lazy.real() : lazy;
-      if (span !== undefined && call.attributes !== undefined && span.isRecording()) {
+      const span = call.span;
+      if (span !== undefined && call.attributes !== undefined) {
         const attributes = call.attributes;
         // The connection is known only now when a pool routed the operation while it ran.
         const namespace = this.#namespace(connection);
@@ -331,7 +255,7 @@ class Instrumentation {
         span.setAttributes(attributes);
         span.end(end);
       }
-      const instruments = resolved ?? this.#instruments?.resolve();
+      const instruments = this.#instruments?.resolve();
       // A transaction's time is already in its statements' durations; it is seen in traces, not in this histogram.
       if (instruments === undefined || instruments.noop || op.kind === 'transaction') return;
       const attributes = failed ? this.#failureAttributes(connection, call.summary, error) : this.#successAttributes(connection, call.summary);

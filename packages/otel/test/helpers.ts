@@ -50,8 +50,6 @@ export function memoryTracing(): { provider: TracerProvider; spans: () => Promis
   return {
     provider,
     spans: async () => {
-      // With deferSpans, statement spans are made and ended just after their call resolved.
-      await new Promise((resolve) => setImmediate(resolve));
       await provider.forceFlush();
       return exporter.getFinishedSpans();
     },
@@ -75,7 +73,6 @@ export function memoryMetrics(): { provider: MeterProvider; collect: () => Promi
   return {
     provider,
     collect: async () => {
-      await new Promise((resolve) => setImmediate(resolve));
       const { resourceMetrics, errors } = await reader.collect();
       if (errors.length > 0) throw errors[0];
       return resourceMetrics.scopeMetrics.flatMap((scope) => scope.metrics);
