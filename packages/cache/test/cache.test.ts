@@ -157,14 +157,14 @@ describe('createQueryCache', () => {
   });
 
   it('expires entries after their TTL and reports statistics', async () => {
-    const cache = createQueryCache({ ttlMs: 40 });
+    const cache = createQueryCache({ ttlMs: 400 });
     const db = await openTemp({ middleware: [cache.tracker] });
     await db.exec('CREATE TABLE t (v)');
     const cached = cache.handle(db);
     const short = cache.handle(db, { ttlMs: 1 });
     await cached.all('SELECT * FROM t');
     await cached.all('SELECT * FROM t');
-    await new Promise((resolve) => setTimeout(resolve, 60));
+    await new Promise((resolve) => setTimeout(resolve, 450));
     await cached.all('SELECT * FROM t');
     await short.get('SELECT count(*) AS n FROM t');
     await new Promise((resolve) => setTimeout(resolve, 5));

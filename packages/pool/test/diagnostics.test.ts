@@ -29,13 +29,14 @@ describe('leak detection', () => {
   });
 
   it('reports an iterate loop left open on a reader, and nothing for those that end in time', async () => {
-    const pool = await poolTemp({ leakDetectionMs: 60 });
-    await pool.exec('CREATE TABLE n (v); WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 2000) INSERT INTO n SELECT x FROM c');
+    // Long enough that a loop over 300 rows and a short transaction end in time even on a loaded machine.
+    const pool = await poolTemp({ leakDetectionMs: 500 });
+    await pool.exec('CREATE TABLE n (v); WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 300) INSERT INTO n SELECT x FROM c');
     const leaks: LeakEvent[] = [];
     pool.on('leak', (e) => leaks.push(e));
     for await (const _ of pool.iterate('SELECT v FROM n')) void _;
     await pool.transaction(async (tx) => tx.get('SELECT 1'));
-    await sleep(100);
+    await sleep(600);
     expect(leaks).toHaveLength(0);
 
     const leaked = pool.iterate('SELECT v FROM n', [], { chunkSize: 10 });
