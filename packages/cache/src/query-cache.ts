@@ -134,6 +134,7 @@ export class QueryCache {
     return Object.freeze({
       name: 'cache.read',
       wrap: (next: Execute): Step => (op: Operation) => {
+        // The cache's own statements, and reads a rule of the tracker already looked up, go straight on.
         if (!isCachedRead(op) || op.attributes[INTERNAL] === true) return next(op);
         if (op.attributes[TRACKED] !== this) {
           // Writes of this handle's database are not known to this cache: serving would be unsafe.
@@ -205,7 +206,10 @@ export class QueryCache {
         if (QUERY_KINDS.has(op.kind) && !isReadOnlySql(op.sql)) return this.#write(op, next, undefined);
         if (isCachedRead(op)) {
           const rule = this.#options.rules.find((r) => matches(r, op));
-          if (rule !== undefined) return this.#read(op, next, rule.ttlMs ?? this.#options.ttlMs);
+          if (rule !== undefined) {
+            op.attributes[INTERNAL] = true;
+            return this.#read(op, next, rule.ttlMs ?? this.#options.ttlMs);
+          }
         }
         return this.#settled(op, next(op));
     }

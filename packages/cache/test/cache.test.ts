@@ -257,5 +257,8 @@ describe('createQueryCache', () => {
     await db.get('SELECT v FROM settings WHERE k = ?', ['theme']);
     await db.all('SELECT 1');
     expect(cache.stats()).toMatchObject({ hits: 1, stores: 1 });
+    // Through a cached handle too, a rule's read is looked up once.
+    await cache.handle(db).get('SELECT v FROM settings WHERE k = ?', ['theme']);
+    expect(cache.stats()).toMatchObject({ hits: 2, misses: 1, stores: 1 });
   });
 });
