@@ -6,7 +6,10 @@
  *    baseline batch that ran just before it, so load from other processes cancels out; the figure is the median
  *    of those ratios.
  * 2. Main-thread CPU per call of the middleware alone, over a terminal that answers at once (no worker): the
- *    fastest of several rounds, the least disturbed by other processes.
+ *    fastest of several rounds, the least disturbed by other processes (not for the cache, which needs a database).
+ *
+ * Besides otel and the metrics plugins: the SQL logger (level off, at info, at debug), the diagnostics_channel
+ * publisher (with and without a subscriber) and the query cache (hits, misses).
  *
  *   npm run build && node examples/observability/overhead.ts [rounds=40] [batch=400]
  */
@@ -25,7 +28,14 @@ import {
   type ReadableSpan,
   type SpanExporter,
 } from '@opentelemetry/sdk-trace';
+import diagnostics from 'node:diagnostics_channel';
+import { Writable } from 'node:stream';
+import { createQueryCache } from '@rapsqlite/cache';
 import { open, type Database, type Middleware, type Operation } from '@rapsqlite/engine';
+import { logger } from '@rapsqlite/logger';
+import { pino } from 'pino';
+// Not yet on the engine's entry points: the integrator wires it into every handle.
+import { diagnosticsChannel } from '../../packages/engine/dist/diagnostics/channels.js';
 import { compose } from '@rapsqlite/engine/plugin';
 import { prometheus, queryStats, slowQuery, statsd } from '@rapsqlite/metrics';
 import { otel } from '@rapsqlite/otel';
@@ -79,7 +89,59 @@ interface Config {
   readonly middleware: () => Middleware[];
   /** Run the calls under an unsampled parent span, as inside a request whose trace is not kept. */
   readonly unsampledParent?: boolean;
+  /** Set up around each batch (subscribe to a channel); returns the tear-down. */
+  readonly around?: () => () => void;
+  /** Measured on the CPU loop too (not for what needs a real database). */
+  readonly cpu?: boolean;
 }
+
+/** pino writing to nowhere: the cost is the formatting of each line, not I/O. */
+const nowhere = new Writable({ write: (_chunk, _encoding, done) => done() });
+const pinoAt = (level: string) => pino({ level }, nowhere);
+
+/** An APM-style subscriber: a timestamp at start, a few fields read at the end. */
+let published = 0;
+const apm = {
+  start: (message: { started?: number }) => void (message.started = performance.now()),
+  end: () => undefined,
+  asyncStart: () => undefined,
+  asyncEnd: (message: { started?: number; summary?: string }) => void (published += message.summary === undefined ? 0 : 1),
+  error: () => undefined,
+};
+const subscribeApm = () => {
+  const channel = diagnostics.tracingChannel('rapsqlite:query');
+  channel.subscribe(apm as never);
+  return () => channel.unsubscribe(apm as never);
+};
+
+/**
+ * The OpenTelemetry SDK's own floor: a span started and ended and one histogram measurement per call, with constant
+ * attributes and nothing else — what any instrumentation recording every span pays, whatever it does.
+ */
+const sdkFloor = (spans: boolean, measure: boolean): Middleware => {
+  const attributes = Object.freeze({ 'db.system.name': 'sqlite', 'db.namespace': 'bench.db', 'db.query.summary': 'SELECT users' });
+  // The global providers change between configurations: the instruments are taken when a batch first needs them.
+  let histogram: ReturnType<ReturnType<typeof metrics.getMeter>['createHistogram']> | undefined;
+  let tracer: ReturnType<typeof trace.getTracer> | undefined;
+  return {
+    name: 'sdk-floor',
+    wrap: (next) => (op) => {
+      tracer ??= trace.getTracer('floor');
+      const span = spans ? tracer.startSpan('SELECT users') : undefined;
+      const start = performance.now();
+      return next(op).then((result) => {
+        span?.end();
+        if (measure) (histogram ??= meterProvider.getMeter('floor').createHistogram('floor.duration')).record((performance.now() - start) / 1000, attributes);
+        return result;
+      });
+    },
+  };
+};
+
+const hitCache = createQueryCache({ maxEntries: 5000 });
+const blindHitCache = createQueryCache({ maxEntries: 5000, crossProcess: false });
+// One entry at most: every call (a new id each time) misses, fills and evicts.
+const missCache = createQueryCache({ maxEntries: 1 });
 
 /** The context of a request whose trace the sampler did not keep. */
 const unsampled = () =>
@@ -108,7 +170,25 @@ const configs: Config[] = [
     unsampledParent: true,
   },
   { name: 'all five plugins, SDK: metrics, 10 % of traces', sdk: 'sampled 10 %', middleware: all },
+  { name: 'otel alone, SDK: metrics, every span', sdk: 'every span', middleware: () => [otel()] },
+  { name: 'otel alone, every span, metrics: false', sdk: 'every span', middleware: () => [otel({ metrics: false })] },
+  { name: 'otel alone, SDK: metrics only (spans unsampled)', sdk: 'every span', middleware: () => [otel()], unsampledParent: true },
+  { name: 'SDK floor: a span and a measurement per call', sdk: 'every span', middleware: () => [sdkFloor(true, true)] },
+  { name: 'SDK floor: a span per call', sdk: 'every span', middleware: () => [sdkFloor(true, false)] },
+  { name: 'SDK floor: a measurement per call', sdk: 'every span', middleware: () => [sdkFloor(false, true)] },
+  { name: 'logger, level off (pino silent)', sdk: 'none', middleware: () => [logger({ logger: pinoAt('silent') })] },
+  { name: 'logger at info (slow and errors only)', sdk: 'none', middleware: () => [logger({ logger: pinoAt('info') })] },
+  { name: 'logger at debug (a line per statement)', sdk: 'none', middleware: () => [logger({ logger: pinoAt('debug') })] },
+  { name: 'diagnostics_channel, no subscriber', sdk: 'none', middleware: () => [diagnosticsChannel()] },
+  { name: 'diagnostics_channel, an APM-style subscriber', sdk: 'none', middleware: () => [diagnosticsChannel()], around: subscribeApm },
+  { name: 'cache hit (data_version checked)', sdk: 'none', middleware: () => [hitCache.tracker, hitCache.cached()], cpu: false },
+  { name: 'cache hit, crossProcess: false', sdk: 'none', middleware: () => [blindHitCache.tracker, blindHitCache.cached()], cpu: false },
+  { name: 'cache miss (data_version, query, store)', sdk: 'none', middleware: () => [missCache.tracker, missCache.cached()], cpu: false },
 ];
+
+// OVERHEAD_ONLY=text keeps the configurations whose name contains it (and the baseline), for a focused run.
+const only = process.env['OVERHEAD_ONLY']?.split(',');
+if (only !== undefined) configs.splice(1, configs.length, ...configs.slice(1).filter((c) => only.some((part) => c.name.includes(part))));
 
 function median(values: ArrayLike<number>): number {
   const sorted = Array.from(values).sort((a, b) => a - b);
@@ -137,6 +217,8 @@ async function cpuPerCall(middleware: Middleware[], calls: number): Promise<numb
     const op: Operation = { kind: 'get', sql: SQL, params: [i], options: {}, transaction: undefined, connection, attributes: {} };
     await execute(op);
   }
+  // Work a plugin defers to the next tick belongs to the calls it follows.
+  await new Promise((resolve) => setImmediate(resolve));
   return ((performance.now() - start) / calls) * 1000;
 }
 
@@ -157,9 +239,11 @@ try {
     for (let c = 0; c < configs.length; c++) {
       useSdk(configs[c]!.sdk);
       const config = configs[c]!;
+      const teardown = config.around?.();
       const micros = config.unsampledParent
         ? await context.with(unsampled(), () => latencyBatch(handles[c]!, r * batch))
         : await latencyBatch(handles[c]!, r * batch);
+      teardown?.();
       // Rounds -2 and -1 warm up the JIT, the statement cache and the plugins' caches; they are not counted.
       if (r < 0) continue;
       if (c === 0) baseline = micros;
@@ -173,9 +257,12 @@ try {
     for (let c = 0; c < configs.length; c++) {
       useSdk(configs[c]!.sdk);
       const config = configs[c]!;
+      if (config.cpu === false) continue;
+      const teardown = config.around?.();
       const micros = config.unsampledParent
         ? await context.with(unsampled(), () => cpuPerCall(config.middleware(), 20_000))
         : await cpuPerCall(config.middleware(), 20_000);
+      teardown?.();
       if (r > 0) cpu[c] = Math.min(cpu[c]!, micros);
     }
   }
@@ -184,14 +271,17 @@ try {
   const [load1] = loadavg();
   console.log(`Node ${process.version}, ${availableParallelism()} cores (${cpus()[0]?.model ?? 'unknown CPU'}), load ${load1?.toFixed(1)}`);
   console.log(`latency: ${rounds} rounds × ${batch} awaited point gets per configuration; CPU: fastest of 7 rounds × 20 000 calls\n`);
-  console.log(`${'configuration'.padEnd(50)} ${'median get'.padStart(10)} ${'added'.padStart(8)} ${'CPU/call'.padStart(9)}`);
+  console.log(`${'configuration'.padEnd(58)} ${'median get'.padStart(10)} ${'added'.padStart(8)} ${'CPU/call'.padStart(9)}`);
   for (let c = 0; c < configs.length; c++) {
     const added = (median(ratios[c]!) - 1) * 100;
     const extraCpu = cpu[c]! - cpu[0]!;
+    const cpuText = cpu[c] === Infinity ? '—' : `${c === 0 ? '' : '+'}${(c === 0 ? cpu[c]! : extraCpu).toFixed(2)} µs`;
     console.log(
-      `${configs[c]!.name.padEnd(50)} ${`${median(medians[c]!).toFixed(1)} µs`.padStart(10)} ${`${added >= 0 ? '+' : ''}${added.toFixed(1)} %`.padStart(8)} ${`${c === 0 ? '' : '+'}${(c === 0 ? cpu[c]! : extraCpu).toFixed(2)} µs`.padStart(9)}`,
+      `${configs[c]!.name.padEnd(58)} ${`${median(medians[c]!).toFixed(1)} µs`.padStart(10)} ${`${added >= 0 ? '+' : ''}${added.toFixed(1)} %`.padStart(8)} ${cpuText.padStart(9)}`,
     );
   }
+  const stats = hitCache.stats();
+  console.log(`\ncache (hit configuration): ${stats.hits} hits, ${stats.misses} misses; miss configuration: ${missCache.stats().hits} hits; channel messages seen: ${published}`);
   await base.close();
 } finally {
   await providers['sampled 10 %'].shutdown();

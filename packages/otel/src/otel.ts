@@ -1,6 +1,7 @@
 import { basename } from 'node:path';
 import {
   context,
+  ProxyTracerProvider,
   SpanKind,
   SpanStatusCode,
   trace,
@@ -84,6 +85,9 @@ interface Call {
   readonly context: Context | undefined;
 }
 
+/** The API's no-op tracer provider: the delegate of a proxy with no SDK behind it. */
+const NOOP_TRACER_PROVIDER = new ProxyTracerProvider().getDelegate();
+
 /** Metric attributes of operations without a connection yet (a pool fills it in while the call runs). */
 const NO_CONNECTION: ConnectionInfo = Object.freeze({ role: 'writer', id: 0, path: '' });
 
@@ -139,12 +143,16 @@ class Instrumentation {
     };
   }
 
-  #getTracer(): Tracer {
+  /** The tracer of the SDK registered now, or undefined when there is none (the API's no-op provider). */
+  #getTracer(): Tracer | undefined {
     const source = this.#options.tracerProvider ?? trace.getTracerProvider();
-    // The global provider is a proxy that follows late registration; it is replaced only by trace.disable().
-    if (source !== this.#tracerSource || this.#tracer === undefined) {
-      this.#tracerSource = source;
-      this.#tracer = source.getTracer(INSTRUMENTATION_NAME, INSTRUMENTATION_VERSION);
+    // The global provider is a proxy that follows late registration: its delegate is the SDK registered now. With
+    // none, no span object is made at all.
+    const provider = source instanceof ProxyTracerProvider ? source.getDelegate() : source;
+    if (provider === NOOP_TRACER_PROVIDER) return undefined;
+    if (provider !== this.#tracerSource || this.#tracer === undefined) {
+      this.#tracerSource = provider;
+      this.#tracer = provider.getTracer(INSTRUMENTATION_NAME, INSTRUMENTATION_VERSION);
     }
     return this.#tracer;
   }
@@ -184,7 +192,9 @@ class Instrumentation {
     const kind = isTransaction ? SpanKind.INTERNAL : SpanKind.CLIENT;
     // No attributes at the start: the SDK would validate them for the sampler on every call, sampled or not, and
     // that costs more than the span itself. Samplers see the name, which is the summary.
-    const span = this.#getTracer().startSpan(name, { kind }, parent);
+    const tracer = this.#getTracer();
+    if (tracer === undefined) return { start, summary, span: undefined, attributes: undefined, context: undefined };
+    const span = tracer.startSpan(name, { kind }, parent);
     if (!span.isRecording()) {
       // An unsampled transaction span still becomes the parent, so its statements share its sampling decision.
       return { start, summary, span: undefined, attributes: undefined, context: isTransaction ? trace.setSpan(parent, span) : undefined };

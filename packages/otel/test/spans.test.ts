@@ -1,8 +1,9 @@
 import { SpanKind, SpanStatusCode, context, trace } from '@opentelemetry/api';
+import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import type { Middleware } from '@rapsqlite/engine';
 import { describe, expect, it } from 'vitest';
 import { otel } from '../src/index.ts';
-import { memoryTracing, openTemp, spanNamed } from './helpers.ts';
+import { memoryTracing, onCleanup, openTemp, spanNamed } from './helpers.ts';
 
 describe('statement spans', () => {
   it('makes a CLIENT span named after the query summary, with the semantic-convention attributes', async () => {
@@ -303,5 +304,16 @@ describe('transaction spans', () => {
       await tx.get('SELECT 1 AS x');
     });
     expect((await spans()).map((s) => s.name).sort()).toEqual(['SELECT', 'transaction']);
+  });
+});
+
+describe('span timing', () => {
+  it('has the span ended when the call resolves', async () => {
+    const exporter = new InMemorySpanExporter();
+    const provider = new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter })] });
+    onCleanup(() => provider.shutdown());
+    const db = await openTemp({ middleware: [otel({ tracerProvider: provider, metrics: false })] });
+    await db.get('SELECT 3 AS z');
+    expect(exporter.getFinishedSpans().map((s) => s.name)).toEqual(['SELECT']);
   });
 });

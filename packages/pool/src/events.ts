@@ -1,10 +1,10 @@
 import type { ConnectionRole, OperationKind } from '@rapsqlite/engine';
 
 /** Why a connection was opened. */
-export type CreateReason = 'initial' | 'minimum' | 'demand' | 'replace';
+export type CreateReason = 'initial' | 'minimum' | 'demand' | 'replace' | 'lifetime';
 
 /** Why a connection was closed. */
-export type DestroyReason = 'idle' | 'died' | 'failed' | 'close';
+export type DestroyReason = 'idle' | 'died' | 'failed' | 'close' | 'lifetime';
 
 /** The `wal_checkpoint` modes the pool runs, as an `as const` tuple. */
 export const CHECKPOINT_MODES = ['passive', 'full', 'restart', 'truncate'] as const;
@@ -116,8 +116,43 @@ export interface WarningEvent {
   readonly error: unknown;
 }
 
+/**
+ * A transaction or an `iterate` loop has held its connection longer than `leakDetectionMs`: probably one that is
+ * never committed, rolled back, finished or `return`ed. Reported once per lease; the lease keeps its connection.
+ */
+export interface LeakEvent {
+  readonly role: ConnectionRole;
+  readonly connectionId: number;
+  /** `'transaction'` or `'iterate'`. */
+  readonly kind: OperationKind;
+  /** The summary of the statement that took the connection (`BEGIN IMMEDIATE`, `SELECT events`). */
+  readonly summary: string;
+  /** How long it has held the connection, in milliseconds. */
+  readonly heldMs: number;
+  /** The stack of the call that opened it (the application's frames, the library's removed). */
+  readonly stack: string;
+}
+
+/**
+ * The engine replaced a connection's worker: it died (a crash, `process.exit()` in a user function, memory) — seen
+ * by a call that failed with it or, for one that died idle, by the next maintenance tick — or its `maxLifetimeMs`
+ * passed. The next request runs on a new SQLite connection with the same settings and functions.
+ */
+export interface ReplaceEvent {
+  readonly role: ConnectionRole;
+  /** The connection's id before the replacement. */
+  readonly connectionId: number;
+  /** The id after it: the same after a death (the engine restarts the worker in place), a new one after a lifetime. */
+  readonly newConnectionId: number;
+  readonly reason: 'died' | 'lifetime';
+  /** How long the replaced worker had lived, in milliseconds. */
+  readonly lifetimeMs: number;
+}
+
 /** The pool's events and their payloads. Listeners run synchronously; one that throws is reported, never propagated. */
 export interface PoolEventMap {
+  leak: LeakEvent;
+  replace: ReplaceEvent;
   acquire: AcquireEvent;
   release: ReleaseEvent;
   enqueue: EnqueueEvent;

@@ -18,12 +18,16 @@ export type {
   DestroyEvent,
   DestroyReason,
   EnqueueEvent,
+  LeakEvent,
   PoolEventMap,
   PoolEventName,
   RejectEvent,
   ReleaseEvent,
+  ReplaceEvent,
   StarvationEvent,
   TimeoutEvent,
   WarningEvent,
 } from './events.ts';
 export type { ConnectionGroupStats, PoolStats, WalStats } from './stats.ts';
+export type { ConnectionDiagnosis, GroupDiagnosis, HeldCall, PoolDiagnosis } from './diagnostics/diagnosis.ts';
+export { POOL_CHANNEL_PREFIX } from './diagnostics/pool-channels.ts';

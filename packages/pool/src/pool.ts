@@ -10,6 +10,7 @@ import { CHECKPOINT_MODES } from './events.ts';
 import type { Lease, PoolCore, Target } from './internal/pool-core.ts';
 import type { Slot } from './internal/connection-group.ts';
 import type { PoolStats } from './stats.ts';
+import type { PoolDiagnosis } from './diagnostics/diagnosis.ts';
 
 /** A lease the engine holds: the pool's own lease on a slot, with the connection the engine runs requests on. */
 interface PoolLease extends ConnectionLease {
@@ -42,6 +43,8 @@ class PoolProvider implements ConnectionProvider {
   }
 
   async acquire(request: AcquireRequest): Promise<ConnectionLease> {
+    // Taken before any wait, while the application's frames are still on the stack (leak detection only).
+    const stack = this.#core.diagnostics.captureStack(request.kind, request.exclusive);
     const target: Target = request.exclusive ? (request.access === 'read' ? 'readTx' : 'writeTx') : request.access;
     // The transaction whose callback makes this call, while it holds its connection.
     const holder = request.held as PoolLease | undefined;
@@ -49,6 +52,7 @@ class PoolProvider implements ConnectionProvider {
     const lease = await this.#core.acquire(request.kind, request.sql, target, request.options, held);
     const connection = lease.slot.connection;
     if (request.kind === 'iterate') this.#core.holdCursor(lease, true);
+    this.#core.diagnostics.watch(lease, request.kind, request.sql, stack);
     // A transaction holds its connection: its worker is never replaced on purpose while it runs.
     if (request.exclusive) connection.pin(true);
     const engineLease: PoolLease = { connection, generation: connection.generation, active: true, exclusive: request.exclusive, options: lease.options, pool: lease };
@@ -59,6 +63,7 @@ class PoolProvider implements ConnectionProvider {
     const held = lease as PoolLease;
     if (!held.active) return;
     held.active = false;
+    this.#core.diagnostics.unwatch(held.pool);
     if (held.exclusive) held.connection.pin(false);
     if (held.pool.cursor) this.#core.holdCursor(held.pool, false);
     this.#core.release(held.pool, error);
@@ -137,6 +142,19 @@ export class Pool extends Database {
   /** A snapshot of the connections, the queues and the WAL, for metrics. */
   stats(): PoolStats {
     return this.#core.stats();
+  }
+
+  /**
+   * A diagnostic snapshot: every connection's state, age, generation and the calls holding it (their statement
+   * summaries and how long they have held it, leaks marked), the queues and their oldest waiter, the WAL.
+   *
+   * @example
+   * ```ts
+   * app.get('/health/db', () => pool.diagnose());
+   * ```
+   */
+  diagnose(): PoolDiagnosis {
+    return this.#core.diagnostics.diagnose();
   }
 
   /** Listens to a pool event; see {@link PoolEventMap} for the payloads. Shared by every handle of the pool. */

@@ -95,28 +95,19 @@ class Summarizer {
   }
 
   /**
-   * Adds an operation made of the words at `indices`. Words that follow each other keep the application's
-   * spacing when it is made of spaces only (the OpenTelemetry vectors keep `CREATE  TABLE`); any other gap, such
-   * as a line break, a comment or a skipped word, becomes one space.
+   * Adds an operation made of the words at `indices`, joined by one space whatever separated them in the text (runs
+   * of spaces, line breaks, comments): `CREATE  TABLE` and `CREATE\n\tTABLE` both summarise as `CREATE TABLE`, as the
+   * OpenTelemetry vectors expect.
    */
   #operation(...indices: number[]): void {
     let text = '';
-    let before: ScannedToken | undefined;
-    let beforeIndex = -1;
     for (const index of indices) {
       const token = this.#tokens[index];
       if (token === undefined) break;
-      if (before !== undefined) text += index === beforeIndex + 1 ? this.#gap(before.end, token.start) : ' ';
+      if (text !== '') text += ' ';
       text += this.#sql.slice(token.start, token.end);
-      before = token;
-      beforeIndex = index;
     }
     if (text !== '') this.#push(text);
-  }
-
-  #gap(from: number, to: number): string {
-    for (let k = from; k < to; k++) if (this.#sql.charCodeAt(k) !== 32) return ' ';
-    return this.#sql.slice(from, to);
   }
 
   /**
@@ -347,26 +338,22 @@ class Summarizer {
     this.#target(false);
     switch (kind) {
       case 'TABLE':
-      case 'VIEW':
-        // CREATE TABLE … AS SELECT and CREATE VIEW … AS SELECT read tables; column definitions do not.
+        // CREATE TABLE … AS SELECT runs its query now, so the tables it copies from are targets too; column
+        // definitions (REFERENCES, CHECK, GENERATED) are not.
         if (!virtual && this.#seek('AS')) {
           this.#i++;
           this.#query(false);
         }
         break;
-      case 'INDEX':
-        if (this.#seek('ON')) {
-          this.#i++;
-          this.#target(false);
-        }
+      case 'TRIGGER':
+        // The trigger's event words, table and body run later, not as part of this statement: only the trigger is a
+        // target (the conventions' pending DDL cases: `CREATE TRIGGER t`). The body's `;` must not end the statement.
+        this.#skipTriggerBody();
         break;
       default:
-        // A trigger's event words (`AFTER UPDATE OF …`) and body are not operations of this statement.
-        if (this.#seek('ON', 'BEGIN')) {
-          this.#i++;
-          this.#target(false);
-        }
-        this.#skipTriggerBody();
+        // A view's query and an index's table are stored, not run: the object created is the only target
+        // (`CREATE VIEW v`, `CREATE INDEX i`).
+        break;
     }
   }
 

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { sanitizeSql } from '../../src/sql/sanitize.ts';
 import { summarizeSql } from '../../src/sql/summarize.ts';
@@ -9,9 +9,15 @@ interface OtelSqlCase {
   readonly expected: { readonly 'db.query.text': readonly string[]; readonly 'db.query.summary': string };
 }
 
-const cases = JSON.parse(
-  readFileSync(new URL('./fixtures/otel-sql-test-cases.json', import.meta.url), 'utf8'),
-) as readonly OtelSqlCase[];
+/**
+ * The vectors: the workplace's shared copy beside the repository when there is one (it follows upstream), else the
+ * copy kept with these tests, so the suite also runs where the shared folder does not exist.
+ */
+const SHARED = new URL('../../../../../shared/data/otel-db-sql-test-cases.json', import.meta.url);
+const BUNDLED = new URL('./fixtures/otel-sql-test-cases.json', import.meta.url);
+const source = existsSync(SHARED) ? SHARED : BUNDLED;
+const sourceName = source === SHARED ? 'the shared copy (../shared/data)' : 'the bundled copy (test/sql/fixtures)';
+const cases = JSON.parse(readFileSync(source, 'utf8')) as readonly OtelSqlCase[];
 
 /**
  * Vectors not run, by name, with the reason. Empty: every vector passes, including the ones written in syntax
@@ -21,7 +27,7 @@ const cases = JSON.parse(
 const SKIPPED: Readonly<Record<string, string>> = {};
 
 describe('OpenTelemetry SQL test vectors', () => {
-  it('has the 24 upstream vectors', () => {
+  it(`has the 24 upstream vectors, read from ${sourceName}`, () => {
     expect(cases).toHaveLength(24);
   });
 

@@ -96,10 +96,11 @@ describe('summarizeSql', () => {
         'CREATE TABLE users',
       ],
       ['CREATE TEMP TABLE t AS SELECT * FROM u', 'CREATE TEMP TABLE t SELECT u'],
-      ['CREATE VIEW v (a) AS SELECT a FROM t JOIN u', 'CREATE VIEW v SELECT t u'],
+      ['CREATE VIEW v (a) AS SELECT a FROM t JOIN u', 'CREATE VIEW v'],
+      ['CREATE TEMP VIEW IF NOT EXISTS main.v AS WITH x AS (SELECT 1) SELECT * FROM x JOIN u', 'CREATE TEMP VIEW main.v'],
       [
         'CREATE UNIQUE INDEX IF NOT EXISTS users_email ON users (email) WHERE email IS NOT NULL',
-        'CREATE UNIQUE INDEX users_email users',
+        'CREATE UNIQUE INDEX users_email',
       ],
       ['CREATE VIRTUAL TABLE docs USING fts5(title, body)', 'CREATE VIRTUAL TABLE docs'],
       ['DROP INDEX IF EXISTS main.users_email', 'DROP INDEX main.users_email'],
@@ -109,13 +110,13 @@ describe('summarizeSql', () => {
     ]);
   });
 
-  it('names a trigger and its table but not the statements of its body', () => {
+  it('names a trigger but neither its table nor the statements of its body', () => {
     expectSummaries([
       [
         'CREATE TRIGGER IF NOT EXISTS audit AFTER UPDATE OF name ON users WHEN CASE WHEN 1 THEN 1 END ' +
           'BEGIN INSERT INTO log VALUES (new.id); UPDATE stats SET n = CASE WHEN n > 0 THEN n + 1 ELSE 1 END; END; ' +
           'SELECT * FROM users',
-        'CREATE TRIGGER audit users SELECT users',
+        'CREATE TRIGGER audit SELECT users',
       ],
     ]);
   });
@@ -151,9 +152,12 @@ describe('summarizeSql', () => {
     ]);
   });
 
-  it('keeps the spaces between the words of an operation but turns line breaks and comments into one space', () => {
+  it('joins the words of an operation with one space, whatever separated them (spaces, line breaks, comments)', () => {
     expectSummaries([
-      ['CREATE  TABLE t (a)', 'CREATE  TABLE t'],
+      ['CREATE  TABLE t (a)', 'CREATE TABLE t'],
+      ['SELECT  *  FROM  t', 'SELECT t'],
+      ['BEGIN   IMMEDIATE', 'BEGIN IMMEDIATE'],
+      ['EXPLAIN  QUERY\n PLAN SELECT 1', 'EXPLAIN QUERY PLAN SELECT'],
       ['CREATE\n\tTABLE t (a)', 'CREATE TABLE t'],
       ['CREATE /* why */ TABLE t (a)', 'CREATE TABLE t'],
     ]);

@@ -18,6 +18,8 @@ import { ConnectionGroup, type Slot, type WaitLimits } from './connection-group.
 import { RouteCache } from './route-cache.ts';
 import { WalMonitor } from './wal-monitor.ts';
 import { WriteBarrier } from './write-barrier.ts';
+import { PoolDiagnostics } from '../diagnostics/pool-diagnostics.ts';
+import { poolChannel } from '../diagnostics/pool-channels.ts';
 
 /** Where a call goes: a read (reader if its statement is read-only), a write, or a transaction on either role. */
 export type Target = 'read' | 'write' | 'readTx' | 'writeTx';
@@ -79,6 +81,8 @@ export class PoolCore {
   readonly barrier = new WriteBarrier();
   readonly routes: RouteCache;
   readonly wal: WalMonitor;
+  /** Leak detection, maxLifetimeMs, the replace event and diagnose() (see ../diagnostics). */
+  readonly diagnostics: PoolDiagnostics;
   readonly #emitter = new EventEmitter();
   readonly #functions: FunctionRegistration[] = [];
   /** The authorizer every new reader gets: the option's, or the last one set with `authorizer()`. */
@@ -116,6 +120,21 @@ export class PoolCore {
     this.wal = new WalMonitor(path, options, {
       onCheckpoint: (result) => this.#emit('checkpoint', () => result),
       onStarvation: (event) => this.#emit('starvation', () => event),
+    });
+    this.diagnostics = new PoolDiagnostics({
+      path,
+      options,
+      writer: this.writer,
+      readers: this.readers,
+      isClosing: () => this.#closing !== undefined,
+      walStats: () => this.wal.stats(),
+      emit: (event, payload) => this.#emit(event, payload),
+      listens: (event) => this.#emitter.listenerCount(event) > 0,
+      recover: (group, slot) => this.#markDead(group, slot),
+      renewReader: (slot) => this.#renewReader(slot),
+      openWriter: () => this.#openWriter(),
+      swapWriter: (old, next) => this.#swapWriter(old, next),
+      discard: (slot) => void slot.raw.close().catch((err: unknown) => this.#warn('close', err)),
     });
   }
 
@@ -338,6 +357,7 @@ export class PoolCore {
         slot.state = 'ready';
         group.created++;
         this.#emit('create', () => ({ role: slot.role, connectionId: slot.id, reason: 'replace', createMs: performance.now() - start }));
+        this.diagnostics.replaced(slot, start - slot.createdAt);
       },
       (err: unknown) => {
         this.#warn('recover', err);
@@ -368,6 +388,46 @@ export class PoolCore {
       this.#emit('destroy', () => ({ role: slot.role, connectionId: slot.id, reason, lifetimeMs: performance.now() - slot.createdAt }));
     }
     slot.raw.close().catch((err: unknown) => this.#warn('close', err));
+  }
+
+  /** Closes an idle reader past its lifetime and opens a new one in its place (for the diagnostics). */
+  async #renewReader(slot: Slot): Promise<Slot> {
+    this.#destroy(this.readers, slot, 'lifetime');
+    return this.#openReader('lifetime');
+  }
+
+  /** Opens a writer connection as `create()` does, with the functions and authorizer registered since. */
+  async #openWriter(): Promise<Slot> {
+    const start = performance.now();
+    const { authorizer: _initial, ...connection } = this.options.connection;
+    const authorizer = this.#authorizer;
+    const resolved = resolveOptions({
+      ...(connection as DatabaseOptions),
+      ...(authorizer == null ? {} : { authorizer }),
+      journalMode: 'wal',
+      pragmas: [...this.options.connection.pragmas, `journal_size_limit = ${this.options.journalSizeLimit}`],
+    });
+    const slot = makeSlot(await openConnection(this.path, resolved, 'writer'), handleSettings(resolved));
+    try {
+      for (let i = 0; i < this.#functions.length; i++) await registerOn(slot.raw, this.#functions[i] as FunctionRegistration);
+    } catch (err) {
+      await slot.raw.close().catch(() => undefined);
+      throw err;
+    }
+    this.#creating.set(slot, performance.now() - start);
+    return slot;
+  }
+
+  readonly #creating = new WeakMap<Slot, number>();
+
+  /** Puts a new writer in place of an idle old one, then closes the old one. */
+  #swapWriter(old: Slot, next: Slot): void {
+    old.state = 'closed';
+    this.writer.remove(old);
+    this.#emit('destroy', () => ({ role: 'writer', connectionId: old.id, reason: 'lifetime', lifetimeMs: performance.now() - old.createdAt }));
+    this.writer.add(next);
+    this.#emit('create', () => ({ role: 'writer', connectionId: next.id, reason: 'lifetime', createMs: this.#creating.get(next) ?? 0 }));
+    old.raw.close().catch((err: unknown) => this.#warn('close', err));
   }
 
   // ---- Functions ----
@@ -428,6 +488,7 @@ export class PoolCore {
     try {
       this.#reap();
       this.#keepAlive();
+      this.diagnostics.tick();
       await this.wal.tick(this.#walContext()).catch((err: unknown) => this.#warn('checkpoint', err));
     } finally {
       this.#ticking = false;
@@ -521,9 +582,14 @@ export class PoolCore {
 
   /** Emits an event; the payload is built only when someone listens, and a listener's throw never reaches the caller. */
   #emit<E extends PoolEventName>(event: E, payload: () => PoolEventMap[E]): void {
-    if (this.#emitter.listenerCount(event) === 0) return;
+    const channel = poolChannel(event);
+    const listened = this.#emitter.listenerCount(event) > 0;
+    if (!listened && !channel.hasSubscribers) return;
     try {
-      this.#emitter.emit(event, Object.freeze(payload()));
+      const value = Object.freeze(payload());
+      // diagnostics_channel subscribers get the payload with the database's path (a process may run several pools).
+      if (channel.hasSubscribers) channel.publish(Object.freeze({ path: this.path, ...value }));
+      if (listened) this.#emitter.emit(event, value);
     } catch (err) {
       emitRapsqliteWarning('RAPSQLITE_POOL_LISTENER_FAILURE', `A listener of the pool's "${event}" event threw: ${String((err as Error)?.message ?? err)}`, {
         type: 'RapsqlitePoolWarning',
@@ -585,6 +651,7 @@ export class PoolCore {
 
   async #close(): Promise<void> {
     if (this.#timer !== undefined) clearInterval(this.#timer);
+    await this.diagnostics.close();
     while (!this.#drained()) await new Promise<void>((resolve) => this.#drainWaiters.push(resolve));
     this.#shut = true;
     this.writer.rejectAll(closedError(''));
