@@ -39,6 +39,8 @@ export type {
   Ticket,
 } from './connection/connection.ts';
 export { openConnection } from './open.ts';
+export { CHANNELS, publishPoolEvent } from './diagnostics/channels.ts';
+export type { QueryMessage, TransactionMessage } from './diagnostics/channels.ts';
 export { SingleConnectionProvider } from './connection/single-provider.ts';
 export type { WorkerConnection } from './connection/worker-connection.ts';
 export type { WorkerInspection } from './operations/inspect.ts';

@@ -12,15 +12,10 @@ interface SqlText {
 
 const texts = new SqlMemo<SqlText>((sql) => ({ summary: summarizeSql(sql), sanitized: hasLiterals(sql) ? sanitizeSql(sql) : sql }));
 
-/** The attribute `@rapsqlite/retry` counts attempts in (its own key), and the registered one. */
-const RETRY_KEYS = ['retry.attempts', ATTRIBUTES.retryAttempts] as const;
-
+/** The attempts `@rapsqlite/retry` counted, under the registered attribute; 1 without retry. */
 function attemptsOf(op: Operation): number {
-  for (const key of RETRY_KEYS) {
-    const value = op.attributes[key];
-    if (typeof value === 'number') return value;
-  }
-  return 1;
+  const value = op.attributes[ATTRIBUTES.retryAttempts];
+  return typeof value === 'number' ? value : 1;
 }
 
 /** Multiplicative hashing of a transaction id into [0, 1): the statements of one transaction share their draw. */
@@ -70,7 +65,7 @@ class SqlLogger {
         start: () => this.#decision,
         end: (op, decision, outcome) => this.#end(op, decision, outcome),
       },
-      this.#options.onError,
+      { report: this.#report },
     ).wrap(next);
     return (op: Operation): Promise<unknown> => {
       const decision = this.#decide(op);

@@ -6,7 +6,7 @@ import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import { hasLiterals, sanitizeSql } from '@rapsqlite/engine/sql';
 import { describe, expect, it } from 'vitest';
 // The channels module is wired into every handle by the engine; until then it is added as the innermost middleware.
-import { CHANNELS, diagnosticsChannel, type QueryMessage, type TransactionMessage } from '../../engine/src/diagnostics/channels.ts';
+import { CHANNELS, type QueryMessage, type TransactionMessage } from '../../engine/src/diagnostics/channels.ts';
 import { otel } from '../src/index.ts';
 import { memoryTracing, onCleanup, openTemp } from './helpers.ts';
 
@@ -122,7 +122,7 @@ describe('an APM-style diagnostics_channel subscriber', () => {
     await workload(traced);
 
     apmSubscriber(viaChannels.provider);
-    const published = await openTemp({ middleware: [diagnosticsChannel()] });
+    const published = await openTemp();
     await workload(published);
 
     const fromMiddleware = shape(await viaMiddleware.spans());

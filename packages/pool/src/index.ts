@@ -30,4 +30,3 @@ export type {
 } from './events.ts';
 export type { ConnectionGroupStats, PoolStats, WalStats } from './stats.ts';
 export type { ConnectionDiagnosis, GroupDiagnosis, HeldCall, PoolDiagnosis } from './diagnostics/diagnosis.ts';
-export { POOL_CHANNEL_PREFIX } from './diagnostics/pool-channels.ts';

@@ -1,5 +1,5 @@
 import { availableParallelism } from 'node:os';
-import {type DatabaseOptions, type IterateOptions, type Middleware, type QueryOptions, type TransactionOptions} from '@rapsqlite/engine';
+import type { DatabaseOptions, IterateOptions, Middleware, QueryOptions, TransactionOptions } from '@rapsqlite/engine';
 import { invalidArgument } from '@rapsqlite/engine/plugin';
 
 /** The options passed to every connection of the pool, as the engine's `open()` takes and documents them. */

@@ -1,9 +1,4 @@
-import {
-  Database,
-  type AuthorizerRules,
-  type Middleware,
-  type RapsqliteError,
-} from '@rapsqlite/engine';
+import { Database, type AuthorizerRules, type Middleware, type RapsqliteError } from '@rapsqlite/engine';
 import { invalidArgument, type AcquireRequest, type AttachSpec, type ConnectionLease, type ConnectionProvider, type FunctionRegistration } from '@rapsqlite/engine/plugin';
 import type { CheckpointMode, CheckpointResult, PoolEventMap, PoolEventName } from './events.ts';
 import { CHECKPOINT_MODES } from './events.ts';

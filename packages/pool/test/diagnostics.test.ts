@@ -1,7 +1,8 @@
 import diagnostics from 'node:diagnostics_channel';
 import { hasErrorCode } from '@rapsqlite/engine';
 import { describe, expect, it } from 'vitest';
-import { POOL_CHANNEL_PREFIX, type CreateEvent, type DestroyEvent, type LeakEvent, type ReplaceEvent } from '../src/index.ts';
+import { CHANNELS } from '@rapsqlite/engine/plugin';
+import { type CreateEvent, type DestroyEvent, type LeakEvent, type ReplaceEvent } from '../src/index.ts';
 import { FUNCTIONS, nextEvent, onCleanup, poolTemp } from './helpers.ts';
 
 const DIAGNOSTICS_FUNCTIONS = new URL('./fixtures/diagnostics-functions.js', import.meta.url);
@@ -158,8 +159,8 @@ describe('pool events on diagnostics_channel', () => {
   it('publishes each event on rapsqlite:pool:<event> with the database path, without any listener on the pool', async () => {
     const received: Array<Record<string, unknown>> = [];
     const onAcquire = (message: unknown) => received.push(message as Record<string, unknown>);
-    diagnostics.subscribe(`${POOL_CHANNEL_PREFIX}acquire`, onAcquire);
-    onCleanup(() => void diagnostics.unsubscribe(`${POOL_CHANNEL_PREFIX}acquire`, onAcquire));
+    diagnostics.subscribe(`${CHANNELS.pool}acquire`, onAcquire);
+    onCleanup(() => void diagnostics.unsubscribe(`${CHANNELS.pool}acquire`, onAcquire));
     const pool = await poolTemp();
     await pool.get('SELECT 1');
     const mine = received.filter((m) => m['path'] === pool.path);

@@ -1,6 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import diagnostics from 'node:diagnostics_channel';
-import type { Execute, Middleware, Step } from '../middleware/middleware.ts';
+import type { Step } from '../middleware/middleware.ts';
 import type { ConnectionInfo, Operation, OperationKind, TransactionInfo, TransactionOperation } from '../middleware/operation.ts';
 import { changedRows, returnedRows, SqlMemo, watchIterator } from '../middleware/plugin-support.ts';
 import { summarizeSql } from '../sql/summarize.ts';
@@ -202,25 +202,6 @@ export function traceStep(step: Step): Step {
     }
     return queryChannel.hasSubscribers ? traceQuery(op, step) : step(op);
   };
-}
-
-/**
- * The same publishing as {@link traceStep}, as a middleware, for a handle whose chain does not publish by itself:
- * `db.use(diagnosticsChannel())`. Register it last (innermost), so that it publishes what reaches the database:
- * each attempt of a retry, the statements plugins send, the SQL as rewritten, and nothing a mock or a cache answered.
- *
- * @example
- * ```ts
- * import { AsyncLocalStorage } from 'node:async_hooks';
-import diagnostics from 'node:diagnostics_channel';
- * diagnostics.tracingChannel('rapsqlite:query').subscribe({
- *   start(message) { message.started = performance.now(); },
- *   asyncEnd(message) { console.log(message.summary, performance.now() - message.started, message.rows); },
- * });
- * ```
- */
-export function diagnosticsChannel(): Middleware {
-  return Object.freeze({ name: 'diagnostics-channel', wrap: (next: Execute): Step => traceStep(next as Step) });
 }
 
 /**

@@ -11,6 +11,8 @@ export const WARNING_CODES = [
   'RAPSQLITE_PLUGIN_FAILURE',
   /** A listener of a pool event threw; the pool went on. */
   'RAPSQLITE_POOL_LISTENER_FAILURE',
+  /** A pool connection was held longer than the pool's `leakDetectionMs`, and nobody listens to its `leak` event. */
+  'RAPSQLITE_POOL_LEAK',
 ] as const;
 
 /** One of {@link WARNING_CODES}. */

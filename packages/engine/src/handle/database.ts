@@ -14,6 +14,7 @@ import { checkBackupRequest, type BackupProgress, type BackupResult } from '../w
 import type { Core } from './core.ts';
 import { QueryableBase } from './queryable-base.ts';
 import { terminal } from './terminal.ts';
+import { traceStep } from '../diagnostics/channels.ts';
 import { currentLease } from './transaction.ts';
 
 /** Options of {@link Database.backup}. */
@@ -104,7 +105,8 @@ export class Database extends QueryableBase implements AsyncDisposable {
     super(core, undefined);
     for (const mw of middleware) assertMiddleware(mw);
     const chain = (): Execute => this.#chain;
-    this.#terminal = (op: Operation) => terminal(core, op, chain);
+    // Every statement that reaches the database is published on diagnostics_channel (one check when nobody listens).
+    this.#terminal = traceStep((op: Operation) => terminal(core, op, chain));
     this.#middleware = Object.freeze([...middleware]);
     this.#chain = compose(this.#middleware, this.#terminal);
   }

@@ -1,7 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import diagnostics from 'node:diagnostics_channel';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CHANNELS, diagnosticsChannel, publishPoolEvent, traceStep, type QueryMessage, type TransactionMessage } from '../../src/diagnostics/channels.ts';
+import { CHANNELS, publishPoolEvent, traceStep, type QueryMessage, type TransactionMessage } from '../../src/diagnostics/channels.ts';
 import type { Operation } from '../../src/index.ts';
 import { hasErrorCode } from '../../src/index.ts';
 import { openTemp } from '../helpers.ts';
@@ -46,7 +46,7 @@ describe('diagnostics_channel publishing', () => {
 
   it('publishes start, end, asyncStart and asyncEnd for a statement, with its summary, connection and rows', async () => {
     const seen = record<QueryMessage>(CHANNELS.query);
-    const db = await openTemp({ middleware: [diagnosticsChannel()] });
+    const db = await openTemp();
     await db.exec('CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE)');
     seen.length = 0;
     const row = await db.get<{ name: string }>('SELECT name FROM users WHERE id = ?', [1]);
@@ -65,7 +65,7 @@ describe('diagnostics_channel publishing', () => {
 
   it('publishes error before asyncStart with the SQLite code preserved', async () => {
     const seen = record<QueryMessage>(CHANNELS.query);
-    const db = await openTemp({ middleware: [diagnosticsChannel()] });
+    const db = await openTemp();
     await db.exec('CREATE TABLE t (k TEXT PRIMARY KEY)');
     await db.run('INSERT INTO t VALUES (?)', ['x']);
     seen.length = 0;
@@ -78,7 +78,7 @@ describe('diagnostics_channel publishing', () => {
   it('frames a committed transaction: its BEGIN, statements and COMMIT carry the id the transaction message learns', async () => {
     const queries = record<QueryMessage>(CHANNELS.query);
     const transactions = record<TransactionMessage>(CHANNELS.transaction);
-    const db = await openTemp({ middleware: [diagnosticsChannel()] });
+    const db = await openTemp();
     await db.exec('CREATE TABLE t (v)');
     queries.length = 0;
     await db.transaction(async (tx) => {
@@ -101,7 +101,7 @@ describe('diagnostics_channel publishing', () => {
   it('publishes a rolled-back transaction with its error and the ROLLBACK', async () => {
     const queries = record<QueryMessage>(CHANNELS.query);
     const transactions = record<TransactionMessage>(CHANNELS.transaction);
-    const db = await openTemp({ middleware: [diagnosticsChannel()] });
+    const db = await openTemp();
     await db.exec('CREATE TABLE t (v INTEGER NOT NULL)');
     const failure = await db
       .transaction(async (tx) => {
@@ -118,7 +118,7 @@ describe('diagnostics_channel publishing', () => {
 
   it('ends an iterate when its iteration ends, with the rows delivered, also when the loop breaks early', async () => {
     const seen = record<QueryMessage>(CHANNELS.query);
-    const db = await openTemp({ middleware: [diagnosticsChannel()] });
+    const db = await openTemp();
     await db.exec('CREATE TABLE n (v); WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 1000) INSERT INTO n SELECT x FROM c');
     seen.length = 0;
     let count = 0;
@@ -145,7 +145,7 @@ describe('diagnostics_channel publishing', () => {
     const start = channel.start as unknown as diagnostics.Channel<{ span: string }, TransactionMessage>;
     start.bindStore(store, (message) => ({ span: `tx depth ${message.depth}` }));
     unsubscribers.push(() => start.unbindStore(store));
-    const db = await openTemp({ middleware: [diagnosticsChannel()] });
+    const db = await openTemp();
     const seenInside = await db.transaction(async (tx) => {
       await tx.get('SELECT 1');
       return store.getStore()?.span;
@@ -157,7 +157,7 @@ describe('diagnostics_channel publishing', () => {
   it('does not publish what a middleware above it answered (a mock), only what reaches the database', async () => {
     const seen = record<QueryMessage>(CHANNELS.query);
     const mock = { name: 'mock', wrap: (next: (op: Operation) => Promise<unknown>) => (o: Operation) => (o.sql === 'SELECT 42' ? Promise.resolve({ v: 42 }) : next(o)) };
-    const db = await openTemp({ middleware: [mock, diagnosticsChannel()] });
+    const db = await openTemp({ middleware: [mock] });
     expect(await db.get('SELECT 42')).toEqual({ v: 42 });
     expect(seen).toHaveLength(0);
     await db.get('SELECT 41');

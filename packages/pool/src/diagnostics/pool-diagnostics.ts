@@ -1,5 +1,5 @@
 import type { OperationKind } from '@rapsqlite/engine';
-import { SqlMemo } from '@rapsqlite/engine/plugin';
+import { emitRapsqliteWarning, SqlMemo } from '@rapsqlite/engine/plugin';
 import { summarizeSql } from '@rapsqlite/engine/sql';
 import type { PoolEventMap, PoolEventName } from '../events.ts';
 import type { ConnectionGroup, Slot } from '../internal/connection-group.ts';
@@ -123,14 +123,11 @@ export class PoolDiagnostics {
       return;
     }
     const event = payload();
-    try {
-      process.emitWarning(
-        `A ${event.kind} has held a ${event.role} connection of ${this.#host.path} for ${Math.round(event.heldMs)} ms (leakDetectionMs ${this.#leakMs}); it was opened at:\n${event.stack}`,
-        { code: 'RAPSQLITE_POOL_LEAK', type: 'RapsqlitePoolWarning' },
-      );
-    } catch {
-      // Nothing is left to report to.
-    }
+    emitRapsqliteWarning(
+      'RAPSQLITE_POOL_LEAK',
+      `A ${event.kind} has held a ${event.role} connection of ${this.#host.path} for ${Math.round(event.heldMs)} ms (leakDetectionMs ${this.#leakMs}); it was opened at:\n${event.stack}`,
+      { type: 'RapsqlitePoolWarning' },
+    );
   }
 
   /** A worker found dead was replaced by the pool's recovery: the `replace` event, and its generation noted. */

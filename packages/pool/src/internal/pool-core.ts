@@ -4,6 +4,7 @@ import {
   deadlockError,
   emitRapsqliteWarning,
   openConnection,
+  publishPoolEvent,
   resolveOptions,
   SingleConnectionProvider,
   type AttachSpec,
@@ -19,7 +20,6 @@ import { RouteCache } from './route-cache.ts';
 import { WalMonitor } from './wal-monitor.ts';
 import { WriteBarrier } from './write-barrier.ts';
 import { PoolDiagnostics } from '../diagnostics/pool-diagnostics.ts';
-import { poolChannel } from '../diagnostics/pool-channels.ts';
 
 /** Where a call goes: a read (reader if its statement is read-only), a write, or a transaction on either role. */
 export type Target = 'read' | 'write' | 'readTx' | 'writeTx';
@@ -582,14 +582,12 @@ export class PoolCore {
 
   /** Emits an event; the payload is built only when someone listens, and a listener's throw never reaches the caller. */
   #emit<E extends PoolEventName>(event: E, payload: () => PoolEventMap[E]): void {
-    const channel = poolChannel(event);
-    const listened = this.#emitter.listenerCount(event) > 0;
-    if (!listened && !channel.hasSubscribers) return;
+    let value: Readonly<PoolEventMap[E]> | undefined;
+    const built = (): Readonly<PoolEventMap[E]> => (value ??= Object.freeze(payload()));
     try {
-      const value = Object.freeze(payload());
       // diagnostics_channel subscribers get the payload with the database's path (a process may run several pools).
-      if (channel.hasSubscribers) channel.publish(Object.freeze({ path: this.path, ...value }));
-      if (listened) this.#emitter.emit(event, value);
+      publishPoolEvent(event, () => Object.freeze({ path: this.path, ...built() }));
+      if (this.#emitter.listenerCount(event) > 0) this.#emitter.emit(event, built());
     } catch (err) {
       emitRapsqliteWarning('RAPSQLITE_POOL_LISTENER_FAILURE', `A listener of the pool's "${event}" event threw: ${String((err as Error)?.message ?? err)}`, {
         type: 'RapsqlitePoolWarning',
