@@ -231,7 +231,10 @@ async function openCursor(core: Core, op: IterateOperation, tx: TxState | undefi
   let fetch = rawFetch;
   if (plan !== undefined) {
     // Rows are shaped a chunk at a time as chunks arrive; a converter's error surfaces when the loop reaches its chunk.
-    const build = rowsBuilder(first.columns ?? [], plan);
+    // A connection of another kind may not send cells (it answers with object rows and no columns): the rows are then
+    // read back by name, and only converters by column name apply (no declared types).
+    const cells = first.columns !== undefined;
+    const build = rowsBuilder(first.columns ?? objectColumns(first.rows[0]), plan, plan.cells && !cells);
     try {
       first = { ...first, rows: build(first.rows) as Row[] };
     } catch (err) {
@@ -249,4 +252,9 @@ async function openCursor(core: Core, op: IterateOperation, tx: TxState | undefi
   });
   if (tx !== undefined && !first.done) tx.cursors.add(cursor);
   return cursor;
+}
+
+/** Columns named after an object row's keys, without metadata: for a connection that sends no cells. */
+function objectColumns(row: Row | undefined): ColumnInfo[] {
+  return Object.keys(row ?? {}).map((name) => ({ name, type: null, table: null, column: null, database: null }));
 }
