@@ -30,6 +30,19 @@ class User {
 }
 
 describe('docs/types.md', () => {
+  it('adapters on by default, per call, and off', async () => {
+    const db = await openDoc('app.db');
+    await db.exec('CREATE TABLE events (id INTEGER PRIMARY KEY, at DATETIME, done BOOLEAN); INSERT INTO events VALUES (1, NULL, 1)');
+    const at = new Date('2026-03-01T09:30:00Z');
+    await db.run('UPDATE events SET at = ? WHERE id = ?', [at, 1]);
+    expect(await db.scalar('SELECT at FROM events')).toBe('2026-03-01T09:30:00.000Z');
+    await db.run('UPDATE events SET at = ? WHERE id = ?', [at, 1], { adapters: { dates: 'ms' } });
+    expect(await db.scalar('SELECT at FROM events')).toBe(1772357400000);
+    expect(await db.get('SELECT at, done FROM events WHERE id = ?', [1], { converters: false })).toEqual({ at: 1772357400000, done: 1 });
+    const strict = await openDoc('strict.db', { adapters: false });
+    expect(await rejection(strict.run('SELECT ?', [at]))).toMatchObject({ code: 'ERR_RAPSQLITE_PARAMETER_TYPE', parameter: '1' });
+  });
+
   it('the opening example', async () => {
     const db = await openDoc('app.db', { converters: true });
     await db.exec(`CREATE TABLE IF NOT EXISTS events (
@@ -82,6 +95,22 @@ describe('docs/types.md', () => {
 });
 
 describe('docs/queries.md', () => {
+  it('the opening example: every handle, per-database defaults, per-call options', async () => {
+    const db = await openDoc('app.db', { converters: true });
+    await db.exec(`CREATE TABLE IF NOT EXISTS users (
+      id INTEGER PRIMARY KEY, name TEXT NOT NULL, team TEXT, active BOOLEAN NOT NULL DEFAULT 1, joined DATETIME)`);
+    const joined = new Date('2026-03-01T09:30:00Z');
+    const id = await db.insert('INSERT INTO users (name, team, joined) VALUES (?, ?, ?)', ['Ada', 'red', joined]);
+    expect(id).toBe(1);
+    expect(await db.all('SELECT name FROM users WHERE team IN (?)', [['red', 'blue']], { pluck: true })).toEqual(['Ada']);
+    expect(await db.get(sql`SELECT * FROM users WHERE id = ${id as number}`)).toEqual({ id: 1, name: 'Ada', team: 'red', active: true, joined });
+    const count = await db.transaction(async (tx) => {
+      if (!(await tx.exists('SELECT 1 FROM users WHERE name = ?', ['Grace']))) await tx.insert('INSERT INTO users (name) VALUES (?)', ['Grace']);
+      return tx.scalar<number>('SELECT count(*) FROM users WHERE active = ?', [true]);
+    });
+    expect(count).toBe(2);
+  });
+
   it('arrays for IN (?), and the SQL they become', async () => {
     const db = await openDoc('users.db');
     await db.exec("CREATE TABLE users (id INTEGER PRIMARY KEY, team TEXT, active INTEGER); INSERT INTO users VALUES (1, 'red', 1), (2, 'blue', 1), (3, 'green', 1), (4, 'red', 0)");
