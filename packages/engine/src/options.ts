@@ -5,6 +5,7 @@ import { RapsqliteError } from './errors/rapsqlite-error.ts';
 import type { Middleware } from './middleware/middleware.ts';
 import type { AuthorizerRules } from './native/authorizer-rules.ts';
 import { resolveToolboxOptions, type ResolvedToolboxOptions, type ToolboxOptions } from './toolbox/options.ts';
+import type { AdapterOptions } from './toolbox/adapters.ts';
 import { resolveQueryTools, type QueryTools, type QueryToolsOptions } from './toolbox/query-tools.ts';
 import { INTEGER_MODES, type IntegerMode } from './types.ts';
 
@@ -29,6 +30,13 @@ export type JournalMode = (typeof JOURNAL_MODES)[number];
  * `adapters`, `converters` and `rowMode` (see docs/types.md and docs/queries.md) to every call.
  */
 export interface DatabaseOptions extends ToolboxOptions, QueryToolsOptions {
+  /**
+   * Value adapters for every call (JavaScript values SQLite cannot bind as they are; see docs/types.md). Default
+   * none: a `Date` or a boolean is refused with `ERR_RAPSQLITE_PARAMETER_TYPE`. `true`: the built-ins (Dates as
+   * ISO-8601 text, booleans as 1/0, URLs as their `href`); an object chooses (`{ dates: 'ms', json: true, custom }`),
+   * its unset fields taking the built-ins' defaults. A call's own `adapters` replace these.
+   */
+  readonly adapters?: AdapterOptions | boolean;
   /** Opens the file read-only (it must exist). Default false. */
   readonly readonly?: boolean;
   /** Statements run on every new connection after the built-in settings, in order, e.g. `['cache_size = -64000']`. */
@@ -243,7 +251,8 @@ export function resolveOptions(options: DatabaseOptions | undefined): ResolvedOp
       ...(options.cipher === undefined ? {} : { cipher: options.cipher }),
     }),
     tools: resolveQueryTools({
-      ...(options.adapters === undefined ? {} : { adapters: options.adapters }),
+      // Opt-in on a database: without the option, a Date or a boolean is refused as it always was.
+      adapters: options.adapters ?? false,
       ...(options.converters === undefined ? {} : { converters: options.converters }),
       ...(options.rowMode === undefined ? {} : { rowMode: options.rowMode }),
     }),

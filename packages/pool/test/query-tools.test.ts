@@ -3,6 +3,9 @@ import { describe, expect, it } from 'vitest';
 import type { Pool } from '../src/index.ts';
 import { poolTemp } from './helpers.ts';
 
+// A pool takes the query tools per call (per-database defaults are an option of open() only for now).
+const ADAPT = { adapters: true } as const;
+
 async function seeded(): Promise<Pool> {
   const pool = await poolTemp({ minReaders: 2, maxReaders: 2 });
   await pool.exec(`
@@ -13,6 +16,7 @@ async function seeded(): Promise<Pool> {
   await pool.runMany(
     'INSERT INTO events (kind, at, done, doc) VALUES (?, ?, ?, ?)',
     Array.from({ length: 30 }, (_, i) => [i % 3 === 0 ? 'login' : 'click', new Date(start + i * 60_000), i % 2 === 0, JSON.stringify({ n: i })]),
+    ADAPT,
   );
   return pool;
 }
@@ -41,8 +45,10 @@ describe('the query tools through a pool', () => {
     const first = await seen.get<{ at: Date; done: boolean; doc: { n: number } }>('SELECT at, done, doc FROM events WHERE id = ?', [1], { converters: true });
     expect(first).toEqual({ at: new Date(Date.UTC(2025, 0, 1)), done: true, doc: { n: 0 } });
     expect(await seen.all('SELECT id FROM events WHERE id IN (?) ORDER BY id', [[3, 5, 8]], { pluck: true })).toEqual([3, 5, 8]);
-    expect(await seen.scalar('SELECT count(*) FROM events WHERE done = ?', [true])).toBe(15);
-    expect(await seen.exists(sql`SELECT 1 FROM events WHERE at > ${new Date(Date.UTC(2030, 0, 1))}`)).toBe(false);
+    expect(await seen.scalar('SELECT count(*) FROM events WHERE done = ?', [true], ADAPT)).toBe(15);
+    expect(await seen.exists(sql`SELECT 1 FROM events WHERE at > ${new Date(Date.UTC(2030, 0, 1))}`, ADAPT)).toBe(false);
+    // Without adapters a pool refuses a Date, as it always did.
+    expect(await seen.exists('SELECT 1 WHERE ? > 0', [new Date()]).catch((e: unknown) => (e as { code?: string }).code)).toBe('ERR_RAPSQLITE_PARAMETER_TYPE');
     const mapped = await seen.all(sql`SELECT id, kind FROM events WHERE kind = ${'login'} ORDER BY id LIMIT 2`, { map: Event });
     expect(mapped[1]).toBeInstanceOf(Event);
     expect(mapped.map((e) => e.id)).toEqual([1, 4]);
@@ -54,10 +60,10 @@ describe('the query tools through a pool', () => {
 
   it('inserts and pages on the writer and in transactions, read-only ones on a reader', async () => {
     const pool = await seeded();
-    const id = await pool.insert('INSERT INTO events (kind, at, done) VALUES (?, ?, ?)', ['logout', new Date(Date.UTC(2025, 0, 2)), false]);
+    const id = await pool.insert('INSERT INTO events (kind, at, done) VALUES (?, ?, ?)', ['logout', new Date(Date.UTC(2025, 0, 2)), false], ADAPT);
     expect(id).toBe(31);
     await pool.transaction(async (tx) => {
-      expect(await tx.insert(sql`INSERT INTO events (kind, at, done) VALUES (${'x'}, ${new Date()}, ${true})`)).toBe(32);
+      expect(await tx.insert(sql`INSERT INTO events (kind, at, done) VALUES (${'x'}, ${new Date()}, ${true})`, ADAPT)).toBe(32);
       expect((await tx.run('DELETE FROM events WHERE id IN (?)', [[31, 32]])).changes).toBe(2);
     });
     const roles: Array<string | undefined> = [];

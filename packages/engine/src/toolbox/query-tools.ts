@@ -62,8 +62,11 @@ export function resolveQueryTools(options: QueryToolsOptions = {}): QueryTools {
   });
 }
 
-/** The tools of a handle whose database set none: the built-in adapters, no converters, object rows. */
-export const DEFAULT_TOOLS: QueryTools = resolveQueryTools();
+/**
+ * The tools of a handle whose database set none (a pool today): no adapters (values SQLite cannot bind are refused, as
+ * without the tools), no converters, object rows. A call's own options still apply.
+ */
+export const DEFAULT_TOOLS: QueryTools = resolveQueryTools({ adapters: false });
 
 const callAdapterCache = new WeakMap<object, ParamAdapters | undefined>();
 const callConverterCache = new WeakMap<QueryTools, WeakMap<object, ConverterSet | undefined>>();

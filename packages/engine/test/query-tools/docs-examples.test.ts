@@ -5,9 +5,9 @@ import { openTemp } from '../helpers.ts';
 import { rejection } from '../toolbox2/helpers.ts';
 
 // The examples of docs/types.md and docs/queries.md, run as written through the engine's own handles:
-// `open(path, options)` on a file in a temporary folder.
+// `open(path, options)` on a file in a temporary folder, with `adapters: true` as the pages assume.
 async function openDoc(_name: string, options: DatabaseOptions = {}) {
-  return openTemp(options);
+  return openTemp({ adapters: true, ...options });
 }
 
 class Money {
@@ -30,7 +30,7 @@ class User {
 }
 
 describe('docs/types.md', () => {
-  it('adapters on by default, per call, and off', async () => {
+  it('adapters on request, per call, and off', async () => {
     const db = await openDoc('app.db');
     await db.exec('CREATE TABLE events (id INTEGER PRIMARY KEY, at DATETIME, done BOOLEAN); INSERT INTO events VALUES (1, NULL, 1)');
     const at = new Date('2026-03-01T09:30:00Z');
@@ -38,9 +38,12 @@ describe('docs/types.md', () => {
     expect(await db.scalar('SELECT at FROM events')).toBe('2026-03-01T09:30:00.000Z');
     await db.run('UPDATE events SET at = ? WHERE id = ?', [at, 1], { adapters: { dates: 'ms' } });
     expect(await db.scalar('SELECT at FROM events')).toBe(1772357400000);
+    expect(await rejection(db.run('UPDATE events SET at = ? WHERE id = ?', [at, 1], { adapters: false }))).toMatchObject({ code: 'ERR_RAPSQLITE_PARAMETER_TYPE', parameter: '1' });
     expect(await db.get('SELECT at, done FROM events WHERE id = ?', [1], { converters: false })).toEqual({ at: 1772357400000, done: 1 });
-    const strict = await openDoc('strict.db', { adapters: false });
+    // Without the option, as before the tools: refused.
+    const strict = await openTemp();
     expect(await rejection(strict.run('SELECT ?', [at]))).toMatchObject({ code: 'ERR_RAPSQLITE_PARAMETER_TYPE', parameter: '1' });
+    expect(await strict.scalar('SELECT ?', [at], { adapters: true })).toBe('2026-03-01T09:30:00.000Z');
   });
 
   it('the opening example', async () => {

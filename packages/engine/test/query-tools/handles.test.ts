@@ -8,7 +8,7 @@ const SCHEMA = `
 `;
 
 async function seeded(options?: Parameters<typeof openTemp>[0]): Promise<Database> {
-  const db = await openTemp(options);
+  const db = await openTemp({ adapters: true, ...options });
   await db.exec(SCHEMA);
   await db.runMany('INSERT INTO users (name, team, active, joined, prefs) VALUES (?, ?, ?, ?, ?)', [
     ['Ada', 'red', true, new Date('2024-01-02T03:04:05.678Z'), '{"theme":"dark"}'],
@@ -47,7 +47,11 @@ class User {
 }
 
 describe('value adapters on the handle', () => {
-  it('binds Dates (ISO text), booleans (1/0) and URLs by default, exactly as stored', async () => {
+  it('refuses Dates and booleans without the option, as before; binds them (ISO text, 1/0) and URLs with adapters: true', async () => {
+    const plain = await openTemp();
+    expect((await rejection(plain.run('SELECT ?, ?', [1, new Date()]))).code).toBe('ERR_RAPSQLITE_PARAMETER_TYPE');
+    expect((await rejection(plain.get('SELECT ?', [true]))).code).toBe('ERR_RAPSQLITE_PARAMETER_TYPE');
+    expect(await plain.scalar('SELECT ?', [true], { adapters: true })).toBe(1);
     const db = await seeded();
     await db.run('UPDATE users SET site = ? WHERE id = ?', [new URL('https://example.com/a?b=1'), 1]);
     const row = await db.get('SELECT active, joined, site FROM users WHERE id = 1');
@@ -278,7 +282,7 @@ describe('the sql tag and the conveniences', () => {
 
 describe('keyset pagination on the handle', () => {
   async function posts(): Promise<Database> {
-    const db = await openTemp({ converters: true });
+    const db = await openTemp({ adapters: true, converters: true });
     await db.exec('CREATE TABLE items (id INTEGER PRIMARY KEY, created DATETIME NOT NULL, title TEXT NOT NULL); CREATE INDEX items_created ON items (created, id)');
     const day = Date.UTC(2024, 0, 1);
     await db.runMany(

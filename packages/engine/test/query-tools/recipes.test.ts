@@ -5,13 +5,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { open, type Database } from '../../src/index.ts';
 import { rejection } from '../toolbox2/helpers.ts';
 
-// The recipes of docs/sqlite-features.md, run through the engine's own handle (converters on) on one database file.
+// The recipes of docs/sqlite-features.md, run through the engine's own handle (adapters and converters on) on one database file.
 let folder: string;
 let db: Database;
 
 beforeAll(async () => {
   folder = mkdtempSync(join(tmpdir(), 'rapsqlite-recipes-'));
-  db = await open(join(folder, 'features.db'), { converters: true });
+  db = await open(join(folder, 'features.db'), { adapters: true, converters: true });
 });
 
 afterAll(async () => {
