@@ -26,7 +26,11 @@ export const limit: RequestHandler<'limit'> = {
   harmless: true,
   execute(session, { extra }) {
     const [id, value] = extra as [number, number];
-    return setLimit(session, id, value);
+    const previous = setLimit(session, id, value);
+    // Limits on the SQL (its length, its parameters, its depth) apply when a statement is prepared: statements cached
+    // under the old limit are prepared again.
+    if (value >= 0) session.cache.clear();
+    return previous;
   },
   decode: (payload) => payload as number,
 };

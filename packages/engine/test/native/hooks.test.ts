@@ -165,6 +165,9 @@ describe('db.limit (sqlite3_limit through the companion)', () => {
     await db.limit(SqliteLimit.VARIABLE_NUMBER, 2);
     expect(await db.get('SELECT ? + ? AS n', [1, 2])).toEqual({ n: 3 });
     await expect(db.get('SELECT ? + ? + ? AS n', [1, 2, 3])).rejects.toMatchObject({ code: 'SQLITE_ERROR' });
+    // A statement prepared (and cached) under the old limit is prepared again under the new one.
+    await db.limit(SqliteLimit.VARIABLE_NUMBER, 1);
+    await expect(db.get('SELECT ? + ? AS n', [1, 2])).rejects.toMatchObject({ code: 'SQLITE_ERROR' });
     await db.limit(SqliteLimit.ATTACHED, 0);
     await expect(db.attach('aux', join(tempDir(), 'aux.db'))).rejects.toMatchObject({ code: 'SQLITE_ERROR' });
   });

@@ -75,7 +75,12 @@ export function toSqlite3Error(cause: unknown): Sqlite3Error {
     case ErrorCodes.PARAMETER_UNKNOWN:
       return sqliteError('SQLITE_RANGE', 'column index out of range');
     case ErrorCodes.PARAMETER_TYPE:
+      // A value longer than the length limit (better-sqlite3 reports SQLITE_TOOBIG from sqlite3_bind_* as its own error).
+      if (/is too big$/.test(cause.message)) return sqliteError('SQLITE_TOOBIG', 'string or blob too big');
       return sqliteError('SQLITE_MISMATCH', 'datatype mismatch');
+    case 'ERR_RAPSQLITE_EXTENSION_DISABLED':
+      // SQL's load_extension(): SQLite's own refusal, as node-sqlite3 (which never enables it) reports it.
+      return sqliteError('SQLITE_ERROR', 'not authorized');
     case ErrorCodes.INVALID_ARGUMENT:
       // An empty statement: node-sqlite3 steps a NULL handle and reports SQLite's "no error" message.
       return sqliteError('SQLITE_MISUSE', 'not an error');
