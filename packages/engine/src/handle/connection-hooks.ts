@@ -1,5 +1,6 @@
 import type { Connection } from '../connection/connection.ts';
 import { abortedError, invalidArgument, unsupportedError } from '../errors/catalogue.ts';
+import { emitRapsqliteWarning } from '../errors/warnings.ts';
 import type { ExtensionSpec } from '../worker/tools/extensions.ts';
 import type { WorkerConfig } from '../worker/protocol.ts';
 
@@ -51,7 +52,7 @@ function dispatch(listener: ChangeListener, flat: readonly unknown[]): void {
   for (let i = 0; i < flat.length; i += 4) {
     const type = TYPES[flat[i] as number];
     if (type === undefined) {
-      process.emitWarning(`rapsqlite: ${String(flat[i + 3])} row changes could not be recorded (the worker ran out of memory)`, { code: 'RAPSQLITE_CHANGES_LOST' });
+      emitRapsqliteWarning('RAPSQLITE_CHANGES_LOST', `${String(flat[i + 3])} row changes could not be recorded for onChange() listeners (the worker ran out of memory)`);
       continue;
     }
     try {

@@ -7,6 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { ErrorCodes, SqliteLimit, type ChangeEvent } from '../../src/index.ts';
 import { loadCompanion } from '../../src/native/companion.ts';
 import { openTemp, tempDir } from '../helpers.ts';
+import { WorkerWatch } from '../reliability/workers.ts';
 
 const companion = loadCompanion();
 if (companion === undefined) throw new Error('These tests need the native companion: build it with node native/build.mjs');
@@ -178,6 +179,30 @@ describe('db.limit (sqlite3_limit through the companion)', () => {
     await expect(db.limit(-1, 1)).rejects.toMatchObject({ code: ErrorCodes.INVALID_ARGUMENT });
     await expect(db.limit(SqliteLimit.LENGTH, 1.5)).rejects.toMatchObject({ code: ErrorCodes.INVALID_ARGUMENT });
     await expect(db.limit(SqliteLimit.LENGTH, -2)).rejects.toMatchObject({ code: ErrorCodes.INVALID_ARGUMENT });
+  });
+});
+
+describe('a replaced worker', () => {
+  it('keeps the change subscription and the limits; a loaded extension comes back too', async () => {
+    const watch = new WorkerWatch();
+    try {
+      const db = await openTemp();
+      await db.exec('CREATE TABLE t (id INTEGER PRIMARY KEY)');
+      const { changes, listener } = recorder();
+      await db.onChange(listener);
+      await db.limit(SqliteLimit.VARIABLE_NUMBER, 1);
+      if (extension !== undefined) await db.loadExtension(extension);
+      await db.run('INSERT INTO t VALUES (1)');
+      await WorkerWatch.kill(watch.latest);
+      // The next call starts a replacement worker, which opens the file with the same settings.
+      await db.run('INSERT INTO t VALUES (2)');
+      expect(changes.map((c) => c.rowid)).toEqual([1, 2]);
+      await expect(db.get('SELECT ? + ? AS n', [1, 2])).rejects.toMatchObject({ code: 'SQLITE_ERROR' });
+      if (extension !== undefined) expect(await db.get('SELECT half(8) AS h')).toEqual({ h: 4 });
+      expect(watch.workers).toHaveLength(2);
+    } finally {
+      watch.stop();
+    }
   });
 });
 

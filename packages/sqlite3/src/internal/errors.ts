@@ -9,7 +9,10 @@ export interface Sqlite3Error extends Error {
 
 /** This package's own error codes (beside SQLite's), listed in docs/migrating-from-sqlite3.md. */
 export const Sqlite3ErrorCodes = Object.freeze({
-  /** A node-sqlite3 feature that needs an engine API rapsqlite does not have yet (the change event, limits, extensions). */
+  /**
+   * A node-sqlite3 feature rapsqlite cannot provide here: the change event and limits without the engine's native
+   * companion, restoring a backup from a file.
+   */
   UNSUPPORTED: 'ERR_RAPSQLITE_SQLITE3_UNSUPPORTED',
 } as const);
 
@@ -29,7 +32,7 @@ export function sqliteError(code: string, message: string): Sqlite3Error {
 }
 
 /**
- * This package's error for a node-sqlite3 feature the engine cannot provide yet: a `RapsqliteError` with code
+ * This package's error for a node-sqlite3 feature the engine cannot provide here: a `RapsqliteError` with code
  * `ERR_RAPSQLITE_SQLITE3_UNSUPPORTED`, plus `errno` (`SQLITE_ERROR`) so node-sqlite3-style handlers can read it.
  */
 export function unsupportedError(message: string): RapsqliteError & { errno: number } {
