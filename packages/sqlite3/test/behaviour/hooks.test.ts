@@ -260,18 +260,26 @@ const LOADERS: Readonly<Record<string, string>> = {
   '@rapsqlite/sqlite3': "const { default: sqlite3 } = await import('@rapsqlite/sqlite3');",
 };
 
+/** The child's environment without FORCE_COLOR (set by some CI runners), so that console.log prints plain text. */
+const CHILD_ENV = Object.fromEntries(Object.entries(process.env).filter(([key]) => key !== 'FORCE_COLOR'));
+
 describe.each(IMPLEMENTATIONS)("the 'change' event and the process: %s", (name) => {
   it('keeps Node alive while a listener is attached, and lets it exit once the listener is removed', async () => {
     const run = (body: string) =>
-      new Promise<{ killed: boolean; stdout: string }>((resolve) =>
-        execFile(process.execPath, ['--input-type=module', '-e', `${LOADERS[name]}\n${body}`], { cwd: PACKAGE_DIR, timeout: 5_000 }, (error, stdout) =>
-          resolve({ killed: error?.killed === true, stdout }),
+      new Promise<{ code: number | null; stdout: string }>((resolve) =>
+        execFile(process.execPath, ['--input-type=module', '-e', `${LOADERS[name]}\n${body}`], { cwd: PACKAGE_DIR, timeout: 30_000, env: CHILD_ENV }, (error, stdout) =>
+          resolve({ code: error === null ? 0 : typeof error.code === 'number' ? error.code : null, stdout }),
         ),
       );
-    const listening = `const db = new sqlite3.Database(':memory:'); const f = () => {}; db.on('change', f);
-      db.run('CREATE TABLE t (a)', () => console.log('ran'));`;
-    const [kept, released] = await Promise.all([run(listening), run(`${listening}\ndb.removeListener('change', f);`)]);
-    expect(kept).toEqual({ killed: true, stdout: 'ran\n' });
-    expect(released).toEqual({ killed: false, stdout: 'ran\n' });
+    // An unreferenced timer fires only while something else keeps the process running.
+    const listening = (remove: boolean) => `const db = new sqlite3.Database(':memory:'); const f = () => {}; db.on('change', f);
+      ${remove ? "db.removeListener('change', f);" : ''}
+      db.run('CREATE TABLE t (a)', () => {
+        console.log('ran');
+        setTimeout(() => { console.log('still running'); process.exit(0); }, 1000).unref();
+      });`;
+    const [kept, released] = await Promise.all([run(listening(false)), run(listening(true))]);
+    expect(kept).toEqual({ code: 0, stdout: 'ran\nstill running\n' });
+    expect(released).toEqual({ code: 0, stdout: 'ran\n' });
   });
 });
