@@ -1,5 +1,7 @@
 import type { Connection } from '../connection/connection.ts';
 import { abortedError, invalidArgument, unsupportedError } from '../errors/catalogue.ts';
+import { ErrorCodes } from '../errors/codes.ts';
+import { hasErrorCode } from '../errors/rapsqlite-error.ts';
 import { emitRapsqliteWarning } from '../errors/warnings.ts';
 import type { ExtensionSpec } from '../worker/tools/extensions.ts';
 import type { WorkerConfig } from '../worker/protocol.ts';
@@ -69,22 +71,31 @@ function dispatch(listener: ChangeListener, flat: readonly unknown[]): void {
 /** Subscribes `listener` to the changes made on `connection`; resolves once the update hook is installed. */
 export async function subscribeChanges(connection: Connection, listener: ChangeListener): Promise<Unsubscribe> {
   if (typeof listener !== 'function') throw invalidArgument('onChange() takes a listener function');
-  const ticket = { id: 0, cancelled: undefined };
   let active = true;
-  let ready!: () => void;
-  const installed = new Promise<void>((resolve) => (ready = resolve));
-  const running = connection.execute({
-    kind: 'watchChanges',
-    sql: '',
-    ticket,
-    onPartial: (payload) => {
-      if (payload === 0) ready();
-      else if (active) dispatch(listener, payload as unknown[]);
-    },
-  });
+  let ticket = { id: 0, cancelled: undefined };
+  let running: Promise<void>;
+  const start = (ready: () => void): void => {
+    ticket = { id: 0, cancelled: undefined };
+    running = connection.execute({
+      kind: 'watchChanges',
+      sql: '',
+      ticket,
+      onPartial: (payload) => {
+        if (payload === 0) ready();
+        else if (active) dispatch(listener, payload as unknown[]);
+      },
+    });
+    // A replacement worker takes the subscription over by itself, except when the worker died inside a transaction
+    // (nothing of it is sent again): the subscription then starts anew on the next worker.
+    running.catch((err: unknown) => {
+      if (active && !connection.closed && hasErrorCode(err, ErrorCodes.WORKER_DIED)) start(() => undefined);
+    });
+  };
+  let installed!: () => void;
+  const ready = new Promise<void>((resolve) => (installed = resolve));
+  start(installed);
   // It fails (the companion is missing) before it is installed, or ends when the subscription or the database does.
-  running.catch(() => undefined);
-  await Promise.race([installed, running]);
+  await Promise.race([ready, running!]);
   return async () => {
     if (!active) return;
     active = false;

@@ -206,6 +206,30 @@ describe('a replaced worker', () => {
   });
 });
 
+describe('a worker that dies inside a transaction', () => {
+  it('takes the change subscription down with it, and it starts again on the next worker', async () => {
+    const watch = new WorkerWatch();
+    try {
+      const db = await openTemp();
+      await db.exec('CREATE TABLE t (id INTEGER PRIMARY KEY)');
+      const { changes, listener } = recorder();
+      await db.onChange(listener);
+      await expect(
+        db.transaction(async (tx) => {
+          await tx.run('INSERT INTO t VALUES (1)');
+          await WorkerWatch.kill(watch.latest);
+          await tx.run('INSERT INTO t VALUES (2)');
+        }),
+      ).rejects.toMatchObject({ code: ErrorCodes.WORKER_DIED });
+      await db.run('INSERT INTO t VALUES (3)');
+      expect(changes.map((c) => c.rowid)).toEqual([1, 3]);
+      expect(await db.all('SELECT id FROM t')).toEqual([{ id: 3 }]);
+    } finally {
+      watch.stop();
+    }
+  });
+});
+
 describe('without the native companion', () => {
   it('onChange() and limit() reject with ERR_RAPSQLITE_UNSUPPORTED instead of doing nothing', async () => {
     process.env['RAPSQLITE_NO_COMPANION'] = '1';
