@@ -303,7 +303,7 @@ export class Database extends QueryableBase implements AsyncDisposable {
    * hook (on a pool: the writer, where every write runs). Changes are reported as they happen, in order, including
    * those of a statement or transaction that is then rolled back; the listener runs on your thread before the promise
    * of the call that made the change resolves. Not reported, as in SQLite: WITHOUT ROWID tables, `DELETE` without
-   * `WHERE` (the truncate optimization), changes made by foreign-key actions' `REPLACE`. While subscribed the database
+   * `WHERE` (the truncate optimization), the deletion of a row that an `ON CONFLICT REPLACE` replaces. While subscribed the database
    * keeps the process alive. Needs the native companion: without it the promise rejects with `ERR_RAPSQLITE_UNSUPPORTED`.
    * See docs/sqlite-features.md.
    *

@@ -89,13 +89,14 @@ describe('db.onChange (SQLite update hook through the companion)', () => {
     expect(changes).toEqual([change('insert', 'z', 1, 'aux'), change('insert', 'tt', 1, 'temp'), change('insert', 'm', 1), change('delete', 'm', 1)]);
   });
 
-  it('does not report what SQLite’s update hook does not: WITHOUT ROWID tables, DELETE without WHERE', async () => {
+  it('does not report what SQLite’s update hook does not: WITHOUT ROWID tables, DELETE without WHERE, a replaced row’s deletion', async () => {
     const db = await openTemp();
-    await db.exec('CREATE TABLE w (k PRIMARY KEY) WITHOUT ROWID; CREATE TABLE r (k)');
+    await db.exec('CREATE TABLE w (k PRIMARY KEY) WITHOUT ROWID; CREATE TABLE r (k); CREATE TABLE u (id INTEGER PRIMARY KEY, k UNIQUE)');
     const { changes, listener } = recorder();
     await db.onChange(listener);
-    await db.exec("INSERT INTO w VALUES ('a'); INSERT INTO r VALUES ('a'); DELETE FROM r");
-    expect(changes).toEqual([change('insert', 'r', 1)]);
+    await db.exec("INSERT INTO w VALUES ('a'); INSERT INTO r VALUES ('a'); DELETE FROM r; INSERT INTO u VALUES (1, 'x'); INSERT OR REPLACE INTO u VALUES (2, 'x')");
+    expect(changes).toEqual([change('insert', 'r', 1), change('insert', 'u', 1), change('insert', 'u', 2)]);
+    expect(await db.all('SELECT id FROM u')).toEqual([{ id: 2 }]);
   });
 
   it('delivers a statement that changes many rows in full and in order, before its promise resolves', async () => {

@@ -120,11 +120,19 @@ describe.each(IMPLEMENTATIONS)("the 'change' event: %s", (_name, sqlite3) => {
     ]);
   });
 
-  it('is silent for WITHOUT ROWID tables and a DELETE without WHERE (SQLite’s truncate optimization)', async () => {
+  it('is silent for WITHOUT ROWID tables, a DELETE without WHERE (SQLite’s truncate optimization) and a replaced row', async () => {
     db.on('change', record);
-    await exec(db, "CREATE TABLE w (k PRIMARY KEY) WITHOUT ROWID; CREATE TABLE r (k); INSERT INTO w VALUES ('a'); INSERT INTO r VALUES ('a'); DELETE FROM r");
+    await exec(
+      db,
+      `CREATE TABLE w (k PRIMARY KEY) WITHOUT ROWID; CREATE TABLE r (k); CREATE TABLE u (id INTEGER PRIMARY KEY, k UNIQUE);
+       INSERT INTO w VALUES ('a'); INSERT INTO r VALUES ('a'); DELETE FROM r; INSERT INTO u VALUES (1, 'x'); INSERT OR REPLACE INTO u VALUES (2, 'x')`,
+    );
     await settle();
-    expect(changes).toEqual([['insert', 'main', 'r', 1]]);
+    expect(changes).toEqual([
+      ['insert', 'main', 'r', 1],
+      ['insert', 'main', 'u', 1],
+      ['insert', 'main', 'u', 2],
+    ]);
   });
 
   it('stops when the last listener goes and starts again with a new one', async () => {
