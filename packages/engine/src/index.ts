@@ -8,6 +8,8 @@
 export { open } from './open.ts';
 export { Database } from './handle/database.ts';
 export type { BackupOptions, FunctionSource } from './handle/database.ts';
+export { SqliteLimit } from './handle/connection-hooks.ts';
+export type { ChangeEvent, ChangeListener, Unsubscribe } from './handle/connection-hooks.ts';
 export { restore } from './toolbox/restore.ts';
 export { FINDING_KINDS, planText } from './toolbox/explain.ts';
 export { affinityOf, SchemaInspector } from './toolbox/schema.ts';
