@@ -23,3 +23,17 @@ export function onAbort(signal: AbortSignal | undefined, onAbort: () => void): (
 export function stopsCleanly(signal: AbortSignal | undefined): () => void {
   return onAbort(signal, () => {});
 }
+
+/** Waits `ms` milliseconds, or less when `signal` aborts first (it then resolves; the caller checks the signal). */
+export function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  if (signal?.aborted === true) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = (): void => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}

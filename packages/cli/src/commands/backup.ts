@@ -4,8 +4,8 @@ import { hasErrorCode, type BackupResult } from '@rapsqlite/engine';
 import { CliError, EXIT_CODES } from '../exit-codes.ts';
 import { checkDestination, sameFile } from '../files.ts';
 import { formatBytes, toJson } from '../format.ts';
-import { interruptedError } from '../interrupt.ts';
-import { mustExist, openDb, type DbFlags } from '../open-db.ts';
+import { interruptedError, sleep, stopsCleanly } from '../interrupt.ts';
+import { intFlag, mustExist, openDb, type DbFlags } from '../open-db.ts';
 import { createProgress } from '../progress.ts';
 import type { Context } from '../context.ts';
 
@@ -37,27 +37,46 @@ export function backupCommand(program: Command, ctx: Context): void {
       if (await sameFile(source, resolve(ctx.cwd, dest))) throw new CliError(EXIT_CODES.USAGE, 'The destination is the database itself.', 'ERR_RAPSQLITE_INVALID_ARGUMENT');
       const { file, existed } = await checkDestination(ctx.cwd, dest, flags.force === true, 'destination');
       const db = await openDb(ctx.cwd, path, flags, { readonly: true });
+      const busyTimeoutMs = intFlag('--busy-timeout', flags.busyTimeout, 5000);
       const bar = createProgress(ctx.io.stderr, flags.progress !== false && flags.json !== true, 'bytes');
+      const signal = ctx.io.signal;
+      const stopped = () => interruptedError(existed ? `${dest} was left as it was` : `no backup was written`);
+      const listening = stopsCleanly(signal);
       let result: BackupResult;
       try {
-        const pageSize = (await db.get<{ page_size: number }>('PRAGMA page_size', [], { integers: 'number' }))!.page_size;
+        const { page_size: pageSize, page_count: sourcePages } = (await db.get<{ page_size: number; page_count: number }>(
+          'SELECT page_size, page_count FROM pragma_page_size, pragma_page_count',
+          [],
+          { integers: 'number' },
+        ))!;
         let started = false;
-        result = await db.backup(file, {
-          pagesPerStep,
-          ...(ctx.io.signal === undefined ? {} : { signal: ctx.io.signal }),
-          onProgress: ({ totalPages, remainingPages }) => {
-            if (!started) bar.start(totalPages * pageSize, relative(ctx.cwd, file));
-            else bar.setTotal(totalPages * pageSize);
-            started = true;
-            bar.update((totalPages - remainingPages) * pageSize, relative(ctx.cwd, file));
-          },
-        });
-      } catch (error) {
-        if (ctx.io.signal?.aborted === true && hasErrorCode(error) && error.code === 'ERR_RAPSQLITE_ABORTED') {
-          throw interruptedError(existed ? `${dest} was left as it was` : `no backup was written`);
+        const deadline = Date.now() + busyTimeoutMs;
+        for (;;) {
+          result = await db.backup(file, {
+            pagesPerStep,
+            ...(signal === undefined ? {} : { signal }),
+            onProgress: ({ totalPages, remainingPages }) => {
+              if (totalPages === 0) return;
+              if (!started) bar.start(totalPages * pageSize, relative(ctx.cwd, file));
+              else bar.setTotal(totalPages * pageSize);
+              started = true;
+              bar.update((totalPages - remainingPages) * pageSize, relative(ctx.cwd, file));
+            },
+          });
+          // A destination another connection holds locked makes SQLite's first step busy, which reads as a finished
+          // backup of 0 pages with nothing written: wait for it like for a locked database, then give up.
+          if (result.totalPages > 0 || sourcePages === 0) break;
+          if (Date.now() >= deadline) {
+            throw new CliError(EXIT_CODES.BUSY, `The destination ${dest} stayed locked by another connection; nothing was written to it.`, 'SQLITE_BUSY');
+          }
+          await sleep(50, signal);
+          if (signal?.aborted === true) throw stopped();
         }
+      } catch (error) {
+        if (signal?.aborted === true && hasErrorCode(error) && error.code === 'ERR_RAPSQLITE_ABORTED') throw stopped();
         throw error;
       } finally {
+        listening();
         bar.stop();
         await db.close();
       }

@@ -6,7 +6,7 @@ import { hasErrorCode, restore } from '@rapsqlite/engine';
 import { CliError, EXIT_CODES } from '../exit-codes.ts';
 import { removeDatabaseFiles } from '../files.ts';
 import { toJson } from '../format.ts';
-import { interruptedError, stopsCleanly } from '../interrupt.ts';
+import { interruptedError, onAbort, stopsCleanly } from '../interrupt.ts';
 import { mustExist, openDb, type DbFlags } from '../open-db.ts';
 import { createProgress, type Progress } from '../progress.ts';
 import type { Context } from '../context.ts';
@@ -18,17 +18,33 @@ interface RestoreFlags extends DbFlags {
   progress?: boolean;
 }
 
-/** The dump's chunks, advancing the bar by the bytes read and stopping (with an error) when the signal aborts. */
+/**
+ * The dump's chunks, advancing the bar by the bytes read. When the signal aborts it throws at once, even while a
+ * chunk is awaited (a pipe on stdin that has gone quiet), and the source is closed.
+ */
 async function* watched(source: AsyncIterable<string | Uint8Array>, bar: Progress, signal: AbortSignal | undefined): AsyncGenerator<string | Uint8Array> {
+  const iterator = source[Symbol.asyncIterator]();
   let read = 0;
-  for await (const chunk of source) {
-    // Thrown inside restore()'s transaction, which then rolls back.
+  let aborted: (() => void) | undefined;
+  const abort = new Promise<'aborted'>((resolve) => (aborted = () => resolve('aborted')));
+  const stop = onAbort(signal, () => aborted!());
+  try {
+    for (;;) {
+      // Thrown inside restore()'s transaction, which then rolls back.
+      const next = await Promise.race([iterator.next(), abort]);
+      if (next === 'aborted') throw interruptedError('nothing was restored');
+      if (next.done === true) break;
+      const chunk = next.value;
+      read += typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.byteLength;
+      bar.update(read, '');
+      yield chunk;
+    }
     if (signal?.aborted === true) throw interruptedError('nothing was restored');
-    read += typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.byteLength;
-    bar.update(read, '');
-    yield chunk;
+  } finally {
+    stop();
+    // Not awaited: a stream waiting for data that never comes would hold the command.
+    void Promise.resolve(iterator.return?.()).catch(() => {});
   }
-  if (signal?.aborted === true) throw interruptedError('nothing was restored');
 }
 
 /** `restore <file> <db>`: runs a dump in one transaction; all or nothing. */

@@ -1,0 +1,15 @@
+import { open } from '@rapsqlite/engine';
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+const dest = '/tmp/cli19x/locked-dest.db';
+const d = await open(dest, { journalMode: 'delete' });
+await d.exec('CREATE TABLE IF NOT EXISTS keep (x); INSERT INTO keep VALUES (1)');
+const before = readFileSync(dest);
+const p = d.transaction(async (tx) => { await tx.run('SELECT 1'); await new Promise((r) => setTimeout(r, 3000)); }, { mode: 'exclusive' }).catch((e) => console.log('tx', e.code));
+await new Promise((r) => setTimeout(r, 200));
+const t = Date.now();
+const c = execFile(process.execPath, [process.argv[2], 'backup', '/tmp/cli19x/shop.db', dest, '--force', ...process.argv.slice(3)], (e, so, se) => { console.log('exit', e?.code, e?.signal, so, se, Date.now() - t); });
+if (process.argv[3] !== '--busy-timeout') setTimeout(() => c.kill('SIGINT'), 1500);
+await p; await new Promise((r) => setTimeout(r, 500));
+console.log('same', Buffer.compare(before, readFileSync(dest)));
+await d.close();
