@@ -1,4 +1,4 @@
-import { execFile, fork, type ChildProcess } from 'node:child_process';
+import { execFile, fork, spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { open } from '@rapsqlite/engine';
@@ -21,6 +21,38 @@ export function rapsqlite(args: readonly string[], cwd: string): Promise<RunResu
   });
 }
 
+/** A running binary: the child (its stdin, stdout and stderr are pipes) and what it ends with. */
+export interface Running {
+  readonly child: ChildProcess;
+  /** Resolves when the process has ended: its exit code (`null` when a signal ended it), signal, stdout and stderr. */
+  readonly done: Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>;
+}
+
+/** Starts the real binary without a terminal and without waiting for it; the test ends it if it is still running. */
+export function startRapsqlite(args: readonly string[], cwd: string): Running {
+  const child = spawn(process.execPath, [BIN, ...args], { cwd, stdio: ['pipe', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));
+  child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
+  const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>((resolve) => {
+    child.once('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+  });
+  later(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  });
+  return { child, done };
+}
+
+/** Polls `condition` every few milliseconds until it holds; rejects after `timeoutMs`. */
+export async function waitFor(condition: () => boolean, timeoutMs = 20_000, what = 'a condition'): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 2));
+  }
+}
+
 /** Runs the binary under a pseudo-terminal (util-linux `script`), returning what the terminal showed. */
 export function rapsqliteInTerminal(args: readonly string[], cwd: string): Promise<RunResult> {
   const quote = (s: string) => `'${s.replaceAll("'", "'\\''")}'`;
@@ -32,9 +64,12 @@ export function rapsqliteInTerminal(args: readonly string[], cwd: string): Promi
   });
 }
 
-/** A child process holding a write transaction on `path` until the test ends. */
-export async function holdLock(path: string): Promise<ChildProcess> {
-  const child = fork(fileURLToPath(new URL('./processes/hold-lock.ts', import.meta.url)), [path], { execPath: process.execPath, execArgv: [], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+/**
+ * A child process holding a write transaction on `path` until the test ends; `exclusive`: an exclusive lock in the
+ * rollback-journal mode, which keeps readers out too.
+ */
+export async function holdLock(path: string, exclusive = false): Promise<ChildProcess> {
+  const child = fork(fileURLToPath(new URL('./processes/hold-lock.ts', import.meta.url)), exclusive ? [path, 'exclusive'] : [path], { execPath: process.execPath, execArgv: [], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   later(() => {
     child.kill('SIGKILL');
   });
@@ -43,6 +78,28 @@ export async function holdLock(path: string): Promise<ChildProcess> {
     child.once('exit', (code) => reject(new Error(`lock holder exited with ${code}`)));
   });
   return child;
+}
+
+/** A child process writing to `path` (an insert into `ticks` about every millisecond) until the test ends. */
+export async function startWriter(path: string): Promise<ChildProcess> {
+  const child = fork(fileURLToPath(new URL('./processes/writer.ts', import.meta.url)), [path], { execPath: process.execPath, execArgv: [], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  later(() => {
+    child.kill('SIGKILL');
+  });
+  await new Promise<void>((resolve, reject) => {
+    child.once('message', () => resolve());
+    child.once('exit', (code) => reject(new Error(`writer exited with ${code}`)));
+  });
+  return child;
+}
+
+/** A database of about 24 MiB (6000 rows of 4000 random bytes) in `dir`, in WAL mode. */
+export async function bigDb(dir: string, name = 'big.db', rows = 6000): Promise<string> {
+  const path = join(dir, name);
+  const handle = await open(path);
+  await handle.exec(`CREATE TABLE big (id INTEGER PRIMARY KEY, body BLOB NOT NULL); WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ${rows}) INSERT INTO big (body) SELECT randomblob(4000) FROM n;`);
+  await handle.close();
+  return path;
 }
 
 /** A small shop database (users, orders, an index, a view; a 64-bit integer, a blob, text with quotes). */
