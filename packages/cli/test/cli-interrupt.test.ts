@@ -1,0 +1,85 @@
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { bigDb, rapsqlite, startRapsqlite, startWriter, waitFor } from './cli-helpers.ts';
+import { tempDir } from './helpers.ts';
+
+/** The files of `dir` whose names start with `prefix` (a database with its -wal, -shm and -journal). */
+const filesOf = (dir: string, prefix: string) => readdirSync(dir).filter((name) => name.startsWith(prefix) || name.startsWith(`.${prefix}`));
+
+// Ctrl-C in a terminal sends SIGINT to the process; these tests send it to the real binary while it works.
+describe('Ctrl-C (SIGINT) stops long work cleanly with exit 130 and leaves no partial file', () => {
+  it('dump --out: no dump file and no temporary file', async () => {
+    const dir = tempDir();
+    await bigDb(dir);
+    const run = startRapsqlite(['dump', 'big.db', '--out', 'big.sql'], dir);
+    // The dump writes a temporary file next to big.sql and renames it when complete.
+    await waitFor(() => filesOf(dir, 'big.sql').length > 0, 20_000, 'the temporary dump file');
+    run.child.kill('SIGINT');
+    const { code, stderr } = await run.done;
+    expect(code).toBe(130);
+    expect(stderr).toBe('rapsqlite: Interrupted; no dump file was written. [ERR_RAPSQLITE_ABORTED]\n');
+    expect(filesOf(dir, 'big.sql')).toEqual([]);
+  }, 60_000);
+
+  it('dump to stdout: stops while the reader is slow, the text ends unfinished', async () => {
+    const dir = tempDir();
+    await bigDb(dir);
+    const run = startRapsqlite(['dump', 'big.db'], dir);
+    const stdout = run.child.stdout!;
+    // Stop reading: the pipe fills and the dump waits for it.
+    await new Promise<void>((resolve) => stdout.once('data', () => resolve()));
+    stdout.pause();
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    run.child.kill('SIGINT');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    stdout.resume();
+    const { code, stderr, stdout: text } = await run.done;
+    expect(code).toBe(130);
+    expect(stderr).toBe('rapsqlite: Interrupted; the dump on stdout is incomplete. [ERR_RAPSQLITE_ABORTED]\n');
+    expect(text.startsWith('PRAGMA foreign_keys=OFF;\nBEGIN TRANSACTION;\n')).toBe(true);
+    expect(text).not.toContain('COMMIT;');
+  }, 60_000);
+
+  it('restore from a file: the new database is removed', async () => {
+    const dir = tempDir();
+    await bigDb(dir);
+    expect((await rapsqlite(['dump', 'big.db', '--out', 'big.sql'], dir)).code).toBe(0);
+    const run = startRapsqlite(['restore', 'big.sql', 'copy.db'], dir);
+    await waitFor(() => existsSync(join(dir, 'copy.db')), 20_000, 'the database being restored');
+    run.child.kill('SIGINT');
+    const { code, stderr, stdout } = await run.done;
+    expect(code).toBe(130);
+    expect(stderr).toBe('rapsqlite: Interrupted; nothing was restored and the new database was removed. [ERR_RAPSQLITE_ABORTED]\n');
+    expect(stdout).toBe('');
+    expect(filesOf(dir, 'copy.db')).toEqual([]);
+  }, 60_000);
+
+  it('restore from a stdin pipe that has gone quiet: stops at once (SIGTERM too), nothing left', async () => {
+    const dir = tempDir();
+    const run = startRapsqlite(['restore', '-', 'piped.db'], dir);
+    // Half a dump, and the pipe stays open.
+    run.child.stdin!.write('PRAGMA foreign_keys=OFF;\nBEGIN TRANSACTION;\nCREATE TABLE t (x);\nINSERT INTO t VALUES (1);\n');
+    await waitFor(() => existsSync(join(dir, 'piped.db')), 20_000, 'the database being restored');
+    run.child.kill('SIGTERM');
+    const { code, stderr } = await run.done;
+    expect(code).toBe(130);
+    expect(stderr).toContain('Interrupted; nothing was restored and the new database was removed.');
+    expect(filesOf(dir, 'piped.db')).toEqual([]);
+  }, 60_000);
+
+  it('backup to a new file while another process writes: the partial copy is removed', async () => {
+    const dir = tempDir();
+    const path = await bigDb(dir);
+    await startWriter(path);
+    // One page per step: thousands of steps, each restarted by the writer's commits.
+    const run = startRapsqlite(['backup', 'big.db', 'copy.db', '--pages-per-step', '1'], dir);
+    await waitFor(() => existsSync(join(dir, 'copy.db')), 20_000, 'the backup file');
+    run.child.kill('SIGINT');
+    const { code, stderr, stdout } = await run.done;
+    expect(code).toBe(130);
+    expect(stderr).toBe('rapsqlite: Interrupted; no backup was written. [ERR_RAPSQLITE_ABORTED]\n');
+    expect(stdout).toBe('');
+    expect(filesOf(dir, 'copy.db')).toEqual([]);
+  }, 60_000);
+});
