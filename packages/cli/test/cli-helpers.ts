@@ -12,10 +12,25 @@ export interface RunResult {
   readonly stderr: string;
 }
 
-/** Runs the real binary as a child process (the Node running the tests), without a terminal. */
-export function rapsqlite(args: readonly string[], cwd: string): Promise<RunResult> {
+/** Variables to set in a child's environment; `undefined` removes one. */
+export type Env = Record<string, string | undefined>;
+
+/** The test's environment without the colour switches a test runner may set, with `env` applied. */
+function environment(env: Env): NodeJS.ProcessEnv {
+  const out: NodeJS.ProcessEnv = { ...process.env };
+  delete out['FORCE_COLOR'];
+  delete out['NO_COLOR'];
+  for (const [name, value] of Object.entries(env)) {
+    if (value === undefined) delete out[name];
+    else out[name] = value;
+  }
+  return out;
+}
+
+/** Runs the real binary as a child process (the Node running the tests), without a terminal; `env` is added to the environment. */
+export function rapsqlite(args: readonly string[], cwd: string, env: Env = {}): Promise<RunResult> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { cwd, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
+    execFile(process.execPath, [BIN, ...args], { cwd, maxBuffer: 16 * 1024 * 1024, env: environment(env) }, (error, stdout, stderr) => {
       resolve({ code: error === null ? 0 : typeof error.code === 'number' ? error.code : 1, stdout, stderr });
     });
   });
@@ -54,11 +69,11 @@ export async function waitFor(condition: () => boolean, timeoutMs = 20_000, what
 }
 
 /** Runs the binary under a pseudo-terminal (util-linux `script`), returning what the terminal showed. */
-export function rapsqliteInTerminal(args: readonly string[], cwd: string): Promise<RunResult> {
+export function rapsqliteInTerminal(args: readonly string[], cwd: string, env: Env = {}): Promise<RunResult> {
   const quote = (s: string) => `'${s.replaceAll("'", "'\\''")}'`;
   const command = [process.execPath, BIN, ...args].map(quote).join(' ');
   return new Promise((resolve) => {
-    execFile('script', ['-qfec', command, '/dev/null'], { cwd, env: { ...process.env, COLUMNS: '100', TERM: 'xterm' } }, (error, stdout, stderr) => {
+    execFile('script', ['-qfec', command, '/dev/null'], { cwd, env: environment({ COLUMNS: '100', TERM: 'xterm', ...env }) }, (error, stdout, stderr) => {
       resolve({ code: error === null ? 0 : typeof error.code === 'number' ? error.code : 1, stdout, stderr });
     });
   });
