@@ -88,7 +88,7 @@ export function restoreCommand(program: Command, ctx: Context): void {
       const listening = stopsCleanly(signal);
       try {
         const db = await openDb(ctx.cwd, path, flags, { create: true });
-        const bar = createProgress(ctx.io.stderr, flags.progress !== false && flags.json !== true && size !== undefined);
+        const bar = createProgress(ctx.io.stderr, flags.progress !== false && flags.json !== true && size !== undefined, 'bytes');
         try {
           if (!fresh) {
             const objects = (await db.get<{ n: number }>("SELECT count(*) AS n FROM sqlite_schema WHERE name NOT LIKE 'sqlite_%'", [], { integers: 'number' }))!.n;
