@@ -125,6 +125,8 @@ describe('dump and restore', () => {
     const full = readFileSync(join(dir, 'full.db'));
     writeFileSync(join(dir, 'broken.sql'), 'CREATE TABLE a (x);\nINSERT INTO a VALUES (1);\nINSERT INTO nope VALUES (2);\n');
     writeFileSync(join(dir, 'orphans.sql'), 'CREATE TABLE p (id INTEGER PRIMARY KEY);\nCREATE TABLE c (p INTEGER REFERENCES p(id));\nINSERT INTO c VALUES (7);\n');
+    const whole = readFileSync(join(dir, 'ok.sql'), 'utf8');
+    writeFileSync(join(dir, 'cut.sql'), whole.slice(0, whole.indexOf('INSERT INTO "orders"')));
     const before = readdirSync(dir).sort();
 
     const cases: Array<[string[], number, RegExp]> = [
@@ -133,6 +135,7 @@ describe('dump and restore', () => {
       [['restore', 'ok.sql', 'full.db', '--force'], 1, /already exists \[SQLITE_ERROR\]/],
       [['restore', 'broken.sql', 'new1.db'], 1, /no such table: nope \[SQLITE_ERROR\]/],
       [['restore', 'orphans.sql', 'new2.db'], 1, /\[SQLITE_CONSTRAINT_FOREIGNKEY\]/],
+      [['restore', 'cut.sql', 'new5.db'], 1, /cut short\. Nothing was restored\. \[ERR_RAPSQLITE_CLI_DUMP_CUT_SHORT\]/],
       [['restore', 'missing.sql', 'new3.db'], 3, /No such dump file: .*\[ENOENT\]/],
       [['restore', 'ok.sql', 'no-folder/new.db'], 3, /No such folder: .*\[ENOENT\]/],
       [['restore', 'ok.sql', 'new4.db', '--foreign-keys', 'maybe'], 2, /--foreign-keys/],

@@ -1,4 +1,4 @@
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { bigDb, rapsqlite, startRapsqlite, startWriter, waitFor } from './cli-helpers.ts';
@@ -39,6 +39,12 @@ describe('Ctrl-C (SIGINT) stops long work cleanly with exit 130 and leaves no pa
     expect(stderr).toBe('rapsqlite: Interrupted; the dump on stdout is incomplete. [ERR_RAPSQLITE_ABORTED]\n');
     expect(text.startsWith('PRAGMA foreign_keys=OFF;\nBEGIN TRANSACTION;\n')).toBe(true);
     expect(text).not.toContain('COMMIT;');
+    // What was written is refused by restore, which restores nothing from a dump cut short.
+    writeFileSync(join(dir, 'cut.sql'), text);
+    const restore = await rapsqlite(['restore', 'cut.sql', 'cut.db'], dir);
+    expect(restore.code).toBe(1);
+    expect(restore.stderr).toMatch(/does not end with COMMIT: it was cut short\. Nothing was restored\. \[ERR_RAPSQLITE_CLI_DUMP_CUT_SHORT\]\n$/);
+    expect(filesOf(dir, 'cut.db')).toEqual([]);
   }, 60_000);
 
   it('restore from a file: the new database is removed', async () => {

@@ -18,13 +18,21 @@ interface RestoreFlags extends DbFlags {
   progress?: boolean;
 }
 
+/** How a dump of the sqlite3 shell or of rapsqlite begins: its statements run in the transaction it opens. */
+const DUMP_HEAD = /^\s*(?:PRAGMA foreign_keys=OFF;\s*)?BEGIN TRANSACTION;/;
+const DUMP_TAIL = /COMMIT;\s*$/;
+
 /**
  * The dump's chunks, advancing the bar by the bytes read. When the signal aborts it throws at once, even while a
- * chunk is awaited (a pipe on stdin that has gone quiet), and the source is closed.
+ * chunk is awaited (a pipe on stdin that has gone quiet), and the source is closed. A dump that opens its
+ * transaction (`BEGIN TRANSACTION;`) but does not end with `COMMIT;` was cut short (a dump to stdout interrupted, a
+ * copy that stopped): it throws at the end, before anything is committed, instead of restoring part of the data.
  */
 async function* watched(source: AsyncIterable<string | Uint8Array>, bar: Progress, signal: AbortSignal | undefined): AsyncGenerator<string | Uint8Array> {
   const iterator = source[Symbol.asyncIterator]();
   let read = 0;
+  let head = Buffer.alloc(0);
+  let tail = Buffer.alloc(0);
   let aborted: (() => void) | undefined;
   const abort = new Promise<'aborted'>((resolve) => (aborted = () => resolve('aborted')));
   const stop = onAbort(signal, () => aborted!());
@@ -35,11 +43,17 @@ async function* watched(source: AsyncIterable<string | Uint8Array>, bar: Progres
       if (next === 'aborted') throw interruptedError('nothing was restored');
       if (next.done === true) break;
       const chunk = next.value;
-      read += typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.byteLength;
+      const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+      read += bytes.byteLength;
+      if (head.length < 64) head = Buffer.concat([head, bytes.subarray(0, 64)]);
+      tail = Buffer.concat([tail, bytes.subarray(-64)]).subarray(-64);
       bar.update(read, '');
       yield chunk;
     }
     if (signal?.aborted === true) throw interruptedError('nothing was restored');
+    if (DUMP_HEAD.test(head.toString('latin1')) && !DUMP_TAIL.test(tail.toString('latin1'))) {
+      throw new CliError(EXIT_CODES.FAILURE, 'The dump opens its transaction but does not end with COMMIT: it was cut short. Nothing was restored.', 'ERR_RAPSQLITE_CLI_DUMP_CUT_SHORT');
+    }
   } finally {
     stop();
     // Not awaited: a stream waiting for data that never comes would hold the command.
