@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from '
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { open } from '@rapsqlite/engine';
-import { rapsqlite, startRapsqlite } from './cli-helpers.ts';
+import { bigDb, holdLock, rapsqlite, startRapsqlite } from './cli-helpers.ts';
 import { tempDir } from './helpers.ts';
 
 /**
@@ -30,6 +30,9 @@ async function richDb(dir: string, name = 'rich.db'): Promise<string> {
   await db.close();
   return path;
 }
+
+/** The files of `dir` whose names start with `prefix`, a temporary file written for it included. */
+const filesOf = (dir: string, prefix: string) => readdirSync(dir).filter((name) => name.startsWith(prefix) || name.startsWith(`.${prefix}`));
 
 /** Every row of every table, with its rowid, read with exact 64-bit integers. */
 async function contents(path: string): Promise<Record<string, unknown[]>> {
@@ -136,6 +139,7 @@ describe('dump and restore', () => {
       [['restore', 'broken.sql', 'new1.db'], 1, /no such table: nope \[SQLITE_ERROR\]/],
       [['restore', 'orphans.sql', 'new2.db'], 1, /\[SQLITE_CONSTRAINT_FOREIGNKEY\]/],
       [['restore', 'cut.sql', 'new5.db'], 1, /cut short\. Nothing was restored\. \[ERR_RAPSQLITE_CLI_DUMP_CUT_SHORT\]/],
+      [['restore', 'rich.db', 'new6.db'], 1, /not valid UTF-8 \[ERR_RAPSQLITE_INVALID_ARGUMENT\]/],
       [['restore', 'missing.sql', 'new3.db'], 3, /No such dump file: .*\[ENOENT\]/],
       [['restore', 'ok.sql', 'no-folder/new.db'], 3, /No such folder: .*\[ENOENT\]/],
       [['restore', 'ok.sql', 'new4.db', '--foreign-keys', 'maybe'], 2, /--foreign-keys/],
@@ -162,5 +166,44 @@ describe('dump and restore', () => {
     expect(existsSync(join(dir, 'new.db'))).toBe(true);
     expect((await rapsqlite(['dump', 'rich.db', '--out', 'old.sql', '--force'], dir)).code).toBe(0);
     expect(readFileSync(join(dir, 'old.sql'), 'utf8')).toBe(readFileSync(join(dir, 'ok.sql'), 'utf8'));
+  }, 60_000);
+
+  it('gives up on a database another process holds locked with exit 4, changing nothing', async () => {
+    const dir = tempDir();
+    await richDb(dir);
+    expect((await rapsqlite(['dump', 'rich.db', '--out', 'rich.sql'], dir)).code).toBe(0);
+    const writing = join(dir, 'writing.db');
+    const other = await open(writing);
+    await other.exec('CREATE TABLE keep (x); INSERT INTO keep VALUES (1)');
+    await other.close();
+    await holdLock(writing);
+    const exclusive = await richDb(dir, 'exclusive.db');
+    await holdLock(exclusive, true);
+    const before = readFileSync(exclusive);
+    const [restore, dump] = await Promise.all([
+      rapsqlite(['restore', 'rich.sql', 'writing.db', '--force', '--busy-timeout', '100'], dir),
+      rapsqlite(['dump', 'exclusive.db', '--out', 'exclusive.sql', '--busy-timeout', '100'], dir),
+    ]);
+    expect(restore.code).toBe(4);
+    expect(restore.stderr).toMatch(/\[SQLITE_BUSY\w*\]\n$/);
+    expect(dump.code).toBe(4);
+    expect(dump.stderr).toMatch(/\[SQLITE_BUSY\w*\]\n$/);
+    expect(filesOf(dir, 'exclusive.sql')).toEqual([]);
+    expect(readFileSync(exclusive).equals(before)).toBe(true);
+    const check = await open(writing, { readonly: true });
+    // Only what was committed before: the lock holder's table is uncommitted, the dump's tables never came.
+    expect(await check.all("SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name")).toEqual([{ name: 'keep' }]);
+    await check.close();
+  }, 60_000);
+
+  it('stops quietly when the reader closes the pipe early (| head)', async () => {
+    const dir = tempDir();
+    await bigDb(dir, 'big.db', 1500);
+    const run = startRapsqlite(['dump', 'big.db'], dir);
+    await new Promise<void>((resolve) => run.child.stdout!.once('data', () => resolve()));
+    run.child.stdout!.destroy();
+    const { code, stderr } = await run.done;
+    expect(code).toBe(0);
+    expect(stderr).toBe('');
   }, 60_000);
 });
