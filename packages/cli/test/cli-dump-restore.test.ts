@@ -146,6 +146,7 @@ describe('dump and restore', () => {
       [['dump', 'missing.db'], 3, /No such database file: .*\[ENOENT\]/],
       [['dump', 'rich.db', '--out', 'no-folder/x.sql'], 3, /No such folder: .*\[ENOENT\]/],
       [['dump', 'rich.db', '--schema-only', '--data-only'], 2, /exclude each other\. \[ERR_RAPSQLITE_INVALID_ARGUMENT\]/],
+      [['dump', 'rich.db', '--json'], 2, /--json needs --out.*\[ERR_RAPSQLITE_INVALID_ARGUMENT\]/],
       [['dump', 'rich.db', '--tables', 'nope'], 2, /No table or view named "nope".*\[ERR_RAPSQLITE_SCHEMA_NOT_FOUND\]/],
       [['dump', 'old.sql'], 1, /is not an SQLite database\. \[SQLITE_NOTADB\]/],
     ];
@@ -164,7 +165,9 @@ describe('dump and restore', () => {
     // --foreign-keys off restores inconsistent data, as the sqlite3 shell does; --force replaces a dump file.
     expect((await rapsqlite(['restore', 'orphans.sql', 'new.db', '--foreign-keys', 'off'], dir)).code).toBe(0);
     expect(existsSync(join(dir, 'new.db'))).toBe(true);
-    expect((await rapsqlite(['dump', 'rich.db', '--out', 'old.sql', '--force'], dir)).code).toBe(0);
+    const replaced = await rapsqlite(['dump', 'rich.db', '--out', 'old.sql', '--force', '--json'], dir);
+    expect(replaced).toMatchObject({ code: 0, stderr: '' });
+    expect(JSON.parse(replaced.stdout)).toEqual({ file: join(dir, 'old.sql'), bytes: statSync(join(dir, 'ok.sql')).size, replaced: true });
     expect(readFileSync(join(dir, 'old.sql'), 'utf8')).toBe(readFileSync(join(dir, 'ok.sql'), 'utf8'));
   }, 60_000);
 

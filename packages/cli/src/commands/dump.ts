@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { hasErrorCode, type Database, type DumpOptions } from '@rapsqlite/engine';
 import { CliError, EXIT_CODES } from '../exit-codes.ts';
 import { checkDestination, temporaryPathFor } from '../files.ts';
-import { formatBytes } from '../format.ts';
+import { formatBytes, toJson } from '../format.ts';
 import { interruptedError, onAbort, stopsCleanly } from '../interrupt.ts';
 import type { CliStream } from '../io.ts';
 import { openDb, type DbFlags } from '../open-db.ts';
@@ -17,6 +17,7 @@ interface DumpFlags extends DbFlags {
   schemaOnly?: boolean;
   dataOnly?: boolean;
   progress?: boolean;
+  json?: boolean;
 }
 
 const quote = (name: string) => `"${name.replaceAll('"', '""')}"`;
@@ -82,7 +83,7 @@ async function dumpTo(ctx: Context, path: string, flags: DumpFlags, signal: Abor
   const target = flags.out === undefined ? undefined : await checkDestination(ctx.cwd, flags.out, flags.force === true, 'dump file');
   const db = await openDb(ctx.cwd, path, flags, { readonly: true });
   // A bar on stderr whenever the SQL does not go to that same terminal.
-  const bar = createProgress(ctx.io.stderr, flags.progress !== false && (target !== undefined || ctx.io.stdout.isTTY !== true));
+  const bar = createProgress(ctx.io.stderr, flags.progress !== false && flags.json !== true && (target !== undefined || ctx.io.stdout.isTTY !== true));
   const temporary = target === undefined ? undefined : temporaryPathFor(target.file);
   const sink = temporary === undefined ? streamWriter(ctx.io.stdout, signal) : undefined;
   const stopped = () => interruptedError(target === undefined ? 'the dump on stdout is incomplete' : 'no dump file was written');
@@ -130,7 +131,9 @@ async function dumpTo(ctx: Context, path: string, flags: DumpFlags, signal: Abor
       else await rm(temporary, { force: true });
     }
   }
-  if (target !== undefined) ctx.io.stderr.write(`wrote ${flags.out}: ${formatBytes(bytes)}\n`);
+  if (target === undefined) return;
+  if (flags.json === true) ctx.io.stdout.write(`${toJson({ file: target.file, bytes, replaced: target.existed })}\n`);
+  else ctx.io.stderr.write(`wrote ${flags.out}: ${formatBytes(bytes)}\n`);
 }
 
 /** `dump <db>`: the database as SQL text, streamed to stdout or to a file written under a temporary name. */
@@ -144,9 +147,11 @@ export function dumpCommand(program: Command, ctx: Context): void {
     .option('--tables <names...>', 'only these tables and views, with their indexes and triggers')
     .option('--schema-only', 'only the CREATE statements')
     .option('--data-only', 'only the rows (for a database whose schema exists)')
+    .option('--json', 'with --out: print { file, bytes, replaced } on stdout instead of the summary on stderr')
     .option('--no-progress', 'no progress bar')
     .action(async (path: string, flags: DumpFlags) => {
       if (flags.schemaOnly === true && flags.dataOnly === true) throw new CliError(EXIT_CODES.USAGE, '--schema-only and --data-only exclude each other.', 'ERR_RAPSQLITE_INVALID_ARGUMENT');
+      if (flags.json === true && flags.out === undefined) throw new CliError(EXIT_CODES.USAGE, '--json needs --out: without it the dump itself goes to stdout.', 'ERR_RAPSQLITE_INVALID_ARGUMENT');
       const listening = stopsCleanly(ctx.io.signal);
       try {
         await dumpTo(ctx, path, flags, ctx.io.signal);
