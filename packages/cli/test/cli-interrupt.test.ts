@@ -1,6 +1,7 @@
 import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { open } from '@rapsqlite/engine';
 import { bigDb, rapsqlite, startRapsqlite, startWriter, waitFor } from './cli-helpers.ts';
 import { tempDir } from './helpers.ts';
 
@@ -59,6 +60,27 @@ describe('Ctrl-C (SIGINT) stops long work cleanly with exit 130 and leaves no pa
     expect(stderr).toBe('rapsqlite: Interrupted; nothing was restored and the new database was removed. [ERR_RAPSQLITE_ABORTED]\n');
     expect(stdout).toBe('');
     expect(filesOf(dir, 'copy.db')).toEqual([]);
+  }, 60_000);
+
+  it('restore --force into a database with tables: rolled back, the database as it was', async () => {
+    const dir = tempDir();
+    await bigDb(dir);
+    expect((await rapsqlite(['dump', 'big.db', '--out', 'big.sql'], dir)).code).toBe(0);
+    const target = join(dir, 'target.db');
+    const db = await open(target);
+    await db.exec("CREATE TABLE keep (x); INSERT INTO keep VALUES ('kept')");
+    await db.close();
+    const run = startRapsqlite(['restore', 'big.sql', 'target.db', '--force'], dir);
+    // The restore's writable connection opens the WAL file.
+    await waitFor(() => existsSync(`${target}-wal`), 20_000, 'the restore to open the database');
+    run.child.kill('SIGINT');
+    const { code, stderr } = await run.done;
+    expect(code).toBe(130);
+    expect(stderr).toBe('rapsqlite: Interrupted; nothing was restored. [ERR_RAPSQLITE_ABORTED]\n');
+    const after = await open(target, { readonly: true });
+    expect(await after.all("SELECT name FROM sqlite_schema WHERE type = 'table'")).toEqual([{ name: 'keep' }]);
+    expect(await after.all('SELECT x FROM keep')).toEqual([{ x: 'kept' }]);
+    await after.close();
   }, 60_000);
 
   it('restore from a stdin pipe that has gone quiet: stops at once (SIGTERM too), nothing left', async () => {
