@@ -1,12 +1,31 @@
-import { existsSync, readdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
 import { open } from '@rapsqlite/engine';
 import { bigDb, rapsqlite, startRapsqlite, startWriter, waitFor } from './cli-helpers.ts';
 import { tempDir } from './helpers.ts';
 
 /** The files of `dir` whose names start with `prefix` (a database with its -wal, -shm and -journal). */
 const filesOf = (dir: string, prefix: string) => readdirSync(dir).filter((name) => name.startsWith(prefix) || name.startsWith(`.${prefix}`));
+
+let dump: Promise<string> | undefined;
+
+/** A dump of a big database, made once for the tests that restore it. */
+function bigDump(): Promise<string> {
+  dump ??= (async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rapsqlite-cli-dump-'));
+    await bigDb(dir);
+    const { code } = await rapsqlite(['dump', 'big.db', '--out', 'big.sql'], dir);
+    if (code !== 0) throw new Error(`dump exited with ${code}`);
+    return join(dir, 'big.sql');
+  })();
+  return dump;
+}
+
+afterAll(async () => {
+  if (dump !== undefined) rmSync(dirname(await dump), { recursive: true, force: true });
+});
 
 // Ctrl-C in a terminal sends SIGINT to the process; these tests send it to the real binary while it works.
 describe('Ctrl-C (SIGINT) stops long work cleanly with exit 130 and leaves no partial file', () => {
@@ -50,8 +69,7 @@ describe('Ctrl-C (SIGINT) stops long work cleanly with exit 130 and leaves no pa
 
   it('restore from a file: the new database is removed', async () => {
     const dir = tempDir();
-    await bigDb(dir);
-    expect((await rapsqlite(['dump', 'big.db', '--out', 'big.sql'], dir)).code).toBe(0);
+    copyFileSync(await bigDump(), join(dir, 'big.sql'));
     const run = startRapsqlite(['restore', 'big.sql', 'copy.db'], dir);
     await waitFor(() => existsSync(join(dir, 'copy.db')), 20_000, 'the database being restored');
     run.child.kill('SIGINT');
@@ -64,8 +82,7 @@ describe('Ctrl-C (SIGINT) stops long work cleanly with exit 130 and leaves no pa
 
   it('restore --force into a database with tables: rolled back, the database as it was', async () => {
     const dir = tempDir();
-    await bigDb(dir);
-    expect((await rapsqlite(['dump', 'big.db', '--out', 'big.sql'], dir)).code).toBe(0);
+    copyFileSync(await bigDump(), join(dir, 'big.sql'));
     const target = join(dir, 'target.db');
     const db = await open(target);
     await db.exec("CREATE TABLE keep (x); INSERT INTO keep VALUES ('kept')");
