@@ -22,6 +22,13 @@ interface RestoreFlags extends DbFlags {
 const DUMP_HEAD = /^\s*(?:PRAGMA foreign_keys=OFF;\s*)?BEGIN TRANSACTION;/;
 const DUMP_TAIL = /COMMIT;\s*$/;
 
+/** The first or last 64 characters of a chunk (bytes read as Latin-1: the markers looked for are ASCII). */
+function edge(chunk: string | Uint8Array, which: 'first' | 'last'): string {
+  if (typeof chunk === 'string') return which === 'first' ? chunk.slice(0, 64) : chunk.slice(-64);
+  const part = which === 'first' ? chunk.subarray(0, 64) : chunk.subarray(-64);
+  return Buffer.from(part.buffer, part.byteOffset, part.byteLength).toString('latin1');
+}
+
 /**
  * The dump's chunks, advancing the bar by the bytes read. When the signal aborts it throws at once, even while a
  * chunk is awaited (a pipe on stdin that has gone quiet), and the source is closed. A dump that opens its
@@ -31,8 +38,9 @@ const DUMP_TAIL = /COMMIT;\s*$/;
 async function* watched(source: AsyncIterable<string | Uint8Array>, bar: Progress, signal: AbortSignal | undefined): AsyncGenerator<string | Uint8Array> {
   const iterator = source[Symbol.asyncIterator]();
   let read = 0;
-  let head = Buffer.alloc(0);
-  let tail = Buffer.alloc(0);
+  // The first and last characters read (bytes as Latin-1: the markers are ASCII), for the cut-short check.
+  let head = '';
+  let tail = '';
   let aborted: (() => void) | undefined;
   const abort = new Promise<'aborted'>((resolve) => (aborted = () => resolve('aborted')));
   const stop = onAbort(signal, () => aborted!());
@@ -43,15 +51,14 @@ async function* watched(source: AsyncIterable<string | Uint8Array>, bar: Progres
       if (next === 'aborted') throw interruptedError('nothing was restored');
       if (next.done === true) break;
       const chunk = next.value;
-      const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
-      read += bytes.byteLength;
-      if (head.length < 64) head = Buffer.concat([head, bytes.subarray(0, 64)]);
-      tail = Buffer.concat([tail, bytes.subarray(-64)]).subarray(-64);
+      read += typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.byteLength;
+      if (head.length < 64) head += edge(chunk, 'first');
+      tail = (tail + edge(chunk, 'last')).slice(-64);
       bar.update(read, '');
       yield chunk;
     }
     if (signal?.aborted === true) throw interruptedError('nothing was restored');
-    if (DUMP_HEAD.test(head.toString('latin1')) && !DUMP_TAIL.test(tail.toString('latin1'))) {
+    if (DUMP_HEAD.test(head) && !DUMP_TAIL.test(tail)) {
       throw new CliError(EXIT_CODES.FAILURE, 'The dump opens its transaction but does not end with COMMIT: it was cut short. Nothing was restored.', 'ERR_RAPSQLITE_CLI_DUMP_CUT_SHORT');
     }
   } finally {
