@@ -2,7 +2,7 @@ import { getEventListeners } from 'node:events';
 import { runCli } from './cli.ts';
 import { EXIT_CODES } from './exit-codes.ts';
 
-// Ctrl-C (SIGINT) or SIGTERM aborts the signal: a command that can stop cleanly (backup, dump, restore) listens on it,
+// Ctrl-C (SIGINT) or SIGTERM aborts the signal: a command that can stop cleanly (backup, dump, restore, bench) listens on it,
 // removes what it had started writing and exits with 130. Any other command, or a second signal, ends the process at
 // once with 130, as it would end without a handler (SQLite rolls back a transaction a process leaves unfinished).
 const controller = new AbortController();

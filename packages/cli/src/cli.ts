@@ -29,7 +29,7 @@ Exit codes:
   5  a check found problems (integrity, foreign keys, schema differences, drifted migrations)
   6  refused to overwrite (an existing backup or dump file, a database to restore into
      that has tables) without --force
-  130  interrupted (Ctrl-C); backup, dump and restore leave nothing behind
+  130  interrupted (Ctrl-C); backup, dump, restore and bench leave nothing behind
 `;
 
 function build(ctx: Context): Command {

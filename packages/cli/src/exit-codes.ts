@@ -16,7 +16,7 @@ export const EXIT_CODES = Object.freeze({
   CHECK_FAILED: 5,
   /** The command refused to overwrite: a backup or dump destination that exists, a database to restore into that is not empty (`--force` allows it). */
   EXISTS: 6,
-  /** Interrupted (Ctrl-C, SIGINT or SIGTERM); backup, dump and restore stop cleanly and leave nothing behind. */
+  /** Interrupted (Ctrl-C, SIGINT or SIGTERM); backup, dump, restore and bench stop cleanly and leave nothing behind. */
   INTERRUPTED: 130,
 } as const);
 

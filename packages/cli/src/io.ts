@@ -18,7 +18,7 @@ export interface CliIO {
   /** The working folder relative paths resolve against. Default `process.cwd()`. */
   readonly cwd?: string;
   /**
-   * Stops long work (backup, dump, restore) cleanly when aborted: the command removes what it had started writing
+   * Stops long work (backup, dump, restore, bench) cleanly when aborted: the command removes what it had started writing
    * and resolves to exit code 130. The binary aborts it on Ctrl-C (SIGINT) and SIGTERM.
    */
   readonly signal?: AbortSignal;

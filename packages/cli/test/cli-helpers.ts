@@ -44,8 +44,8 @@ export interface Running {
 }
 
 /** Starts the real binary without a terminal and without waiting for it; the test ends it if it is still running. */
-export function startRapsqlite(args: readonly string[], cwd: string): Running {
-  const child = spawn(process.execPath, [BIN, ...args], { cwd, stdio: ['pipe', 'pipe', 'pipe'] });
+export function startRapsqlite(args: readonly string[], cwd: string, env: Env = {}): Running {
+  const child = spawn(process.execPath, [BIN, ...args], { cwd, env: environment(env), stdio: ['pipe', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));

@@ -1,9 +1,9 @@
-import { copyFileSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { open } from '@rapsqlite/engine';
-import { bigDb, rapsqlite, startRapsqlite, startWriter, waitFor } from './cli-helpers.ts';
+import { bigDb, rapsqlite, shop, startRapsqlite, startWriter, waitFor } from './cli-helpers.ts';
 import { tempDir } from './helpers.ts';
 
 /** The files of `dir` whose names start with `prefix` (a database with its -wal, -shm and -journal). */
@@ -126,5 +126,20 @@ describe('Ctrl-C (SIGINT) stops long work cleanly with exit 130 and leaves no pa
     expect(stderr).toBe('rapsqlite: Interrupted; no backup was written. [ERR_RAPSQLITE_ABORTED]\n');
     expect(stdout).toBe('');
     expect(filesOf(dir, 'copy.db')).toEqual([]);
+  }, 60_000);
+
+  it('bench: the scratch copy it writes to is removed', async () => {
+    const { dir } = await shop();
+    const scratch = join(dir, 'tmp');
+    mkdirSync(scratch);
+    // TMPDIR points the benchmark's scratch folder into the test's folder, where the test can watch it.
+    const run = startRapsqlite(['bench', 'shop.db', '--seconds', '30'], dir, { TMPDIR: scratch });
+    await waitFor(() => readdirSync(scratch).length > 0, 20_000, 'the scratch folder');
+    run.child.kill('SIGINT');
+    const { code, stderr, stdout } = await run.done;
+    expect(code).toBe(130);
+    expect(stderr).toBe('rapsqlite: Interrupted; the benchmark stopped and its scratch copy was removed. [ERR_RAPSQLITE_ABORTED]\n');
+    expect(stdout).toBe('');
+    expect(readdirSync(scratch)).toEqual([]);
   }, 60_000);
 });
