@@ -80,6 +80,31 @@ export function rapsqliteInTerminal(args: readonly string[], cwd: string, env: E
 }
 
 /**
+ * Runs the binary under a pseudo-terminal and types Ctrl-C into it once `when` holds for what the terminal shows: the
+ * terminal turns it into SIGINT for the program, as for a person at the keyboard.
+ */
+export function rapsqliteCtrlC(args: readonly string[], cwd: string, when: (screen: string) => boolean, env: Env = {}): Promise<RunResult & { typed: boolean }> {
+  const quote = (s: string) => `'${s.replaceAll("'", "'\\''")}'`;
+  const command = [process.execPath, BIN, ...args].map(quote).join(' ');
+  const child = spawn('script', ['-qfec', command, '/dev/null'], { cwd, env: environment({ COLUMNS: '100', TERM: 'xterm', ...env }), stdio: ['pipe', 'pipe', 'pipe'] });
+  later(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  });
+  let stdout = '';
+  let stderr = '';
+  let typed = false;
+  child.stdout.setEncoding('utf8').on('data', (s: string) => {
+    stdout += s;
+    if (!typed && when(stdout)) {
+      typed = true;
+      child.stdin.write('\u0003');
+    }
+  });
+  child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
+  return new Promise((resolve) => child.once('close', (code) => resolve({ code: code ?? 1, stdout, stderr, typed })));
+}
+
+/**
  * A child process holding a write transaction on `path` until the test ends; `exclusive`: an exclusive lock in the
  * rollback-journal mode, which keeps readers out too.
  */

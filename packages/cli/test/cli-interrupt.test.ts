@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { open } from '@rapsqlite/engine';
-import { bigDb, rapsqlite, shop, startRapsqlite, startWriter, waitFor } from './cli-helpers.ts';
+import { bigDb, rapsqlite, rapsqliteCtrlC, shop, startRapsqlite, startWriter, waitFor } from './cli-helpers.ts';
 import { tempDir } from './helpers.ts';
 
 /** The files of `dir` whose names start with `prefix` (a database with its -wal, -shm and -journal). */
@@ -141,5 +141,24 @@ describe('Ctrl-C (SIGINT) stops long work cleanly with exit 130 and leaves no pa
     expect(stderr).toBe('rapsqlite: Interrupted; the benchmark stopped and its scratch copy was removed. [ERR_RAPSQLITE_ABORTED]\n');
     expect(stdout).toBe('');
     expect(readdirSync(scratch)).toEqual([]);
+  }, 60_000);
+
+  it('Ctrl-C typed in a terminal: the bar stops, the message follows, nothing is left', async () => {
+    const { dir } = await shop();
+    const scratch = join(dir, 'tmp');
+    mkdirSync(scratch);
+    const bench = await rapsqliteCtrlC(['bench', 'shop.db', '--seconds', '30'], dir, (screen) => screen.includes('0/5 point reads'), { TMPDIR: scratch });
+    expect(bench.typed).toBe(true);
+    expect(bench.code).toBe(130);
+    expect(bench.stdout).toMatch(/░+ 0\/5 point reads[^]*\^C[^]*rapsqlite: Interrupted; the benchmark stopped and its scratch copy was removed\. \[ERR_RAPSQLITE_ABORTED\]/);
+    expect(readdirSync(scratch)).toEqual([]);
+
+    const path = await bigDb(dir);
+    await startWriter(path);
+    const backup = await rapsqliteCtrlC(['backup', 'big.db', 'copy.db', '--pages-per-step', '1'], dir, (screen) => / MiB\/[\d.]+ MiB copy\.db/.test(screen));
+    expect(backup.typed).toBe(true);
+    expect(backup.code).toBe(130);
+    expect(backup.stdout).toContain('rapsqlite: Interrupted; no backup was written. [ERR_RAPSQLITE_ABORTED]');
+    expect(filesOf(dir, 'copy.db')).toEqual([]);
   }, 60_000);
 });
