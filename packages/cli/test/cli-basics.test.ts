@@ -13,6 +13,8 @@ describe('the command line', () => {
     const top = await rapsqlite(['--help'], dir);
     expect(top.code).toBe(0);
     expect(top.stdout).toContain('Exit codes:');
+    expect(top.stdout).toContain('  6  refused to overwrite');
+    expect(top.stdout).toContain('  130  interrupted (Ctrl-C)');
     for (const command of COMMANDS.filter((c) => !c.includes(' '))) expect(top.stdout).toMatch(new RegExp(`\\n  ${command}\\b`));
     // Four at a time, to keep the test short without crowding the machine.
     for (let i = 0; i < COMMANDS.length; i += 4) {
