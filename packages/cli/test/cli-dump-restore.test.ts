@@ -138,7 +138,7 @@ describe('dump and restore', () => {
       [['restore', 'ok.sql', 'full.db', '--force'], 1, /already exists \[SQLITE_ERROR\]/],
       [['restore', 'broken.sql', 'new1.db'], 1, /no such table: nope \[SQLITE_ERROR\]/],
       [['restore', 'orphans.sql', 'new2.db'], 1, /\[SQLITE_CONSTRAINT_FOREIGNKEY\]/],
-      [['restore', 'cut.sql', 'new5.db'], 1, /cut short\. Nothing was restored\. \[ERR_RAPSQLITE_CLI_DUMP_CUT_SHORT\]/],
+      [['restore', 'cut.sql', 'new5.db'], 1, /it is a dump cut short\. Nothing was restored\. \[ERR_RAPSQLITE_RESTORE_INCOMPLETE\]/],
       [['restore', 'rich.db', 'new6.db'], 1, /not valid UTF-8 \[ERR_RAPSQLITE_INVALID_ARGUMENT\]/],
       [['restore', 'missing.sql', 'new3.db'], 3, /No such dump file: .*\[ENOENT\]/],
       [['restore', 'ok.sql', 'no-folder/new.db'], 3, /No such folder: .*\[ENOENT\]/],

@@ -63,7 +63,7 @@ describe('Ctrl-C (SIGINT) stops long work cleanly with exit 130 and leaves no pa
     writeFileSync(join(dir, 'cut.sql'), text);
     const restore = await rapsqlite(['restore', 'cut.sql', 'cut.db'], dir);
     expect(restore.code).toBe(1);
-    expect(restore.stderr).toMatch(/does not end with COMMIT: it was cut short\. Nothing was restored\. \[ERR_RAPSQLITE_CLI_DUMP_CUT_SHORT\]\n$/);
+    expect(restore.stderr).toMatch(/ends before its COMMIT: it is a dump cut short\. Nothing was restored\. \[ERR_RAPSQLITE_RESTORE_INCOMPLETE\]\n$/);
     expect(filesOf(dir, 'cut.db')).toEqual([]);
   }, 60_000);
 

@@ -44,15 +44,15 @@ export function backupCommand(program: Command, ctx: Context): void {
       const listening = stopsCleanly(signal);
       let result: BackupResult;
       try {
-        const { page_size: pageSize, page_count: sourcePages } = (await db.get<{ page_size: number; page_count: number }>(
-          'SELECT page_size, page_count FROM pragma_page_size, pragma_page_count',
+        const { page_size: pageSize } = (await db.get<{ page_size: number }>(
+          'SELECT page_size FROM pragma_page_size',
           [],
           { integers: 'number' },
         ))!;
         let started = false;
         const deadline = Date.now() + busyTimeoutMs;
         for (;;) {
-          result = await db.backup(file, {
+          const attempt = await db.backup(file, {
             pagesPerStep,
             ...(signal === undefined ? {} : { signal }),
             onProgress: ({ totalPages, remainingPages }) => {
@@ -62,10 +62,19 @@ export function backupCommand(program: Command, ctx: Context): void {
               started = true;
               bar.update((totalPages - remainingPages) * pageSize, relative(ctx.cwd, file));
             },
-          });
-          // A destination another connection holds locked makes SQLite's first step busy, which reads as a finished
-          // backup of 0 pages with nothing written: wait for it like for a locked database, then give up.
-          if (result.totalPages > 0 || sourcePages === 0) break;
+          }).then(
+            (value) => value,
+            // A destination another connection holds locked: nothing was written; wait for it like for a locked
+            // database, then give up.
+            (error: unknown) => {
+              if (hasErrorCode(error, 'SQLITE_BUSY')) return undefined;
+              throw error;
+            },
+          );
+          if (attempt !== undefined) {
+            result = attempt;
+            break;
+          }
           if (Date.now() >= deadline) {
             throw new CliError(EXIT_CODES.BUSY, `The destination ${dest} stayed locked by another connection; nothing was written to it.`, 'SQLITE_BUSY');
           }

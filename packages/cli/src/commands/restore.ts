@@ -19,28 +19,15 @@ interface RestoreFlags extends DbFlags {
 }
 
 /** How a dump of the sqlite3 shell or of rapsqlite begins: its statements run in the transaction it opens. */
-const DUMP_HEAD = /^\s*(?:PRAGMA foreign_keys=OFF;\s*)?BEGIN TRANSACTION;/;
-const DUMP_TAIL = /COMMIT;\s*$/;
-
-/** The first or last 64 characters of a chunk (bytes read as Latin-1: the markers looked for are ASCII). */
-function edge(chunk: string | Uint8Array, which: 'first' | 'last'): string {
-  if (typeof chunk === 'string') return which === 'first' ? chunk.slice(0, 64) : chunk.slice(-64);
-  const part = which === 'first' ? chunk.subarray(0, 64) : chunk.subarray(-64);
-  return Buffer.from(part.buffer, part.byteOffset, part.byteLength).toString('latin1');
-}
 
 /**
  * The dump's chunks, advancing the bar by the bytes read. When the signal aborts it throws at once, even while a
- * chunk is awaited (a pipe on stdin that has gone quiet), and the source is closed. A dump that opens its
- * transaction (`BEGIN TRANSACTION;`) but does not end with `COMMIT;` was cut short (a dump to stdout interrupted, a
- * copy that stopped): it throws at the end, before anything is committed, instead of restoring part of the data.
+ * chunk is awaited (a pipe on stdin that has gone quiet), and the source is closed. (A dump cut short, one that
+ * opens its transaction and stops before `COMMIT;`, is refused by the engine's restore(): nothing is committed.)
  */
 async function* watched(source: AsyncIterable<string | Uint8Array>, bar: Progress, signal: AbortSignal | undefined): AsyncGenerator<string | Uint8Array> {
   const iterator = source[Symbol.asyncIterator]();
   let read = 0;
-  // The first and last characters read (bytes as Latin-1: the markers are ASCII), for the cut-short check.
-  let head = '';
-  let tail = '';
   let aborted: (() => void) | undefined;
   const abort = new Promise<'aborted'>((resolve) => (aborted = () => resolve('aborted')));
   const stop = onAbort(signal, () => aborted!());
@@ -52,15 +39,10 @@ async function* watched(source: AsyncIterable<string | Uint8Array>, bar: Progres
       if (next.done === true) break;
       const chunk = next.value;
       read += typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.byteLength;
-      if (head.length < 64) head += edge(chunk, 'first');
-      tail = (tail + edge(chunk, 'last')).slice(-64);
       bar.update(read, '');
       yield chunk;
     }
     if (signal?.aborted === true) throw interruptedError('nothing was restored');
-    if (DUMP_HEAD.test(head) && !DUMP_TAIL.test(tail)) {
-      throw new CliError(EXIT_CODES.FAILURE, 'The dump opens its transaction but does not end with COMMIT: it was cut short. Nothing was restored.', 'ERR_RAPSQLITE_CLI_DUMP_CUT_SHORT');
-    }
   } finally {
     stop();
     // Not awaited: a stream waiting for data that never comes would hold the command.

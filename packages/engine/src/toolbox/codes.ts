@@ -20,6 +20,8 @@ export const ToolboxErrorCodes = {
   ENCRYPTION_UNAVAILABLE: 'ERR_RAPSQLITE_ENCRYPTION_UNAVAILABLE',
   /** The bytes given to open a database are not an SQLite database image. */
   DESERIALIZE: 'ERR_RAPSQLITE_DESERIALIZE',
+  /** The SQL given to `restore()` opens a transaction (`BEGIN`) it never commits: a dump cut short. Nothing is restored. */
+  RESTORE_INCOMPLETE: 'ERR_RAPSQLITE_RESTORE_INCOMPLETE',
 } as const;
 
 /** The union of the toolbox's error codes. */

@@ -4,6 +4,7 @@
  */
 import type { Queryable } from '../handle/queryable.ts';
 import { ErrorCodes } from '../errors/codes.ts';
+import { ToolboxErrorCodes } from './codes.ts';
 import { RapsqliteError } from '../errors/rapsqlite-error.ts';
 import { TextDecoder } from 'node:util';
 import { StatementSplitter } from './sql-split.ts';
@@ -30,6 +31,8 @@ export interface RestoreResult {
   readonly statements: number;
 }
 
+const OPENS = /^BEGIN\b/i;
+const ENDS = /^(?:COMMIT|END)\b/i;
 const FRAMING = /^(?:PRAGMA\s+foreign_keys\s*=\s*(?:OFF|0|false|no)|BEGIN(?:\s+(?:DEFERRED|IMMEDIATE|EXCLUSIVE))?(?:\s+TRANSACTION)?|COMMIT(?:\s+TRANSACTION)?|END(?:\s+TRANSACTION)?)\s*;?$/i;
 const ROLLBACK = /^ROLLBACK\b/i;
 
@@ -67,7 +70,8 @@ async function* chunksOf(source: RestoreSource): AsyncGenerator<string> {
  * Runs a dump (from {@link dump}, the sqlite3 shell's `.dump`, or any SQL script) in one write transaction. The
  * dump's own `PRAGMA foreign_keys=OFF`, `BEGIN` and `COMMIT` are left out: the restore brings its own transaction
  * and foreign-key handling (see {@link RestoreOptions.foreignKeys}). Restore into an empty database: an existing
- * table of the same name fails the restore (SQLite's code), with nothing changed.
+ * table of the same name fails the restore (SQLite's code), with nothing changed. Text that opens a transaction and
+ * ends before its COMMIT (a dump cut short) restores nothing and fails with `ERR_RAPSQLITE_RESTORE_INCOMPLETE`.
  *
  * A shell dump with virtual tables writes `sqlite_schema` directly (`PRAGMA writable_schema`), which rapsqlite's
  * defensive connections refuse; dumps made by {@link dump} recreate virtual tables with `CREATE VIRTUAL TABLE`.
@@ -88,12 +92,18 @@ export async function restore(db: Queryable, source: RestoreSource, options: Res
       if (foreignKeys === 'check') await tx.exec('PRAGMA defer_foreign_keys = ON');
       const splitter = new StatementSplitter();
       let statements = 0;
+      // A dump opens its transaction (BEGIN) and ends it (COMMIT): text that opens one and stops before the end is a
+      // dump cut short (an interrupted `dump > file`), whose rows must not be committed as if they were all.
+      let open = false;
       let batch: string[] = [];
       let size = 0;
       const take = async (statement: string, force: boolean): Promise<void> => {
         if (statement !== '') {
           if (ROLLBACK.test(statement)) throw invalid('The SQL text rolls back its own transaction (a dump that ended in errors?)');
-          if (!FRAMING.test(statement)) {
+          if (FRAMING.test(statement)) {
+            if (OPENS.test(statement)) open = true;
+            else if (ENDS.test(statement)) open = false;
+          } else {
             batch.push(statement);
             size += statement.length;
             statements++;
@@ -109,7 +119,12 @@ export async function restore(db: Queryable, source: RestoreSource, options: Res
       for await (const chunk of chunksOf(source)) {
         for (const statement of splitter.push(chunk)) await take(statement, false);
       }
-      await take(splitter.end(), true);
+      const rest = splitter.end();
+      // Checked before the rest runs: the rest of a dump cut mid-statement is a fragment SQLite would refuse.
+      if (!open || ENDS.test(rest)) await take(rest, true);
+      if (open) {
+        throw new RapsqliteError(ToolboxErrorCodes.RESTORE_INCOMPLETE, 'The SQL text opens a transaction (BEGIN) and ends before its COMMIT: it is a dump cut short. Nothing was restored.');
+      }
       return { statements };
     });
   if (foreignKeys === 'check') return run();

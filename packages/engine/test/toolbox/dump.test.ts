@@ -255,6 +255,23 @@ COMMIT;
     expect(await target.all("SELECT name FROM sqlite_schema WHERE type = 'table'")).toEqual([]);
   });
 
+  it('restores nothing from a dump cut short (BEGIN without its COMMIT), and all of the same dump whole', async () => {
+    const source = await openTemp();
+    await build(source);
+    const whole = await text(dump(source));
+    expect(whole.trimEnd().endsWith('COMMIT;')).toBe(true);
+    const target = await fresh();
+    const cut = whole.slice(0, whole.lastIndexOf('INSERT'));
+    expect((await rejection(restore(target, cut))).code).toBe('ERR_RAPSQLITE_RESTORE_INCOMPLETE');
+    expect(await target.all("SELECT name FROM sqlite_schema WHERE type = 'table'")).toEqual([]);
+    // Cut in the middle of a statement too, through a stream of chunks.
+    expect((await rejection(restore(target, [whole.slice(0, 40), whole.slice(40, whole.length - 30)]))).code).toBe('ERR_RAPSQLITE_RESTORE_INCOMPLETE');
+    expect(await target.all("SELECT name FROM sqlite_schema WHERE type = 'table'")).toEqual([]);
+    // A script without a transaction of its own is not a dump cut short.
+    await restore(target, 'CREATE TABLE plain (x); INSERT INTO plain VALUES (1);');
+    await restore(await fresh(), whole);
+  });
+
   it('runs a dump through db.exec as well', async () => {
     const source = await openTemp();
     await build(source);

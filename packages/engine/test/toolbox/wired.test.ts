@@ -62,6 +62,27 @@ describe('the toolbox through the handles (issue 13)', () => {
     expect(await db.get('SELECT count(*) AS n FROM t')).toEqual({ n: 20_000 });
   });
 
+  it('reports SQLITE_BUSY and copies nothing when another connection holds the destination locked', async () => {
+    const db = await seeded(100);
+    const destination = join(tempDir(), 'locked.db');
+    const holder = await open(destination, { journalMode: 'delete' });
+    await holder.exec("CREATE TABLE mine (x); INSERT INTO mine VALUES ('kept')");
+    await holder.transaction(
+      async (tx) => {
+        await tx.run("INSERT INTO mine VALUES ('pending')");
+        await expect(db.backup(destination)).rejects.toMatchObject({ code: 'SQLITE_BUSY' });
+      },
+      { mode: 'exclusive' },
+    );
+    expect(await holder.all('SELECT x FROM mine')).toEqual([{ x: 'kept' }, { x: 'pending' }]);
+    await holder.close();
+    // Once the lock is gone the same backup goes through.
+    expect((await db.backup(destination)).totalPages).toBeGreaterThan(0);
+    const copy = await open(destination, { readonly: true });
+    expect(await copy.get('SELECT count(*) AS n FROM t')).toEqual({ n: 100 });
+    await copy.close();
+  });
+
   it('refuses a backup destination that cannot be written, with a coded error', async () => {
     const db = await openTemp();
     await expect(db.backup(join(tempDir(), 'no', 'such', 'dir', 'x.db'))).rejects.toMatchObject({ code: 'ERR_RAPSQLITE_BACKUP_DESTINATION' });

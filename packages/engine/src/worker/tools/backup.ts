@@ -80,13 +80,18 @@ function samePath(a: string, b: string): boolean {
   }
 }
 
+/** The pages of a schema of the source. */
+function pageCount(db: BackupSource, schema: string): number {
+  return Number((db.prepare(`PRAGMA "${schema.replaceAll('"', '""')}".page_count`).get() as { page_count: number | bigint }).page_count);
+}
+
 /**
  * Copies the database (or one attached schema) to `request.destination` with SQLite's online backup API, a few pages
  * per step, yielding to the worker's event loop between steps. An existing destination is replaced only when the
  * backup completes (SQLite writes it in one transaction); a destination the backup created is removed when it fails
  * or is aborted. Errors: `ERR_RAPSQLITE_INVALID_ARGUMENT`, `ERR_RAPSQLITE_BACKUP_DESTINATION`,
  * `ERR_RAPSQLITE_SCHEMA_NOT_FOUND`, `ERR_RAPSQLITE_ABORTED`, or SQLite's code (`SQLITE_NOTADB` when the existing
- * destination is not a database, `SQLITE_CANTOPEN`…).
+ * destination is not a database, `SQLITE_BUSY` when another connection holds it locked, `SQLITE_CANTOPEN`…).
  */
 export async function backupDatabase(db: BackupSource, request: BackupRequest, hooks: BackupHooks = {}): Promise<BackupResult> {
   const { destination, schema, pagesPerStep } = checkBackupRequest(request);
@@ -126,6 +131,11 @@ export async function backupDatabase(db: BackupSource, request: BackupRequest, h
     if (code !== undefined && code.startsWith('SQLITE_')) throw new ToolError(code, (err as Error).message, err);
     if (err instanceof TypeError) throw new ToolError(ToolboxErrorCodes.BACKUP_DESTINATION, err.message, err);
     throw err;
+  }
+  // A destination that another connection holds locked makes SQLite's first step SQLITE_BUSY before it knows the page
+  // count, which better-sqlite3 reads as a finished copy of 0 pages: nothing was written.
+  if (done.totalPages === 0 && pageCount(db, schema) > 0) {
+    throw new ToolError('SQLITE_BUSY', 'The backup destination is locked by another connection; nothing was copied');
   }
   steps++;
   hooks.onProgress?.({ totalPages: done.totalPages, remainingPages: 0 });
