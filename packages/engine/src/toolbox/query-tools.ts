@@ -23,7 +23,7 @@ import { isSqlQuery, type SqlQuery } from './sql-tag.ts';
 
 /** The per-database options of the query tools (`open(path, { adapters, converters, rowMode })`). */
 export interface QueryToolsOptions {
-  /** Value adapters; default: Dates as ISO-8601 text, booleans as 1/0, URLs as text. `false`: none. */
+  /** Value adapters; default none. `true`: the built-ins (Dates as ISO-8601 text, booleans as 1/0, URLs as text). */
   readonly adapters?: AdapterOptions | boolean;
   /** Value converters by declared type; default none. `true`: the built-in table. */
   readonly converters?: ConverterOptions | boolean;
