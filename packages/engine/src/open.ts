@@ -37,7 +37,13 @@ export async function open(path: string | Uint8Array, options?: DatabaseOptions)
     readonly: resolved.readonly,
     tools: resolved.tools,
   });
-  return new Database({ provider: new SingleConnectionProvider(connection), settings }, resolved.middleware);
+  try {
+    return new Database({ provider: new SingleConnectionProvider(connection), settings }, resolved.middleware);
+  } catch (err) {
+    // A middleware the handle refuses: the worker started for it must not outlive the failed open().
+    await connection.close().catch(() => undefined);
+    throw err;
+  }
 }
 
 /**

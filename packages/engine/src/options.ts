@@ -39,7 +39,7 @@ export interface DatabaseOptions extends ToolboxOptions, QueryToolsOptions {
   readonly adapters?: AdapterOptions | boolean;
   /** Opens the file read-only (it must exist). Default false. */
   readonly readonly?: boolean;
-  /** Statements run on every new connection after the built-in settings, in order, e.g. `['cache_size = -64000']`. */
+  /** Pragmas set on every new connection after the built-in settings, in order, written without the `PRAGMA` keyword: `['cache_size = -64000']`. */
   readonly pragmas?: readonly string[];
   /** How long a statement waits for another process's lock before `SQLITE_BUSY`. Default 5000. */
   readonly busyTimeoutMs?: number;

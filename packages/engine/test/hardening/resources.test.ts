@@ -1,4 +1,7 @@
 import { execFile } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { open, type Middleware } from '../../src/index.ts';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -17,6 +20,18 @@ describe('resources', () => {
     expect(mib(after - before)).toBeLessThan(8);
     expect(mib(closed - before)).toBeLessThan(4);
   }, 120_000);
+
+  it.skipIf(!existsSync('/proc/self/task'))('closes the worker of an open() that fails on its middleware', async () => {
+    const threads = () => readdirSync('/proc/self/task').length;
+    const broken = { name: 'broken', wrap: () => undefined } as unknown as Middleware;
+    const before = threads();
+    for (let i = 0; i < 4; i++) {
+      await expect(open(join(tempDir(), `broken-${i}.db`), { middleware: [broken] })).rejects.toMatchObject({ code: 'ERR_RAPSQLITE_MIDDLEWARE' });
+    }
+    // A worker thread ends shortly after its close.
+    for (let i = 0; i < 50 && threads() > before; i++) await sleep(100);
+    expect(threads()).toBeLessThanOrEqual(before);
+  });
 
   it.each([
     ['an in-memory database', ':memory:'],
