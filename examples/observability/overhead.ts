@@ -116,8 +116,15 @@ const subscribeApm = () => {
  * The OpenTelemetry SDK's own floor: a span started and ended and one histogram measurement per call, with constant
  * attributes and nothing else — what any instrumentation recording every span pays, whatever it does.
  */
-const sdkFloor = (spans: boolean, measure: boolean): Middleware => {
+const sdkFloor = (spans: boolean, measure: boolean, spanAttributes = false): Middleware => {
   const attributes = Object.freeze({ 'db.system.name': 'sqlite', 'db.namespace': 'bench.db', 'db.query.summary': 'SELECT users' });
+  // The attributes the conventions ask of a database span (what the otel plugin sets on a point get).
+  const conventions = Object.freeze({
+    ...attributes,
+    'rapsqlite.operation.kind': 'get',
+    'db.query.text': 'SELECT id, name, email FROM users WHERE id = ?',
+    'rapsqlite.connection.role': 'writer',
+  });
   // The global providers change between configurations: the instruments are taken when a batch first needs them.
   let histogram: ReturnType<ReturnType<typeof metrics.getMeter>['createHistogram']> | undefined;
   let tracer: ReturnType<typeof trace.getTracer> | undefined;
@@ -128,6 +135,7 @@ const sdkFloor = (spans: boolean, measure: boolean): Middleware => {
       const span = spans ? tracer.startSpan('SELECT users') : undefined;
       const start = performance.now();
       return next(op).then((result) => {
+        if (spanAttributes) span?.setAttributes(conventions);
         span?.end();
         if (measure) (histogram ??= meterProvider.getMeter('floor').createHistogram('floor.duration')).record((performance.now() - start) / 1000, attributes);
         return result;
@@ -172,6 +180,7 @@ const configs: Config[] = [
   { name: 'otel alone, every span, metrics: false', sdk: 'every span', middleware: () => [otel({ metrics: false })] },
   { name: 'otel alone, SDK: metrics only (spans unsampled)', sdk: 'every span', middleware: () => [otel()], unsampledParent: true },
   { name: 'SDK floor: a span and a measurement per call', sdk: 'every span', middleware: () => [sdkFloor(true, true)] },
+  { name: 'SDK floor: a span with the conventions\' attributes and a measurement per call', sdk: 'every span', middleware: () => [sdkFloor(true, true, true)] },
   { name: 'SDK floor: a span per call', sdk: 'every span', middleware: () => [sdkFloor(true, false)] },
   { name: 'SDK floor: a measurement per call', sdk: 'every span', middleware: () => [sdkFloor(false, true)] },
   { name: 'logger, level off (pino silent)', sdk: 'none', middleware: () => [logger({ logger: pinoAt('silent') })] },

@@ -14,10 +14,11 @@ const BIN = ['../node_modules', '../../../node_modules']
   .map((dir) => fileURLToPath(new URL(`${dir}/kysely-ctl/dist/bin.mjs`, import.meta.url)))
   .find((file) => existsSync(file))!;
 
-/** The environment without the test runner's marks, which make the CLI's logger silent. */
+/** The environment without the test runner's marks (which make the CLI's logger silent) nor a CI runner's (CI turns
+ * its logger into a plain reporter with another format, FORCE_COLOR adds colours). */
 function childEnv(): NodeJS.ProcessEnv {
   const env = { ...process.env };
-  for (const key of Object.keys(env)) if (key.startsWith('VITEST') || key === 'NODE_ENV' || key === 'TEST') delete env[key];
+  for (const key of Object.keys(env)) if (key.startsWith('VITEST') || key === 'NODE_ENV' || key === 'TEST' || key === 'CI' || key === 'FORCE_COLOR') delete env[key];
   return env;
 }
 

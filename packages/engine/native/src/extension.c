@@ -200,6 +200,75 @@ static void rc_wrap_sleep(const sqlite3_api_routines *api, sqlite3 *db) {
   if (vfs->xSleep != NULL && vfs->xSleep != rc_sleep) vfs->xSleep = rc_sleep;
 }
 
+/* A forwarding function: the connection and the name of the function it calls. */
+typedef struct rc_forward {
+  const sqlite3_api_routines *api;
+  sqlite3 *db;
+  char *impl;
+} rc_forward;
+
+static void rc_forward_free(void *p) {
+  rc_forward *forward = (rc_forward *)p;
+  if (forward == NULL) return;
+  forward->api->free(forward->impl);
+  free(forward);
+}
+
+/*
+ * Runs `SELECT impl(?, …)` with the call's arguments and returns its value. The statement is prepared per call and
+ * finalized at once: a statement kept across calls would keep the connection from closing (sqlite3_close refuses
+ * while statements exist). The nested statement is a direct call, which trusted_schema = OFF allows.
+ */
+static void rc_forward_call(sqlite3_context *context, int argc, sqlite3_value **argv) {
+  rc_forward *forward = (rc_forward *)sqlite3_user_data(context);
+  const sqlite3_api_routines *api = forward->api;
+  sqlite3_str *sql = api->str_new(forward->db);
+  sqlite3_stmt *stmt = NULL;
+  char *text;
+  int i, rc;
+  api->str_appendf(sql, "SELECT \"%w\"(", forward->impl);
+  for (i = 0; i < argc; i++) api->str_appendall(sql, i == 0 ? "?" : ",?");
+  api->str_appendall(sql, ")");
+  text = api->str_finish(sql);
+  if (text == NULL) {
+    api->result_error_nomem(context);
+    return;
+  }
+  rc = api->prepare_v2(forward->db, text, -1, &stmt, NULL);
+  api->free(text);
+  if (rc != SQLITE_OK) {
+    api->result_error(context, api->errmsg(forward->db), -1);
+    api->result_error_code(context, rc);
+    return;
+  }
+  for (i = 0; i < argc; i++) api->bind_value(stmt, i + 1, argv[i]);
+  rc = api->step(stmt);
+  if (rc == SQLITE_ROW) {
+    api->result_value(context, api->column_value(stmt, 0));
+  } else {
+    api->result_error(context, api->errmsg(forward->db), -1);
+    api->result_error_code(context, api->extended_errcode(forward->db));
+  }
+  api->finalize(stmt);
+}
+
+int rc_register_innocuous(rc_conn *conn, const char *name, const char *impl, int n_args, int deterministic) {
+  const sqlite3_api_routines *api = conn->api;
+  rc_forward *forward;
+  int flags = SQLITE_UTF8 | SQLITE_INNOCUOUS | (deterministic ? SQLITE_DETERMINISTIC : 0);
+  forward = (rc_forward *)calloc(1, sizeof(*forward));
+  if (forward == NULL) return SQLITE_NOMEM;
+  forward->api = api;
+  forward->db = conn->db;
+  forward->impl = api->mprintf("%s", impl);
+  if (forward->impl == NULL) {
+    free(forward);
+    return SQLITE_NOMEM;
+  }
+  /* On failure SQLite calls rc_forward_free itself. */
+  return api->create_function_v2(conn->db, name, n_args, flags, forward, rc_forward_call, NULL, NULL, rc_forward_free);
+}
+
 static void rc_slot_function(sqlite3_context *context, int argc, sqlite3_value **argv) {
   const rc_conn *conn = (const rc_conn *)sqlite3_user_data(context);
   (void)argc;

