@@ -168,11 +168,13 @@ function processBatch(batch: unknown[], start: number): Promise<void> | undefine
       // A background request replies later, between other requests: it gets a channel of its own.
       payload = handler.execute(session, request, handler.background === true ? channelFor(id) : reply);
     } catch (err) {
+      session.settleShapes(false);
       replies.push(id, Status.error, toWire(err, request.sql, request.params), elapsedNs(started));
       finishSync(id, code, unsafe);
       mark = performance.now();
       continue;
     }
+    session.settleShapes(true);
     if (payload instanceof Promise && handler?.background === true) {
       // A background request (a backup) goes on between the next requests; its answer comes when it ends. For the
       // cancellation table it has finished: the worker has moved on.
