@@ -82,6 +82,22 @@ describe('routing around long statements', () => {
     expect(seen.filter((s) => s.sql === POINT).every((s) => s.id !== longConnection)).toBe(true);
   });
 
+  it('opens another reader for a point read rather than queueing it behind a slow call on the only open one', async () => {
+    const { middleware, seen } = recorder();
+    const pool = await poolTemp({ minReaders: 1, maxReaders: 2, middleware: [middleware] });
+    for (let i = 0; i < 10; i++) await pool.get<{ x: number }>('SELECT 1 AS x');
+    await pool.get(LONG, [200_000]);
+    expect(pool.stats().readers.total).toBe(1);
+    seen.length = 0;
+    const long = startLong(pool, 3);
+    const point = await pool.get<{ x: number }>('SELECT 1 AS x');
+    expect(point).toEqual({ x: 1 });
+    expect(long.settled()).toBe(false);
+    expect(pool.stats().readers.total).toBe(2);
+    await long.done;
+    expect(connectionOf(seen, 'SELECT 1 AS x')).not.toBe(connectionOf(seen, LONG));
+  });
+
   it('still shares a reader running a slow call when no other reader can take the call', async () => {
     const { middleware, seen } = recorder();
     const pool = await poolTemp({ minReaders: 1, maxReaders: 1, middleware: [middleware] });
