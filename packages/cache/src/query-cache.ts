@@ -33,10 +33,20 @@ export interface CacheStats {
   readonly bytes: number;
 }
 
-/** Why an opted-in read was not served from the cache nor stored in it. */
-export type BypassReason = UncacheableReason | 'transaction' | 'flux' | 'params' | 'untracked';
+/**
+ * Whether a call's options change the shape or the values of its result (the engine's query tools: a row mode, pluck,
+ * expand, map, converters): such a call is not served from nor stored in the cache, whose entries hold results as the
+ * handle returns them by default.
+ */
+function reshapes(options: object): boolean {
+  const o = options as { rowMode?: unknown; pluck?: unknown; expand?: unknown; map?: unknown; converters?: unknown };
+  return (o.rowMode !== undefined && o.rowMode !== 'object') || o.pluck === true || o.expand === true || o.map !== undefined || (o.converters !== undefined && o.converters !== false);
+}
 
-const BYPASS_REASONS: readonly BypassReason[] = ['nondeterministic', 'virtual-table', 'other-schema', 'writes', 'error', 'transaction', 'flux', 'params', 'untracked'];
+/** Why an opted-in read was not served from the cache nor stored in it. */
+export type BypassReason = UncacheableReason | 'transaction' | 'flux' | 'params' | 'shape' | 'untracked';
+
+const BYPASS_REASONS: readonly BypassReason[] = ['nondeterministic', 'virtual-table', 'other-schema', 'writes', 'error', 'transaction', 'flux', 'params', 'shape', 'untracked'];
 
 /** The attribute by which the tracker marks the operations it saw, so a cached handle can tell it is tracked. */
 const TRACKED = 'rapsqlite.cache.tracker';
@@ -430,6 +440,10 @@ export class QueryCache {
     const pk = paramsKey((op as { params?: Params }).params);
     if (pk === undefined) {
       this.#bypasses.params++;
+      return next(op);
+    }
+    if (reshapes(op.options)) {
+      this.#bypasses.shape++;
       return next(op);
     }
     let record: TxRecord | undefined;

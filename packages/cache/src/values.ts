@@ -56,6 +56,8 @@ function copyValue(value: unknown): unknown {
 }
 
 function copyRow(row: Row): Row {
+  // A handle opened with rowMode: 'array' returns rows as arrays of values.
+  if (Array.isArray(row)) return row.map(copyValue) as unknown as Row;
   const copy: Record<string, unknown> = {};
   for (const key of Object.keys(row)) {
     const value = copyValue((row as Record<string, unknown>)[key]);

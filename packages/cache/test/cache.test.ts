@@ -212,6 +212,30 @@ describe('createQueryCache', () => {
     expect(cache.stats().stores).toBe(0);
   });
 
+  it('neither serves nor stores a call whose query tools reshape the result, and keeps array rows as arrays', async () => {
+    const { cache, cached } = await setup();
+    const sql = 'SELECT id, email FROM users ORDER BY id';
+    expect(await cached.all(sql)).toEqual([{ id: 1, email: 'a@example.com' }, { id: 2, email: 'b@example.com' }]);
+    // Each shape gets the result it asked for, never the cached object rows.
+    expect(await cached.all(sql, [], { rowMode: 'array' })).toEqual([[1, 'a@example.com'], [2, 'b@example.com']]);
+    expect(await cached.all('SELECT email FROM users ORDER BY id', [], { pluck: true })).toEqual(['a@example.com', 'b@example.com']);
+    expect(await cached.get(sql, [], { map: (row: { email: string }) => row.email.toUpperCase() })).toBe('A@EXAMPLE.COM');
+    expect(cache.stats()).toMatchObject({ stores: 1, bypasses: { shape: 3 } });
+    expect(await cached.all(sql)).toEqual([{ id: 1, email: 'a@example.com' }, { id: 2, email: 'b@example.com' }]);
+    expect(cache.stats().hits).toBe(1);
+    // A handle opened with array rows is served arrays from the cache, as copies.
+    const arrays = createQueryCache();
+    const db = await openTemp({ middleware: [arrays.tracker], rowMode: 'array' });
+    await db.exec("CREATE TABLE t (a INTEGER, b BLOB); INSERT INTO t VALUES (1, x'0102')");
+    const handle = arrays.handle(db);
+    const first = (await handle.all('SELECT a, b FROM t')) as unknown as unknown[][];
+    const second = (await handle.all('SELECT a, b FROM t')) as unknown as unknown[][];
+    expect(arrays.stats()).toMatchObject({ hits: 1 });
+    expect(second).toEqual([[1, Buffer.from([1, 2])]]);
+    (second[0]![1] as Uint8Array)[0] = 9;
+    expect(first).toEqual([[1, Buffer.from([1, 2])]]);
+  });
+
   it('invalidates everything on a schema change and refuses to cache through an untracked handle', async () => {
     const { cache, db, cached } = await setup();
     await cached.all('SELECT * FROM users');

@@ -1,12 +1,16 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
+import { backupCommand } from './commands/backup.ts';
 import { benchCommand } from './commands/bench.ts';
 import { checkCommand } from './commands/check.ts';
 import { diffCommand } from './commands/diff.ts';
+import { dumpCommand } from './commands/dump.ts';
+import { explainCommand } from './commands/explain.ts';
 import { infoCommand } from './commands/info.ts';
 import { maintenanceCommands } from './commands/maintenance.ts';
 import { migrateCommand } from './commands/migrate.ts';
 import { queryCommand } from './commands/query.ts';
+import { restoreCommand } from './commands/restore.ts';
 import { schemaCommand } from './commands/schema.ts';
 import { typegenCommand } from './commands/typegen.ts';
 import type { Context } from './context.ts';
@@ -23,11 +27,14 @@ Exit codes:
   3  a file or folder named does not exist (nothing was created)
   4  the database stayed locked by another connection or process
   5  a check found problems (integrity, foreign keys, schema differences, drifted migrations)
+  6  refused to overwrite (an existing backup or dump file, a database to restore into
+     that has tables) without --force
+  130  interrupted (Ctrl-C); backup, dump, restore and bench leave nothing behind
 `;
 
 function build(ctx: Context): Command {
   const program = new Command('rapsqlite')
-    .description('Inspect, migrate, check and benchmark SQLite databases.')
+    .description('Inspect, back up, dump, migrate, check and benchmark SQLite databases.')
     .version(VERSION)
     .showSuggestionAfterError(true)
     .addHelpText('after', EXIT_HELP)
@@ -41,6 +48,10 @@ function build(ctx: Context): Command {
   migrateCommand(program, ctx);
   diffCommand(program, ctx);
   checkCommand(program, ctx);
+  dumpCommand(program, ctx);
+  restoreCommand(program, ctx);
+  backupCommand(program, ctx);
+  explainCommand(program, ctx);
   queryCommand(program, ctx);
   benchCommand(program, ctx);
   maintenanceCommands(program, ctx);

@@ -14,6 +14,10 @@ export const EXIT_CODES = Object.freeze({
   BUSY: 4,
   /** A check found problems: integrity or foreign-key errors, schema differences, drifted migrations, `diff --exit-code` with changes. */
   CHECK_FAILED: 5,
+  /** The command refused to overwrite: a backup or dump destination that exists, a database to restore into that is not empty (`--force` allows it). */
+  EXISTS: 6,
+  /** Interrupted (Ctrl-C, SIGINT or SIGTERM); backup, dump, restore and bench stop cleanly and leave nothing behind. */
+  INTERRUPTED: 130,
 } as const);
 
 /** One of {@link EXIT_CODES}. */

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { rapsqlite, rapsqliteInTerminal, shop } from './cli-helpers.ts';
+import { bigDb, rapsqlite, rapsqliteInTerminal, shop } from './cli-helpers.ts';
 import { tempDir, writeFiles } from './helpers.ts';
 
 describe('progress bars', () => {
@@ -26,5 +26,49 @@ describe('progress bars', () => {
     expect(terminal.stdout).toMatch(/[█░]+ 5\/5 done/);
     const plain = await rapsqlite(['bench', db, '--seconds', '0.2'], dir);
     expect(plain.stderr).toBe('');
+  }, 60_000);
+
+  it('draws backup, dump and restore bars on a terminal, none through pipes, with --json or --no-progress', async () => {
+    const { dir } = await shop();
+    await bigDb(dir, 'big.db', 1500);
+    const [backup, dump] = await Promise.all([
+      rapsqliteInTerminal(['backup', 'big.db', 'tty-copy.db'], dir),
+      rapsqliteInTerminal(['dump', 'big.db', '--out', 'tty.sql'], dir),
+    ]);
+    expect(backup.code).toBe(0);
+    expect(backup.stdout).toMatch(/█+ 5\.9 MiB\/5\.9 MiB tty-copy\.db/);
+    expect(backup.stdout).toContain('backed up big.db to tty-copy.db');
+    expect(dump.code).toBe(0);
+    expect(dump.stdout).toMatch(/█+ 1500\/1500 big/);
+    const restore = await rapsqliteInTerminal(['restore', 'tty.sql', 'tty-restored.db'], dir);
+    expect(restore.code).toBe(0);
+    expect(restore.stdout).toMatch(/█+ (\d+\.\d MiB)\/\1 /);
+
+    const plain = await Promise.all([
+      rapsqlite(['backup', 'big.db', 'plain-copy.db'], dir),
+      rapsqlite(['dump', 'big.db', '--out', 'plain.sql'], dir),
+      rapsqlite(['restore', 'tty.sql', 'plain-restored.db'], dir),
+    ]);
+    for (const run of plain) {
+      expect(run.code).toBe(0);
+      for (const text of [run.stderr, run.stdout]) {
+        expect(text).not.toMatch(/[█░\r]/);
+        expect(text).not.toContain('\u001b');
+      }
+    }
+    expect(plain[1]!.stderr).toMatch(/^wrote plain\.sql: [\d.]+ MiB\n$/);
+
+    const quiet = await Promise.all([
+      rapsqliteInTerminal(['backup', 'big.db', 'json-copy.db', '--json'], dir),
+      rapsqliteInTerminal(['backup', 'big.db', 'quiet-copy.db', '--no-progress'], dir),
+      rapsqliteInTerminal(['restore', 'tty.sql', 'quiet.db', '--no-progress'], dir),
+      // The SQL goes to the terminal: no bar drawn over it.
+      rapsqliteInTerminal(['dump', 'shop.db'], dir),
+    ]);
+    for (const run of quiet) {
+      expect(run.code).toBe(0);
+      expect(run.stdout).not.toMatch(/[█░]/);
+    }
+    expect(quiet[3]!.stdout).toContain('CREATE TABLE users');
   }, 60_000);
 });

@@ -6,7 +6,7 @@ describe('@rapsqlite/cli as published', () => {
   it('exposes runCli and the exit codes, and runs in-process', async () => {
     const pkg = await import('@rapsqlite/cli');
     expect(Object.keys(pkg).sort()).toEqual(['EXIT_CODES', 'runCli']);
-    expect(pkg.EXIT_CODES).toEqual({ OK: 0, FAILURE: 1, USAGE: 2, NOT_FOUND: 3, BUSY: 4, CHECK_FAILED: 5 });
+    expect(pkg.EXIT_CODES).toEqual({ OK: 0, FAILURE: 1, USAGE: 2, NOT_FOUND: 3, BUSY: 4, CHECK_FAILED: 5, EXISTS: 6, INTERRUPTED: 130 });
     let out = '';
     let err = '';
     const io = { stdout: { write: (s: string) => (out += s) }, stderr: { write: (s: string) => (err += s) }, cwd: tempDir() };

@@ -8,6 +8,8 @@
 export { open } from './open.ts';
 export { Database } from './handle/database.ts';
 export type { BackupOptions, FunctionSource } from './handle/database.ts';
+export { SqliteLimit } from './handle/connection-hooks.ts';
+export type { ChangeEvent, ChangeListener, Unsubscribe } from './handle/connection-hooks.ts';
 export { restore } from './toolbox/restore.ts';
 export { FINDING_KINDS, planText } from './toolbox/explain.ts';
 export { affinityOf, SchemaInspector } from './toolbox/schema.ts';
@@ -34,7 +36,34 @@ export type {
 export type { ExplainOptions, Finding, FindingKind, IndexProposal, PlanNode, QueryPlan, Verification } from './toolbox/explain.ts';
 export type { AttachTarget, CipherName, EncryptionKey, ExtensionSource, ToolboxOptions } from './toolbox/options.ts';
 export type { BackupProgress, BackupResult } from './worker/tools/backup.ts';
-export type { OpenTransaction, Queryable, Transaction } from './handle/queryable.ts';
+export type { OpenTransaction, Queryable, QueryHandle, Transaction } from './handle/queryable.ts';
+export { sql, isSqlQuery, SqlIdentifier, SqlQuery } from './toolbox/sql-tag.ts';
+export type { SqlTag } from './toolbox/sql-tag.ts';
+export { QueryToolsErrorCodes } from './toolbox/codes2.ts';
+export type { QueryToolsErrorCode } from './toolbox/codes2.ts';
+export { DATE_FORMATS } from './toolbox/adapters.ts';
+export type { AdapterOptions, BindParams, BindValue, DateFormat, ValueAdapter } from './toolbox/adapters.ts';
+export { BUILTIN_CONVERTERS } from './toolbox/converters.ts';
+export type { BuiltinConverter, Converter, ConverterOptions, ConverterSpec, StoredValue } from './toolbox/converters.ts';
+export { ROW_MODES } from './toolbox/row-shapes.ts';
+export type { ExpandedRow, RowMapper, RowMode, RowShapeOptions } from './toolbox/row-shapes.ts';
+export type { Page, PageKey, PaginateOptions } from './toolbox/paginate.ts';
+export type { QueryToolsOptions, ToolPaginateOptions } from './toolbox/query-tools.ts';
+export type {
+  AnyShapeOptions,
+  ArrayShape,
+  DefaultShape,
+  ExpandShape,
+  MapShape,
+  NoMap,
+  ObjectShape,
+  PluckShape,
+  ShapedMethod,
+  ShapedMethodKind,
+  ToolIterateOptions,
+  ToolQueryOptions,
+  ToolRunOptions,
+} from './toolbox/query-types.ts';
 export { Statement } from './statement.ts';
 export type { StatementInfo, StatementOwner } from './statement.ts';
 export { RapsqliteError, hasErrorCode } from './errors/rapsqlite-error.ts';

@@ -35,6 +35,7 @@ export async function open(path: string | Uint8Array, options?: DatabaseOptions)
     timeoutMs: resolved.timeoutMs,
     statementTiming: resolved.statementTiming,
     readonly: resolved.readonly,
+    tools: resolved.tools,
   });
   return new Database({ provider: new SingleConnectionProvider(connection), settings }, resolved.middleware);
 }

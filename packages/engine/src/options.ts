@@ -5,6 +5,8 @@ import { RapsqliteError } from './errors/rapsqlite-error.ts';
 import type { Middleware } from './middleware/middleware.ts';
 import type { AuthorizerRules } from './native/authorizer-rules.ts';
 import { resolveToolboxOptions, type ResolvedToolboxOptions, type ToolboxOptions } from './toolbox/options.ts';
+import type { AdapterOptions } from './toolbox/adapters.ts';
+import { resolveQueryTools, type QueryTools, type QueryToolsOptions } from './toolbox/query-tools.ts';
 import { INTEGER_MODES, type IntegerMode } from './types.ts';
 
 /** SQLite's `synchronous` levels, as an `as const` tuple. */
@@ -24,9 +26,17 @@ export type JournalMode = (typeof JOURNAL_MODES)[number];
 
 /**
  * Options of {@link open}. Every option is optional; the defaults suit a server. `attach`, `extensions`, `key` and
- * `cipher` (the toolbox's: see docs/attach-and-extensions.md and docs/encryption.md) apply to every connection.
+ * `cipher` (the toolbox's: see docs/attach-and-extensions.md and docs/encryption.md) apply to every connection;
+ * `adapters`, `converters` and `rowMode` (see docs/types.md and docs/queries.md) to every call.
  */
-export interface DatabaseOptions extends ToolboxOptions {
+export interface DatabaseOptions extends ToolboxOptions, QueryToolsOptions {
+  /**
+   * Value adapters for every call (JavaScript values SQLite cannot bind as they are; see docs/types.md). Default
+   * none: a `Date` or a boolean is refused with `ERR_RAPSQLITE_PARAMETER_TYPE`. `true`: the built-ins (Dates as
+   * ISO-8601 text, booleans as 1/0, URLs as their `href`); an object chooses (`{ dates: 'ms', json: true, custom }`),
+   * its unset fields taking the built-ins' defaults. A call's own `adapters` replace these.
+   */
+  readonly adapters?: AdapterOptions | boolean;
   /** Opens the file read-only (it must exist). Default false. */
   readonly readonly?: boolean;
   /** Statements run on every new connection after the built-in settings, in order, e.g. `['cache_size = -64000']`. */
@@ -113,9 +123,11 @@ export interface InitConnection {
 }
 
 /** The options after defaults, frozen. */
-export type ResolvedOptions = Readonly<Required<Omit<DatabaseOptions, 'timeoutMs' | 'authorizer' | 'init' | keyof ToolboxOptions>>> & {
+export type ResolvedOptions = Readonly<Required<Omit<DatabaseOptions, 'timeoutMs' | 'authorizer' | 'init' | keyof ToolboxOptions | keyof QueryToolsOptions>>> & {
   /** What every worker replays: attachments, extensions, the encryption key. */
   readonly toolbox: ResolvedToolboxOptions;
+  /** What every call applies: adapters, converters, the default row shape. */
+  readonly tools: QueryTools;
   readonly timeoutMs: number | undefined;
   readonly authorizer: AuthorizerRules | undefined;
   /** The `init` statements. */
@@ -144,6 +156,9 @@ const KNOWN = new Set<string>([
   'extensions',
   'key',
   'cipher',
+  'adapters',
+  'converters',
+  'rowMode',
 ]);
 
 function invalid(message: string): never {
@@ -234,6 +249,12 @@ export function resolveOptions(options: DatabaseOptions | undefined): ResolvedOp
       ...(options.extensions === undefined ? {} : { extensions: options.extensions }),
       ...(options.key === undefined ? {} : { key: options.key }),
       ...(options.cipher === undefined ? {} : { cipher: options.cipher }),
+    }),
+    tools: resolveQueryTools({
+      // Opt-in on a database: without the option, a Date or a boolean is refused as it always was.
+      adapters: options.adapters ?? false,
+      ...(options.converters === undefined ? {} : { converters: options.converters }),
+      ...(options.rowMode === undefined ? {} : { rowMode: options.rowMode }),
     }),
   });
 }

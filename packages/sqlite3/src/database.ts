@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { Database as EngineDatabase, open, type DatabaseOptions } from '@rapsqlite/engine';
+import { ErrorCodes, hasErrorCode, open, type Database as EngineDatabase, type DatabaseOptions, type Unsubscribe } from '@rapsqlite/engine';
 import { DEFAULT_MODE } from './constants.ts';
 import { Backup } from './backup.ts';
 import { attachCore, coreOf, DatabaseCore, type Caller, type FailOutcome } from './internal/core.ts';
@@ -8,30 +8,6 @@ import { emitSafely, inheritEmitter, invoke, lastFunction, type AnyFunction } fr
 import { scriptStatements } from './internal/sql-plan.ts';
 import { resolveTarget, type OpenTarget } from './internal/target.ts';
 import { ONE_SHOT, Statement } from './statement.ts';
-
-/** The row-change event the engine would report through an update hook (see {@link UpdateHookSource}). */
-export interface UpdateEvent {
-  readonly type: 'insert' | 'update' | 'delete';
-  readonly database: string;
-  readonly table: string;
-  readonly rowid: number | bigint;
-}
-
-/**
- * The engine API the `'change'` event plugs into: `onUpdate(listener)` installs SQLite's update hook on the
- * connection while at least one listener is subscribed, delivers each row change (before the call that made it
- * resolves), and returns the function that unsubscribes. The engine does not have it yet.
- */
-export interface UpdateHookSource {
-  onUpdate(listener: (event: UpdateEvent) => void): () => void;
-}
-
-function hasUpdateHook(engine: unknown): engine is UpdateHookSource {
-  return typeof (engine as Partial<UpdateHookSource> | undefined)?.onUpdate === 'function';
-}
-
-/** Whether this engine can report row changes (it has the update-hook API). */
-const ENGINE_HAS_UPDATE_HOOK = hasUpdateHook(EngineDatabase.prototype);
 
 const TRACE_EVENTS = new Set(['trace', 'profile', 'change']);
 
@@ -50,11 +26,18 @@ function optionalFunction(value: unknown, position: number): AnyFunction | undef
   return value as AnyFunction;
 }
 
-const changeUnsupported = (): Error =>
-  unsupportedError(
-    "The 'change' event needs SQLite's update hook, which the rapsqlite engine does not expose yet; " +
-      'listen for changes in your own code (after run() calls back) instead',
-  );
+/**
+ * The error a feature that needs the engine's native companion reports when the companion is not available (not built
+ * on this machine): this package's `ERR_RAPSQLITE_SQLITE3_UNSUPPORTED`, with the engine's error as its cause.
+ */
+function companionMissing(what: string, cause: unknown): Error {
+  const err = unsupportedError(`${what} needs the rapsqlite engine's native companion, which is not available here`);
+  Object.defineProperty(err, 'cause', { value: cause, configurable: true, writable: true });
+  return err;
+}
+
+/** The prefix of the engine's extension-loading error; SQLite's own message follows it. */
+const EXTENSION_PREFIX = /^Cannot load extension [^]*?: (?=[^]*$)/;
 
 // eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
 export interface Database extends EventEmitter {
@@ -67,7 +50,7 @@ export interface Database extends EventEmitter {
 /**
  * node-sqlite3's `Database`, on a rapsqlite engine database: one independent connection (its own worker thread) per
  * object. Usable at once: calls made before the open completes wait for it. Emits `'open'`, `'close'`, `'error'`,
- * and `'trace'`/`'profile'` while they have listeners.
+ * and `'trace'`/`'profile'`/`'change'` while they have listeners.
  *
  * @example
  * ```js
@@ -144,21 +127,39 @@ export class Database {
     }
     clearInterval(keepAlive);
     core.state = 'open';
-    if (core.changeListening) this.#subscribeChanges(core);
     if (callback !== undefined) invoke(callback, this, [null]);
     emitSafely(this as unknown as EventEmitter, 'open', []);
     core.unblock();
   }
 
   #release: () => Promise<void> = async () => undefined;
-  #unsubscribeChanges: (() => void) | undefined;
+  /** The engine subscription of the `'change'` event, while it has listeners. */
+  #changes: Promise<Unsubscribe | undefined> | undefined;
 
-  #subscribeChanges(core: DatabaseCore): void {
-    const engine = core.engine;
-    if (!hasUpdateHook(engine) || this.#unsubscribeChanges !== undefined) return;
-    this.#unsubscribeChanges = engine.onUpdate((event) => {
-      emitSafely(this as unknown as EventEmitter, 'change', [event.type, event.database, event.table, Number(event.rowid)]);
-    });
+  /**
+   * Switches SQLite's update hook on or off at the call's turn. node-sqlite3 reports changes from its own thread as
+   * they happen, in no fixed order with the callbacks; here every change of a call is emitted before that call's
+   * callback. Without the companion the database emits `'error'` (`ERR_RAPSQLITE_SQLITE3_UNSUPPORTED`).
+   */
+  #watchChanges(core: DatabaseCore, on: boolean): void {
+    if (!on) {
+      const subscription = this.#changes;
+      this.#changes = undefined;
+      void subscription?.then((stop) => stop?.());
+      return;
+    }
+    if (this.#changes !== undefined || core.state !== 'open') return;
+    this.#changes = (core.engine as EngineDatabase)
+      .onChange((change) => {
+        emitSafely(this as unknown as EventEmitter, 'change', [change.type, change.database, change.table, Number(change.rowid)]);
+      })
+      .catch((cause: unknown) => {
+        this.#changes = undefined;
+        if (core.state !== 'open') return undefined;
+        const err = hasErrorCode(cause, ErrorCodes.UNSUPPORTED) ? companionMissing("The 'change' event", cause) : toSqlite3Error(cause);
+        emitSafely(this as unknown as EventEmitter, 'error', [err]);
+        return undefined;
+      });
   }
 
   /** True once the database is open and until it closes. */
@@ -196,8 +197,8 @@ export class Database {
       return;
     }
     core.state = 'closing';
-    this.#unsubscribeChanges?.();
-    this.#unsubscribeChanges = undefined;
+    // Closing the engine database ends its change subscription.
+    this.#changes = undefined;
     let failure: Sqlite3Error | undefined;
     try {
       await core.engine?.close();
@@ -269,16 +270,26 @@ export class Database {
   }
 
   /**
-   * Not available yet: the engine has no API to load an SQLite extension into its connection. Calls back (or emits
-   * `'error'`) with `ERR_RAPSQLITE_SQLITE3_UNSUPPORTED`, in the order node-sqlite3 would report a failure.
+   * Loads an SQLite extension (a shared library; SQLite adds the platform's suffix when the file has none) into the
+   * connection, alone: after the calls made before it have called back, and before those made after it run. Fails as
+   * node-sqlite3 does, with `SQLITE_ERROR` and SQLite's message. It is loaded again if the engine ever replaces its
+   * worker. SQL's `load_extension()` stays refused.
    */
   loadExtension(filename: string, callback?: (this: Database, err: Error | null) => void): this {
     if (typeof filename !== 'string') throw argumentError('Argument 0 must be a string');
     const done = optionalFunction(callback, 1);
-    this.#core.exclusive(() => {
-      const err = unsupportedError('loadExtension() needs an engine API to load SQLite extensions, which it does not have yet');
+    const core = this.#core;
+    core.exclusiveAsync(async () => {
+      let err: Error | null = null;
+      try {
+        await (core.engine as EngineDatabase).loadExtension(filename);
+      } catch (cause) {
+        err = hasErrorCode(cause, 'ERR_RAPSQLITE_EXTENSION_LOAD')
+          ? sqliteError('SQLITE_ERROR', cause.message.replace(EXTENSION_PREFIX, ''))
+          : toSqlite3Error(cause);
+      }
       if (done !== undefined) invoke(done, this, [err]);
-      else emitSafely(this as unknown as EventEmitter, 'error', [err]);
+      else if (err !== null) emitSafely(this as unknown as EventEmitter, 'error', [err]);
     }, callbackFail(this, done));
     return this;
   }
@@ -309,8 +320,10 @@ export class Database {
   }
 
   /**
-   * Sets `'busyTimeout'` (milliseconds), or switches `'trace'`/`'profile'` events (the listener methods do it).
-   * `'limit'` and `'change'` throw `ERR_RAPSQLITE_SQLITE3_UNSUPPORTED`: they need engine APIs that do not exist yet.
+   * Sets `'busyTimeout'` (milliseconds) or an SQLite limit (`'limit', id, value`, with the `LIMIT_*` constants), or
+   * switches the `'trace'`, `'profile'` and `'change'` events on or off (the listener methods do it), at the call's
+   * turn. As in node-sqlite3 a limit id SQLite does not know, or a negative value, changes nothing. Limits and the `'change'` event
+   * need the engine's native companion: without it the database emits `'error'` (`ERR_RAPSQLITE_SQLITE3_UNSUPPORTED`).
    */
   configure(option: string, value?: unknown, ...rest: unknown[]): this {
     // node-sqlite3's REQUIRE_ARGUMENTS message, typo included.
@@ -347,19 +360,42 @@ export class Database {
         if (arguments.length < 3) throw argumentError('Expected 3arguments');
         if (typeof value !== 'number') throw argumentError('limit id must be an integer');
         if (typeof rest[0] !== 'number') throw argumentError('limit value must be an integer');
-        throw unsupportedError("configure('limit') needs an engine API for sqlite3_limit, which it does not have yet");
-      case 'change':
-        if (!ENGINE_HAS_UPDATE_HOOK) throw changeUnsupported();
-        core.changeListening = Boolean(value);
-        if (core.changeListening && core.state === 'open') this.#subscribeChanges(core);
-        if (!core.changeListening) {
-          this.#unsubscribeChanges?.();
-          this.#unsubscribeChanges = undefined;
-        }
+        this.#limit(core, value | 0, rest[0] | 0);
         return this;
+      case 'change': {
+        // On or off as asked (node-sqlite3 toggles at each call, so its second listener switches the hook off).
+        const on = Boolean(value);
+        core.schedule({
+          run: () => {
+            core.changeListening = on;
+            this.#watchChanges(core, on);
+          },
+          fail: () => false,
+        });
+        return this;
+      }
       default:
         throw argumentError(`${String(option)} is not a valid configuration option`);
     }
+  }
+
+  #limit(core: DatabaseCore, id: number, value: number): void {
+    core.schedule({
+      run: () => {
+        // sqlite3_limit changes nothing for a negative value (or an unknown id, which the engine refuses).
+        if (value < 0) return;
+        core.begin();
+        void (core.engine as EngineDatabase)
+          .limit(id, value)
+          .catch((cause: unknown) => {
+            if (hasErrorCode(cause, ErrorCodes.INVALID_ARGUMENT)) return;
+            const err = hasErrorCode(cause, ErrorCodes.UNSUPPORTED) ? companionMissing("configure('limit')", cause) : toSqlite3Error(cause);
+            emitSafely(this as unknown as EventEmitter, 'error', [err]);
+          })
+          .finally(() => core.end());
+      },
+      fail: () => false,
+    });
   }
 
   /**
@@ -443,8 +479,6 @@ prototype['backup'] = function (this: Database, ...args: unknown[]): Backup {
 const emitter = EventEmitter.prototype;
 
 prototype['addListener'] = prototype['on'] = function (this: Database, type: string | symbol, ...rest: unknown[]): unknown {
-  // Refused before the listener is added: a 'change' listener that never fires would fail silently.
-  if (type === 'change' && !ENGINE_HAS_UPDATE_HOOK) throw changeUnsupported();
   const value = (emitter.addListener as AnyFunction).call(this, type, ...rest);
   if (typeof type === 'string' && TRACE_EVENTS.has(type)) this.configure(type, true);
   return value;

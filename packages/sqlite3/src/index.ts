@@ -13,7 +13,7 @@ import { requireNew } from './internal/invoke.ts';
 import { Statement as StatementClass } from './statement.ts';
 import { installVerbose } from './verbose.ts';
 
-export type { RunResult, UpdateEvent, UpdateHookSource } from './database.ts';
+export type { RunResult } from './database.ts';
 export { Sqlite3ErrorCodes } from './internal/errors.ts';
 export type { Sqlite3Error } from './internal/errors.ts';
 

@@ -2,7 +2,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { closeDb, ours as sqlite3 } from './helpers.ts';
+import { closeDb, openDb, ours as sqlite3 } from './helpers.ts';
 
 // What this package promises beyond node-sqlite3 (which runs every callback outside the caller's async context).
 describe('@rapsqlite/sqlite3 beyond node-sqlite3', () => {
@@ -37,21 +37,18 @@ describe('@rapsqlite/sqlite3 beyond node-sqlite3', () => {
     await closeDb(db);
   });
 
-  it("plugs the 'change' event into an engine update hook as soon as the engine has one (its API simulated here)", async () => {
-    // The engine does not have `onUpdate` yet: this child process gives its Database class one with the requested
-    // contract, and checks that the package subscribes, forwards node-sqlite3's arguments, and unsubscribes.
+  it("plugs the 'change' event into the engine's update hook: on at the first listener, off at the last", async () => {
+    // A child process, with the built package as an application loads it: it must exit by itself once the last
+    // listener is gone (while one is attached the engine's subscription keeps Node alive, as node-sqlite3's does).
     const script = `
-      import { Database as EngineDatabase } from '@rapsqlite/engine';
-      const listeners = new Set();
-      EngineDatabase.prototype.onUpdate = function (listener) { listeners.add(listener); return () => listeners.delete(listener); };
       const { default: sqlite3 } = await import('@rapsqlite/sqlite3');
       const db = new sqlite3.Database(':memory:');
       const seen = [];
-      db.on('change', (...args) => seen.push(args));
-      db.on('open', () => {
-        for (const listener of listeners) listener({ type: 'update', database: 'main', table: 't', rowid: 7n });
-        db.removeAllListeners('change');
-        db.close(() => process.stdout.write(JSON.stringify({ seen, after: listeners.size })));
+      const listener = (...args) => seen.push(args);
+      db.on('change', listener);
+      db.exec('CREATE TABLE t (id INTEGER PRIMARY KEY, a); INSERT INTO t VALUES (9007199254740993, 1); UPDATE t SET a = 2', () => {
+        db.removeListener('change', listener);
+        db.run('DELETE FROM t', () => process.stdout.write(JSON.stringify(seen)));
       });`;
     const cwd = fileURLToPath(new URL('..', import.meta.url));
     const stdout = await new Promise<string>((resolve, reject) =>
@@ -59,6 +56,31 @@ describe('@rapsqlite/sqlite3 beyond node-sqlite3', () => {
         error ? reject(new Error(`${error.message}\n${stderr}`)) : resolve(out),
       ),
     );
-    expect(JSON.parse(stdout)).toEqual({ seen: [['update', 'main', 't', 7]], after: 0 });
+    expect(JSON.parse(stdout)).toEqual([
+      ['insert', 'main', 't', 9007199254740992],
+      ['update', 'main', 't', 9007199254740992],
+    ]);
+  });
+
+  it("fails 'change' and configure('limit') with ERR_RAPSQLITE_SQLITE3_UNSUPPORTED without the native companion, never silently", async () => {
+    process.env['RAPSQLITE_NO_COMPANION'] = '1';
+    try {
+      const db = await openDb(sqlite3);
+      const errors: Array<Error & { code?: string; errno?: number }> = [];
+      db.on('error', (err: Error) => errors.push(err));
+      db.on('change', () => undefined);
+      db.configure('limit', sqlite3.LIMIT_LENGTH, 100);
+      await new Promise((resolve) => db.wait(() => setTimeout(resolve, 50)));
+      expect(errors.map((e) => [e.code, e.errno])).toEqual([
+        ['ERR_RAPSQLITE_SQLITE3_UNSUPPORTED', 1],
+        ['ERR_RAPSQLITE_SQLITE3_UNSUPPORTED', 1],
+      ]);
+      expect(errors.map((e) => (e.cause as { code?: string }).code)).toEqual(['ERR_RAPSQLITE_UNSUPPORTED', 'ERR_RAPSQLITE_UNSUPPORTED']);
+      // The database itself works.
+      expect(await new Promise((resolve) => db.get('SELECT 1 AS one', (_err: Error | null, row: unknown) => resolve(row)))).toEqual({ one: 1 });
+      await closeDb(db);
+    } finally {
+      delete process.env['RAPSQLITE_NO_COMPANION'];
+    }
   });
 });

@@ -5,6 +5,7 @@ import type { Command } from 'commander';
 import { open, type Database } from '@rapsqlite/engine';
 import { renderTable, toJson } from '../format.ts';
 import { CliError, EXIT_CODES } from '../exit-codes.ts';
+import { interruptedError, stopsCleanly } from '../interrupt.ts';
 import { openDb, type DbFlags } from '../open-db.ts';
 import { createProgress } from '../progress.ts';
 import type { Context } from '../context.ts';
@@ -23,11 +24,12 @@ function percentile(sorted: readonly number[], p: number): number | null {
   return Math.round(sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]! * 1000);
 }
 
-async function timed(name: string, budgetMs: number, step: () => Promise<number>): Promise<Phase> {
+/** Runs `step` for `budgetMs` (or until `signal` aborts) and measures it. */
+async function timed(name: string, budgetMs: number, signal: AbortSignal | undefined, step: () => Promise<number>): Promise<Phase> {
   const latencies: number[] = [];
   let operations = 0;
   const started = performance.now();
-  while (performance.now() - started < budgetMs) {
+  while (performance.now() - started < budgetMs && signal?.aborted !== true) {
     const t = performance.now();
     operations += await step();
     latencies.push(performance.now() - t);
@@ -63,6 +65,12 @@ export function benchCommand(program: Command, ctx: Context): void {
       const db = await openDb(ctx.cwd, path, flags, { readonly: true, integers: 'auto' });
       const bar = createProgress(ctx.io.stderr, flags.progress !== false && flags.json !== true);
       const phases: Phase[] = [];
+      // Ctrl-C ends the phase that runs and removes the scratch copy before the command exits with 130.
+      const signal = ctx.io.signal;
+      const listening = stopsCleanly(signal);
+      const stopIfAborted = () => {
+        if (signal?.aborted === true) throw interruptedError('the benchmark stopped and its scratch copy was removed');
+      };
       const scratch = await mkdtemp(join(tmpdir(), 'rapsqlite-bench-'));
       try {
         bar.start(5, 'point reads');
@@ -70,29 +78,38 @@ export function benchCommand(program: Command, ctx: Context): void {
         if (table !== undefined) {
           const sql = `SELECT * FROM "${table.name.replaceAll('"', '""')}" WHERE rowid = ?`;
           const id = () => 1 + Math.floor(Math.random() * table.maxRowid);
-          phases.push(await timed(`point get on ${table.name}`, budget, async () => (await db.get(sql, [id()]), 1)));
+          phases.push(await timed(`point get on ${table.name}`, budget, signal, async () => (await db.get(sql, [id()]), 1)));
+          stopIfAborted();
           bar.update(1, 'reads in flight');
-          phases.push(await timed('32 point gets in flight', budget, async () => (await Promise.all(Array.from({ length: 32 }, () => db.get(sql, [id()]))), 32)));
+          phases.push(await timed('32 point gets in flight', budget, signal, async () => (await Promise.all(Array.from({ length: 32 }, () => db.get(sql, [id()]))), 32)));
+          stopIfAborted();
           bar.update(2, 'scan');
-          phases.push(await timed(`scan of ${table.name}`, budget, async () => {
+          phases.push(await timed(`scan of ${table.name}`, budget, signal, async () => {
             let rows = 0;
             for await (const _row of db.iterate(`SELECT * FROM "${table.name.replaceAll('"', '""')}"`)) rows++;
             return rows;
           }));
         }
+        stopIfAborted();
         bar.update(3, 'copy for writes');
         const copy = join(scratch, 'copy.db');
-        await db.exec(`VACUUM INTO '${copy.replaceAll("'", "''")}'`);
+        await db.exec(`VACUUM INTO '${copy.replaceAll("'", "''")}'`, signal === undefined ? {} : { signal }).catch((error: unknown) => {
+          stopIfAborted();
+          throw error;
+        });
+        stopIfAborted();
         const writer = await open(copy);
         try {
           await writer.exec('CREATE TABLE rapsqlite_bench (id INTEGER PRIMARY KEY, payload TEXT NOT NULL)');
-          phases.push(await timed('insert, autocommit (copy)', budget, async () => (await writer.run('INSERT INTO rapsqlite_bench (payload) VALUES (?)', ['x'.repeat(100)]), 1)));
+          phases.push(await timed('insert, autocommit (copy)', budget, signal, async () => (await writer.run('INSERT INTO rapsqlite_bench (payload) VALUES (?)', ['x'.repeat(100)]), 1)));
+          stopIfAborted();
           bar.update(4, 'transactions');
           const batch = Array.from({ length: 100 }, () => ['y'.repeat(100)]);
-          phases.push(await timed('100 inserts per transaction (copy)', budget, async () => (await writer.runMany('INSERT INTO rapsqlite_bench (payload) VALUES (?)', batch), 100)));
+          phases.push(await timed('100 inserts per transaction (copy)', budget, signal, async () => (await writer.runMany('INSERT INTO rapsqlite_bench (payload) VALUES (?)', batch), 100)));
         } finally {
           await writer.close();
         }
+        stopIfAborted();
         bar.update(5, 'done');
         bar.stop();
         if (flags.json === true) ctx.io.stdout.write(`${toJson({ phases })}\n`);
@@ -101,6 +118,7 @@ export function benchCommand(program: Command, ctx: Context): void {
         bar.stop();
         await db.close();
         await rm(scratch, { recursive: true, force: true });
+        listening();
       }
     });
 }

@@ -1,7 +1,7 @@
 import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { formatBytes } from '../format.ts';
+import { formatBytes, toJson } from '../format.ts';
 import { openDb, type DbFlags } from '../open-db.ts';
 import type { Context } from '../context.ts';
 
@@ -11,7 +11,8 @@ export function maintenanceCommands(program: Command, ctx: Context): void {
     .command('vacuum')
     .description('rebuild the file without free pages (VACUUM)')
     .argument('<db>', 'database file')
-    .action(async (path: string, flags: DbFlags) => {
+    .option('--json', 'print JSON')
+    .action(async (path: string, flags: DbFlags & { json?: boolean }) => {
       const file = resolve(ctx.cwd, path);
       const db = await openDb(ctx.cwd, path, flags);
       try {
@@ -19,7 +20,8 @@ export function maintenanceCommands(program: Command, ctx: Context): void {
         await db.exec('VACUUM');
         await db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
         const after = (await stat(file)).size;
-        ctx.io.stdout.write(`vacuumed: ${formatBytes(before)} → ${formatBytes(after)}\n`);
+        if (flags.json === true) ctx.io.stdout.write(`${toJson({ path: file, sizeBefore: before, sizeAfter: after })}\n`);
+        else ctx.io.stdout.write(`vacuumed: ${formatBytes(before)} → ${formatBytes(after)}\n`);
       } finally {
         await db.close();
       }

@@ -5,7 +5,7 @@ import { open, type Database } from '@rapsqlite/engine';
 import { createMigration, createMigrator, diff, type MigrateResult, type MigratorEvent, type MigratorOptions } from '@rapsqlite/migrate';
 import { CliError, EXIT_CODES } from '../exit-codes.ts';
 import { renderTable, toJson } from '../format.ts';
-import { intFlag, mustExist, openDb, type DbFlags } from '../open-db.ts';
+import { exists, intFlag, mustExist, openDb, type DbFlags } from '../open-db.ts';
 import { createProgress } from '../progress.ts';
 import type { Context } from '../context.ts';
 
@@ -35,13 +35,6 @@ async function folderMustExist(path: string): Promise<void> {
   } catch {
     throw new CliError(EXIT_CODES.NOT_FOUND, `No such migrations folder: ${path}`, 'ENOENT');
   }
-}
-
-async function exists(path: string): Promise<boolean> {
-  return stat(path).then(
-    () => true,
-    () => false,
-  );
 }
 
 async function withMigrator<T>(ctx: Context, path: string, flags: MigrateFlags, create: boolean, onEvent: ((e: MigratorEvent) => void) | undefined, run: (m: ReturnType<typeof createMigrator>, db: Database) => Promise<T>): Promise<T> {

@@ -376,6 +376,9 @@ static napi_value rc_js_take_profile(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* The update hook and sqlite3_limit (hooks.c). */
+int rc_hooks_exports(napi_env env, napi_value exports);
+
 static int rc_set_function(napi_env env, napi_value exports, const char *name, napi_callback callback) {
   napi_value fn;
   if (napi_create_function(env, name, NAPI_AUTO_LENGTH, callback, NULL, &fn) != napi_ok) return -1;
@@ -398,6 +401,7 @@ NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
       rc_set_function(env, exports, "setAuthorizer", rc_js_set_authorizer) != 0 ||
       rc_set_function(env, exports, "takeProfile", rc_js_take_profile) != 0 ||
       rc_set_function(env, exports, "registerInnocuous", rc_js_register_innocuous) != 0 ||
+      rc_hooks_exports(env, exports) != 0 ||
       rc_set_string(env, exports, "version", RC_VERSION) != 0 ||
       rc_set_string(env, exports, "entryPoint", RC_ENTRY_POINT) != 0 ||
       rc_set_string(env, exports, "slotFunction", RC_SLOT_FUNCTION) != 0 ||

@@ -95,6 +95,8 @@ typedef struct rc_conn {
   double profile_last_ns;
   rc_profile_start starts[RC_PROFILE_RING];
   unsigned next_start;
+  /* Owner thread only: the update hook's change buffer (hooks.c), NULL while no hook is installed. */
+  struct rc_changes *changes;
 } rc_conn;
 
 /* Table mutex. */
@@ -116,6 +118,9 @@ int rc_same_thread(rc_thread_id a, rc_thread_id b);
 int64_t rc_now_ns(void);
 
 void rc_rules_free(rc_rules *rules);
+
+/* Removes conn's update hook, if any, and frees its change buffer (hooks.c). Owner thread only. */
+void rc_changes_free(rc_conn *conn);
 
 /*
  * Registers `name` as an SQLITE_INNOCUOUS function (deterministic when asked) that forwards every call to the

@@ -291,6 +291,7 @@ static void rc_conn_destroy(void *p) {
     conn->api->set_authorizer(conn->db, NULL, NULL);
   }
   rc_rules_free(conn->rules);
+  rc_changes_free(conn);
   free(conn);
 }
 

@@ -37,6 +37,9 @@ export const REQUEST_KINDS = [
   'attach',
   'detach',
   'rekey',
+  'watchChanges',
+  'limit',
+  'loadExtension',
 ] as const;
 
 /** One of {@link REQUEST_KINDS}. */
@@ -71,6 +74,9 @@ export interface RequestResults {
   attach: undefined;
   detach: undefined;
   rekey: undefined;
+  watchChanges: undefined;
+  limit: number;
+  loadExtension: undefined;
 }
 
 /**

@@ -13,6 +13,8 @@ export const WARNING_CODES = [
   'RAPSQLITE_POOL_LISTENER_FAILURE',
   /** A pool connection was held longer than the pool's `leakDetectionMs`, and nobody listens to its `leak` event. */
   'RAPSQLITE_POOL_LEAK',
+  /** The worker could not record some row changes for `db.onChange()` listeners (it ran out of memory). */
+  'RAPSQLITE_CHANGES_LOST',
 ] as const;
 
 /** One of {@link WARNING_CODES}. */

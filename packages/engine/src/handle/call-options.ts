@@ -1,10 +1,23 @@
 import { invalidArgument } from '../errors/catalogue.ts';
 import { checkIntegerMode } from '../options.ts';
+import { checkConverterOptions } from '../toolbox/converters.ts';
+import { callAdapters, DEFAULT_TOOLS } from '../toolbox/query-tools.ts';
+import { resolveShape, type RowShapeOptions } from '../toolbox/row-shapes.ts';
 import { TRANSACTION_MODES } from '../types.ts';
 
-/** The per-call options each method accepts. */
-export const QUERY_OPTION_KEYS: ReadonlySet<string> = new Set(['integers', 'signal', 'timeoutMs', 'readYourWrites']);
-export const ITERATE_OPTION_KEYS: ReadonlySet<string> = new Set([...QUERY_OPTION_KEYS, 'chunkSize']);
+const BASE_KEYS = ['integers', 'signal', 'timeoutMs', 'readYourWrites'];
+const SHAPE_KEYS = ['rowMode', 'pluck', 'expand', 'map'];
+
+/** The per-call options each method accepts: `exec` and `prepare`. */
+export const QUERY_OPTION_KEYS: ReadonlySet<string> = new Set(BASE_KEYS);
+/** `run`, `runMany` (and `insert`): adapters too. */
+export const RUN_OPTION_KEYS: ReadonlySet<string> = new Set([...BASE_KEYS, 'adapters']);
+/** `values`: adapters and converters. */
+export const VALUES_OPTION_KEYS: ReadonlySet<string> = new Set([...RUN_OPTION_KEYS, 'converters']);
+/** `get` and `all`: adapters, converters and row shapes. */
+export const READ_OPTION_KEYS: ReadonlySet<string> = new Set([...VALUES_OPTION_KEYS, ...SHAPE_KEYS]);
+/** `iterate`: those of `all`, and the chunk size. */
+export const ITERATE_OPTION_KEYS: ReadonlySet<string> = new Set([...READ_OPTION_KEYS, 'chunkSize']);
 export const TRANSACTION_OPTION_KEYS: ReadonlySet<string> = new Set(['mode', 'signal', 'timeoutMs', 'readonly', 'readYourWrites']);
 
 const invalid = invalidArgument;
@@ -53,4 +66,9 @@ export function checkCallOptions(options: unknown, allowed: ReadonlySet<string>,
   for (const flag of ['readonly', 'readYourWrites'] as const) {
     if (record[flag] !== undefined && typeof record[flag] !== 'boolean') throw invalid(`Option ${flag} must be a boolean`);
   }
+  // The query tools' options, checked here too so that a mistake fails before any middleware sees the call.
+  const { adapters, converters, rowMode, pluck, expand, map } = record;
+  if (adapters !== undefined) callAdapters(DEFAULT_TOOLS, { adapters: adapters as never });
+  if (converters !== undefined) checkConverterOptions(converters);
+  if (rowMode !== undefined || pluck !== undefined || expand !== undefined || map !== undefined) resolveShape(record as RowShapeOptions);
 }

@@ -1,4 +1,5 @@
 import type { ConnectionProvider } from '../connection/connection.ts';
+import type { QueryTools } from '../toolbox/query-tools.ts';
 import type { IntegerMode } from '../types.ts';
 
 /** The settings a handle applies to every call (from `open()`'s options, or a pool's connection options). */
@@ -11,6 +12,11 @@ export interface HandleSettings {
   readonly statementTiming: boolean;
   /** The handle only reads. */
   readonly readonly: boolean;
+  /**
+   * The query tools every call applies (adapters, converters, the default row shape), from the `adapters`,
+   * `converters` and `rowMode` options. Absent: the defaults (the built-in adapters, no converters, object rows).
+   */
+  readonly tools?: QueryTools;
 }
 
 /** What a handle and every handle made from it (`with`, transactions) share. */

@@ -16,6 +16,7 @@ import { QueryableBase } from './queryable-base.ts';
 import { terminal } from './terminal.ts';
 import { traceStep } from '../diagnostics/channels.ts';
 import { currentLease } from './transaction.ts';
+import { loadExtensionOn, routedError, setLimit, subscribeChanges, type ChangeListener, type Unsubscribe } from './connection-hooks.ts';
 
 /** Options of {@link Database.backup}. */
 export interface BackupOptions {
@@ -295,6 +296,56 @@ export class Database extends QueryableBase implements AsyncDisposable {
       await connection.execute({ kind: 'rekey', sql: '', extra: spec }).catch((err: unknown) => Promise.reject(coded(err)));
       (connection as Connection & { setKey?: (k: typeof spec) => void }).setKey?.(spec);
     });
+  }
+
+  /**
+   * Calls `listener` for each row that an INSERT, UPDATE or DELETE changes in a rowid table, through SQLite's update
+   * hook (on a pool: the writer, where every write runs). Changes are reported as they happen, in order, including
+   * those of a statement or transaction that is then rolled back; the listener runs on your thread before the promise
+   * of the call that made the change resolves. Not reported, as in SQLite: WITHOUT ROWID tables, `DELETE` without
+   * `WHERE` (the truncate optimization), the deletion of a row that an `ON CONFLICT REPLACE` replaces. While subscribed the database
+   * keeps the process alive. Needs the native companion: without it the promise rejects with `ERR_RAPSQLITE_UNSUPPORTED`.
+   * See docs/sqlite-features.md.
+   *
+   * @example
+   * ```ts
+   * const stop = await db.onChange(({ type, table, rowid }) => console.log(type, table, rowid));
+   * await db.run('INSERT INTO users (name) VALUES (?)', ['Ada']); // logs: insert users 1
+   * await stop();
+   * ```
+   */
+  async onChange(listener: ChangeListener): Promise<Unsubscribe> {
+    if (this.core.provider.closing) throw closedError();
+    return subscribeChanges(this.core.provider.primary, listener);
+  }
+
+  /**
+   * Sets one of SQLite's run-time limits (`sqlite3_limit`; `id` from {@link SqliteLimit}) on the connection and
+   * resolves with its previous value; without `value` it only reads it. SQLite lowers a value above the compile-time
+   * maximum to that maximum. Replayed on replacement workers. A single database only (`ERR_RAPSQLITE_UNSUPPORTED` on a
+   * pool); needs the native companion (`ERR_RAPSQLITE_UNSUPPORTED` without it).
+   *
+   * @example
+   * ```ts
+   * await db.limit(SqliteLimit.VARIABLE_NUMBER, 100); // statements with more than 100 parameters now fail
+   * ```
+   */
+  async limit(id: number, value?: number): Promise<number> {
+    if (this.core.provider.closing) throw closedError();
+    if (this.core.provider.routes) throw routedError('limit()');
+    return setLimit(this.core.provider.primary, id, value);
+  }
+
+  /**
+   * Loads an SQLite extension (a shared library) into the connection, as the `extensions` option of {@link open}
+   * does at open, and again on every replacement worker. SQL's `load_extension()` stays refused. A single database
+   * only (`ERR_RAPSQLITE_UNSUPPORTED` on a pool: use its `extensions` option). Fails with
+   * `ERR_RAPSQLITE_EXTENSION_LOAD`, with SQLite's message, when the library cannot be loaded.
+   */
+  async loadExtension(path: string, entryPoint?: string): Promise<void> {
+    if (this.core.provider.closing) throw closedError();
+    if (this.core.provider.routes) throw routedError('loadExtension()');
+    await loadExtensionOn(this.core.provider.primary, path, entryPoint).catch((err: unknown) => Promise.reject(coded(err)));
   }
 
   /** Runs `task` on the connection that answers for the handle (a pool's writer), after the calls queued before it. */

@@ -1,7 +1,12 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { TransactionInfo } from '../middleware/operation.ts';
 import type { Statement } from '../statement.ts';
-import type { IterateOptions, Params, QueryOptions, Row, RunManyResult, RunResult, TransactionOptions, ValuesResult } from '../types.ts';
+import type { BindParams } from '../toolbox/adapters.ts';
+import type { Page } from '../toolbox/paginate.ts';
+import type { ToolPaginateOptions } from '../toolbox/query-tools.ts';
+import type { ShapedMethod, ToolQueryOptions, ToolRunOptions } from '../toolbox/query-types.ts';
+import type { SqlQuery } from '../toolbox/sql-tag.ts';
+import type { QueryOptions, Row, RunManyResult, RunResult, TransactionOptions, ValuesResult } from '../types.ts';
 import type { OpenTransaction, Queryable, Transaction } from './queryable.ts';
 
 /** The reason the held callback of a rolled-back {@link OpenTransaction} throws; never seen by callers. */
@@ -55,28 +60,60 @@ class OpenTransactionHandle implements OpenTransaction {
     return this.#tx.exec(sql, options);
   }
 
-  run(sql: string, params?: Params, options?: QueryOptions): Promise<RunResult> {
-    return this.#tx.run(sql, params, options);
+  run(sql: string, params?: BindParams, options?: ToolRunOptions): Promise<RunResult>;
+  run(query: SqlQuery, options?: ToolRunOptions): Promise<RunResult>;
+  run(...args: [never, never?, never?]): Promise<RunResult> {
+    return this.#tx.run(...args);
   }
 
-  runMany(sql: string, paramsList: readonly Params[], options?: QueryOptions): Promise<RunManyResult> {
+  runMany(sql: string, paramsList: readonly BindParams[], options?: ToolRunOptions): Promise<RunManyResult> {
     return this.#tx.runMany(sql, paramsList, options);
   }
 
-  get<R = Row>(sql: string, params?: Params, options?: QueryOptions): Promise<R | undefined> {
-    return this.#tx.get<R>(sql, params, options);
+  declare readonly get: ShapedMethod<'get'>;
+  declare readonly all: ShapedMethod<'all'>;
+  declare readonly iterate: ShapedMethod<'iterate'>;
+
+  static {
+    // The shaped methods forward their arguments as they are; their types are the overloads of ShapedMethod.
+    for (const name of ['get', 'all', 'iterate'] as const) {
+      Object.defineProperty(OpenTransactionHandle.prototype, name, {
+        value(this: OpenTransactionHandle, ...args: unknown[]) {
+          return (this.#tx[name] as (...a: unknown[]) => unknown)(...args);
+        },
+        writable: true,
+        configurable: true,
+        enumerable: false,
+      });
+    }
   }
 
-  all<R = Row>(sql: string, params?: Params, options?: QueryOptions): Promise<R[]> {
-    return this.#tx.all<R>(sql, params, options);
+  values<V extends unknown[] = unknown[]>(sql: string, params?: BindParams, options?: ToolQueryOptions): Promise<ValuesResult<V>>;
+  values<V extends unknown[] = unknown[]>(query: SqlQuery, options?: ToolQueryOptions): Promise<ValuesResult<V>>;
+  values<V extends unknown[] = unknown[]>(...args: [never, never?, never?]): Promise<ValuesResult<V>> {
+    return this.#tx.values<V>(...args);
   }
 
-  values<V extends unknown[] = unknown[]>(sql: string, params?: Params, options?: QueryOptions): Promise<ValuesResult<V>> {
-    return this.#tx.values<V>(sql, params, options);
+  insert(sql: string, params?: BindParams, options?: ToolRunOptions): Promise<number | bigint | undefined>;
+  insert(query: SqlQuery, options?: ToolRunOptions): Promise<number | bigint | undefined>;
+  insert(...args: [never, never?, never?]): Promise<number | bigint | undefined> {
+    return this.#tx.insert(...args);
   }
 
-  iterate<R = Row>(sql: string, params?: Params, options?: IterateOptions): AsyncIterableIterator<R> & AsyncDisposable {
-    return this.#tx.iterate<R>(sql, params, options);
+  scalar<T = unknown>(sql: string, params?: BindParams, options?: ToolQueryOptions): Promise<T | undefined>;
+  scalar<T = unknown>(query: SqlQuery, options?: ToolQueryOptions): Promise<T | undefined>;
+  scalar<T = unknown>(...args: [never, never?, never?]): Promise<T | undefined> {
+    return this.#tx.scalar<T>(...args);
+  }
+
+  exists(sql: string, params?: BindParams, options?: ToolRunOptions): Promise<boolean>;
+  exists(query: SqlQuery, options?: ToolRunOptions): Promise<boolean>;
+  exists(...args: [never, never?, never?]): Promise<boolean> {
+    return this.#tx.exists(...args);
+  }
+
+  paginate<R = Row>(query: string | SqlQuery, options: ToolPaginateOptions): Promise<Page<R>> {
+    return this.#tx.paginate<R>(query, options);
   }
 
   prepare<R = Row>(sql: string, options?: QueryOptions): Promise<Statement<R>> {

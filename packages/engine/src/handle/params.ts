@@ -49,6 +49,25 @@ function check(parameter: string, named: boolean, value: unknown, sql: string): 
 }
 
 /**
+ * True when `params` binds exactly as given: every value is one SQLite stores (the check {@link checkParams} makes,
+ * without building an error). The common case, so a call with nothing to adapt, no `IN (?)` array and nothing to
+ * refuse pays this one pass over its parameters and nothing else.
+ */
+export function bindsAsIs(params: unknown): boolean {
+  if (params === undefined || problem(params) === undefined) return true;
+  if (Array.isArray(params)) {
+    for (let i = 0; i < params.length; i++) if (problem(params[i]) !== undefined) return false;
+    return true;
+  }
+  if (typeof params !== 'object' || params === null) return false;
+  const proto = Object.getPrototypeOf(params) as unknown;
+  if (proto !== Object.prototype && proto !== null) return false;
+  const record = params as Record<string, unknown>;
+  for (const key in record) if (problem(record[key]) !== undefined) return false;
+  return true;
+}
+
+/**
  * Checks that every bound value is one SQLite can store, on the caller's thread so the error's stack points at
  * the call. Counts and names are checked against the statement in the worker.
  */

@@ -22,27 +22,59 @@ import {
   type TransactionOptions,
   type ValuesResult,
 } from '../types.ts';
-import { checkCallOptions, ITERATE_OPTION_KEYS, QUERY_OPTION_KEYS, TRANSACTION_OPTION_KEYS } from './call-options.ts';
+import {
+  checkCallOptions,
+  ITERATE_OPTION_KEYS,
+  QUERY_OPTION_KEYS,
+  READ_OPTION_KEYS,
+  RUN_OPTION_KEYS,
+  TRANSACTION_OPTION_KEYS,
+  VALUES_OPTION_KEYS,
+} from './call-options.ts';
 import type { Core } from './core.ts';
+import type { BindParams } from '../toolbox/adapters.ts';
+import { insert } from '../toolbox/conveniences.ts';
+import { paginate, type Page } from '../toolbox/paginate.ts';
+import { decodeRows, encodeCall, type ToolPaginateOptions } from '../toolbox/query-tools.ts';
+import type { ShapedMethod, ToolQueryOptions, ToolRunOptions } from '../toolbox/query-types.ts';
+import { resolveShape, type RowShapeOptions } from '../toolbox/row-shapes.ts';
+import { isSqlQuery, type SqlQuery } from '../toolbox/sql-tag.ts';
+import { toolsOf } from './tools.ts';
 import { dump, type DumpOptions } from '../toolbox/dump.ts';
 import type { ExplainOptions, QueryPlan } from '../toolbox/explain.ts';
 import { SchemaInspector } from '../toolbox/schema.ts';
 import { LazyIterator } from './lazy-iterator.ts';
 import { beginTransaction } from './open-transaction.ts';
-import type { OpenTransaction, Queryable, Transaction } from './queryable.ts';
+import type { OpenTransaction, QueryHandle, Queryable, Transaction } from './queryable.ts';
 
 const NO_OPTIONS: QueryOptions = Object.freeze({});
 
+const OPTION_KEYS: Partial<Record<OperationKind, ReadonlySet<string>>> = {
+  run: RUN_OPTION_KEYS,
+  runMany: RUN_OPTION_KEYS,
+  values: VALUES_OPTION_KEYS,
+  get: READ_OPTION_KEYS,
+  all: READ_OPTION_KEYS,
+  iterate: ITERATE_OPTION_KEYS,
+  transaction: TRANSACTION_OPTION_KEYS,
+};
+
 function optionKeys(kind: OperationKind): ReadonlySet<string> {
-  if (kind === 'iterate') return ITERATE_OPTION_KEYS;
-  return kind === 'transaction' ? TRANSACTION_OPTION_KEYS : QUERY_OPTION_KEYS;
+  return OPTION_KEYS[kind] ?? QUERY_OPTION_KEYS;
 }
+
+/** A call's SQL, parameters and options: `(sql, params, options)`, or `(query, options)` for a query made by the `sql` tag. */
+function callArgs(first: unknown, second: unknown, third: unknown): [sql: string, params: Params | undefined, options: QueryOptions | undefined] {
+  if (isSqlQuery(first)) return [first.sql, first.params as Params, second as QueryOptions | undefined];
+  return [first as string, second as Params | undefined, third as QueryOptions | undefined];
+}
+
 
 /**
  * The one implementation of {@link Queryable}: builds an operation per call and sends it down the handle's middleware
  * chain, whose end (the terminal) asks the connection provider for a connection.
  */
-export abstract class QueryableBase implements Queryable {
+export abstract class QueryableBase implements QueryHandle {
   readonly #core: Core;
   readonly #transaction: TransactionInfo | undefined;
 
@@ -100,7 +132,10 @@ export abstract class QueryableBase implements Queryable {
   }
 
   /** Runs a statement that changes data and reports how many rows changed and the last inserted rowid. */
-  run(sql: string, params?: Params, options?: QueryOptions): Promise<RunResult> {
+  run(sql: string, params?: BindParams, options?: ToolRunOptions): Promise<RunResult>;
+  run(query: SqlQuery, options?: ToolRunOptions): Promise<RunResult>;
+  run(first: string | SqlQuery, second?: unknown, third?: unknown): Promise<RunResult> {
+    const [sql, params, options] = callArgs(first, second, third);
     return this.#call<'run'>(this.#op('run', sql, params, options));
   }
 
@@ -113,24 +148,32 @@ export abstract class QueryableBase implements Queryable {
    * await db.runMany('INSERT INTO users (name) VALUES (?)', names.map((n) => [n]));
    * ```
    */
-  runMany(sql: string, paramsList: readonly Params[], options?: QueryOptions): Promise<RunManyResult> {
+  runMany(sql: string, paramsList: readonly BindParams[], options?: ToolRunOptions): Promise<RunManyResult> {
     if (!Array.isArray(paramsList)) return Promise.reject(invalidArgument('runMany takes an array of parameter sets'));
-    const op: RunManyOperation = { ...this.#base('runMany', sql, options), paramsList };
+    const op: RunManyOperation = { ...this.#base('runMany', sql, options), paramsList: paramsList as readonly Params[] };
     return this.#call<'runMany'>(op);
   }
 
-  /** Runs a query and resolves with its first row, or undefined when it returns none. */
-  get<R = Row>(sql: string, params?: Params, options?: QueryOptions): Promise<R | undefined> {
-    return this.#call<'get'>(this.#op('get', sql, params, options)) as Promise<R | undefined>;
-  }
+  /**
+   * Runs a query and resolves with its first row, or undefined when it returns none. Options shape the row
+   * (`rowMode`, `pluck`, `expand`, `map`) and convert its values (`converters`); see docs/queries.md.
+   *
+   * @example
+   * ```ts
+   * const user = await db.get<User>('SELECT * FROM users WHERE id = ?', [id]);
+   * const name = await db.get('SELECT name FROM users WHERE id = ?', [id], { pluck: true });
+   * ```
+   */
+  declare readonly get: ShapedMethod<'get'>;
 
-  /** Runs a query and resolves with all its rows. Large results move in chunks so no thread stalls on one message. */
-  all<R = Row>(sql: string, params?: Params, options?: QueryOptions): Promise<R[]> {
-    return this.#call<'all'>(this.#op('all', sql, params, options)) as Promise<R[]>;
-  }
+  /** Runs a query and resolves with all its rows (shaped and converted as for `get`). Large results move in chunks. */
+  declare readonly all: ShapedMethod<'all'>;
 
   /** Runs a query and resolves with its rows as arrays in column order, and the columns' metadata. */
-  values<V extends unknown[] = unknown[]>(sql: string, params?: Params, options?: QueryOptions): Promise<ValuesResult<V>> {
+  values<V extends unknown[] = unknown[]>(sql: string, params?: BindParams, options?: ToolQueryOptions): Promise<ValuesResult<V>>;
+  values<V extends unknown[] = unknown[]>(query: SqlQuery, options?: ToolQueryOptions): Promise<ValuesResult<V>>;
+  values<V extends unknown[] = unknown[]>(first: string | SqlQuery, second?: unknown, third?: unknown): Promise<ValuesResult<V>> {
+    const [sql, params, options] = callArgs(first, second, third);
     return this.#call<'values'>(this.#op('values', sql, params, options)) as Promise<ValuesResult<V>>;
   }
 
@@ -144,9 +187,118 @@ export abstract class QueryableBase implements Queryable {
    * for await (const row of db.iterate<Event>('SELECT * FROM events ORDER BY id')) process(row);
    * ```
    */
-  iterate<R = Row>(sql: string, params?: Params, options?: IterateOptions): AsyncIterableIterator<R> & AsyncDisposable {
-    const op = this.#op('iterate', sql, params, options);
-    return new LazyIterator<R>(() => this.#call<'iterate'>(op) as Promise<AsyncIterableIterator<R>>);
+  declare readonly iterate: ShapedMethod<'iterate'>;
+
+  static {
+    // get, all and iterate are typed by their overloads (ShapedMethod), implemented once here on the prototype.
+    const define = (name: string, value: (this: QueryableBase, first: unknown, second?: unknown, third?: unknown) => unknown): void => {
+      Object.defineProperty(QueryableBase.prototype, name, { value, writable: true, configurable: true, enumerable: false });
+    };
+    define('get', function (first, second, third) {
+      const [sql, params, options] = callArgs(first, second, third);
+      return this.#call<'get'>(this.#op('get', sql, params, options));
+    });
+    define('all', function (first, second, third) {
+      const [sql, params, options] = callArgs(first, second, third);
+      return this.#call<'all'>(this.#op('all', sql, params, options));
+    });
+    define('iterate', function (first, second, third) {
+      const [sql, params, options] = callArgs(first, second, third);
+      const op = this.#op('iterate', sql, params, options as IterateOptions | undefined);
+      return new LazyIterator<Row>(() => this.#call<'iterate'>(op) as Promise<AsyncIterableIterator<Row>>);
+    });
+  }
+
+  /**
+   * Runs an INSERT (or REPLACE) and resolves with the new row's rowid: a number, or a bigint beyond ±(2^53−1) or in
+   * the `'bigint'` integer mode; undefined when the statement inserted nothing (`INSERT OR IGNORE`). An upsert with
+   * `DO UPDATE` and any statement that is not an INSERT are refused (`ERR_RAPSQLITE_INVALID_ARGUMENT`).
+   *
+   * @example
+   * ```ts
+   * const id = await db.insert('INSERT INTO users (name) VALUES (?)', ['Ada']);
+   * ```
+   */
+  insert(sql: string, params?: BindParams, options?: ToolRunOptions): Promise<number | bigint | undefined>;
+  insert(query: SqlQuery, options?: ToolRunOptions): Promise<number | bigint | undefined>;
+  insert(first: string | SqlQuery, second?: unknown, third?: unknown): Promise<number | bigint | undefined> {
+    const [sql, params, options] = callArgs(first, second, third);
+    return insert(this, sql, params, options);
+  }
+
+  /**
+   * Runs a query and resolves with the first column of its first row (converted by `converters`), or undefined when
+   * it returns no row (NULL is `null`). The statement is stepped once.
+   *
+   * @example
+   * ```ts
+   * const count = await db.scalar<number>('SELECT count(*) FROM users WHERE active = ?', [true]);
+   * ```
+   */
+  scalar<T = unknown>(sql: string, params?: BindParams, options?: ToolQueryOptions): Promise<T | undefined>;
+  scalar<T = unknown>(query: SqlQuery, options?: ToolQueryOptions): Promise<T | undefined>;
+  scalar<T = unknown>(first: string | SqlQuery, second?: unknown, third?: unknown): Promise<T | undefined> {
+    const [sql, params, options] = callArgs(first, second, third);
+    if (options !== undefined) {
+      try {
+        checkCallOptions(options, VALUES_OPTION_KEYS, 'scalar');
+      } catch (err) {
+        return Promise.reject(err);
+      }
+    }
+    return this.#call<'get'>(this.#op('get', sql, params, { ...options, pluck: true } as QueryOptions)) as Promise<T | undefined>;
+  }
+
+  /**
+   * Resolves true when the query returns at least one row. The statement is stepped once.
+   *
+   * @example
+   * ```ts
+   * if (await db.exists('SELECT 1 FROM users WHERE email = ?', [email])) return conflict();
+   * ```
+   */
+  exists(sql: string, params?: BindParams, options?: ToolRunOptions): Promise<boolean>;
+  exists(query: SqlQuery, options?: ToolRunOptions): Promise<boolean>;
+  async exists(first: string | SqlQuery, second?: unknown, third?: unknown): Promise<boolean> {
+    const [sql, params, options] = callArgs(first, second, third);
+    checkCallOptions(options, RUN_OPTION_KEYS, 'exists');
+    // No converters: only whether a row came back matters.
+    return (await this.#call<'get'>(this.#op('get', sql, params, { ...options, converters: false, rowMode: 'object' } as QueryOptions))) !== undefined;
+  }
+
+  /**
+   * One page of an ordered query by keyset, with cursor tokens instead of OFFSET: `orderBy` names result columns that
+   * are together unique and NOT NULL; pass `next` as `after` (or `previous` as `before`) for the next page. Tokens
+   * are opaque, URL-safe and tamper-evident (give a `secret` to make them unforgeable); a bad one is
+   * `ERR_RAPSQLITE_PAGINATION_CURSOR`. Row shapes and converters apply to the page's rows. See docs/queries.md.
+   *
+   * @example
+   * ```ts
+   * const first = await db.paginate<Post>('SELECT * FROM posts WHERE author = ?', { params: [id], orderBy: ['created_at', 'id'], limit: 20 });
+   * const second = await db.paginate<Post>('SELECT * FROM posts WHERE author = ?', { params: [id], orderBy: ['created_at', 'id'], limit: 20, after: first.next });
+   * ```
+   */
+  async paginate<R = Row>(query: string | SqlQuery, options: ToolPaginateOptions): Promise<Page<R>> {
+    if (typeof options !== 'object' || options === null) throw invalidArgument('paginate() needs options with orderBy');
+    const { rowMode, pluck, expand, map, converters, adapters, params: given, ...pageOptions } = options;
+    const shapeOptions = { rowMode, pluck, expand, map, converters } as RowShapeOptions & { readonly converters?: NonNullable<ToolQueryOptions['converters']> };
+    const tools = toolsOf(this.core);
+    // Checked before the query runs: a bad shape or converter option fails without reading anything.
+    resolveShape(shapeOptions, tools.rowMode);
+    checkCallOptions({ ...(converters === undefined ? {} : { converters }), ...(adapters === undefined ? {} : { adapters }) }, VALUES_OPTION_KEYS, 'paginate');
+    const tagged = isSqlQuery(query);
+    if (tagged && given !== undefined) throw invalidArgument('A query made by the sql tag carries its parameters: do not give params');
+    if (!tagged && typeof query !== 'string') throw invalidArgument('paginate() takes SQL text or a query made by the sql tag');
+    const text = tagged ? query.sql : query;
+    const call = encodeCall(tools, text, tagged ? query.params : given, adapters === undefined ? undefined : { adapters });
+    const integers = pageOptions.integers ?? this.core.settings.integers;
+    // The page's queries read raw values (the keys go into the tokens as stored); the tools shape the rows after.
+    const raw: Queryable = {
+      values: (sql: string, params?: Params, opts?: QueryOptions) => this.values(sql, params, { ...opts, converters: false }),
+    } as Queryable;
+    return paginate<R>(raw, call.sql, { ...pageOptions, ...(call.params === undefined ? {} : { params: call.params as Params }) }, (columns, rows) =>
+      decodeRows(tools, columns, rows.map((r) => r.slice()), shapeOptions, integers) as R[],
+    );
   }
 
   /**

@@ -6,9 +6,9 @@ import type { Execute } from '../middleware/middleware.ts';
 import type { IterateOperation, Operation, OperationKind } from '../middleware/operation.ts';
 import { SqlMemo } from '../middleware/plugin-support.ts';
 import { isReadOnlySql } from '../sql/classify.ts';
-import type { QueryOptions, Row } from '../types.ts';
+import type { ColumnInfo, QueryOptions, Row, ValuesResult } from '../types.ts';
 import type { Core } from './core.ts';
-import { checkParams } from './params.ts';
+import { convertValues, encodeParams, encodeParamsList, readPlan, rowsBuilder, valuesConverters, type ReadPlan } from './tools.ts';
 import { currentLease, runTransaction, transactionOf, txError, type TxState } from './transaction.ts';
 
 /**
@@ -46,26 +46,59 @@ export function terminal(core: Core, op: Operation, chain: () => Execute): Promi
   }
 }
 
-/** The request an operation sends: its parameters checked on the caller's thread, so the error points at the call. */
-function requestOf(core: Core, op: Exclude<Operation, IterateOperation | { kind: 'transaction' }>): ConnectionRequest {
+/**
+ * The request an operation sends: its parameters encoded by the query tools when they need it (array parameters,
+ * adapters) and checked on the caller's thread, so the error points at the call. A read whose rows need their
+ * columns' metadata (converters, row shapes; `plan.cells`) asks for cells: a `values` request, stepped once for `get`.
+ */
+function requestOf(core: Core, op: Exclude<Operation, IterateOperation | { kind: 'transaction' }>, plan: ReadPlan | undefined): ConnectionRequest {
   const integers = op.options.integers ?? core.settings.integers;
   switch (op.kind) {
     case 'run':
     case 'get':
     case 'all':
     case 'values':
-    case 'prepare':
-      checkParams(op.params, op.sql);
-      return { kind: op.kind, sql: op.sql, params: op.params, integers };
-    case 'runMany':
-      for (const set of op.paramsList) checkParams(set, op.sql);
-      return { kind: 'runMany', sql: op.sql, params: op.paramsList, integers };
+    case 'prepare': {
+      const { sql, params } = encodeParams(core, op.sql, op.params, op.options);
+      if (plan?.cells === true) return { kind: 'values', sql, params, integers, extra: op.kind === 'get' ? 1 : 0 };
+      return { kind: op.kind, sql, params, integers };
+    }
+    case 'runMany': {
+      const { sql, params } = encodeParamsList(core, op.sql, op.paramsList, op.options);
+      return { kind: 'runMany', sql, params, integers };
+    }
     case 'exec':
       return { kind: 'exec', sql: op.sql };
     default:
       // BEGIN, COMMIT, ROLLBACK and the savepoint statements.
       return { kind: 'run' as RequestKind, sql: op.sql } as ConnectionRequest;
   }
+}
+
+/** What the terminal does to a read's result before the chain sees it: converters, the row shape, `map`. */
+function finisher(core: Core, op: Exclude<Operation, IterateOperation | { kind: 'transaction' }>, plan: ReadPlan | undefined): ((result: unknown) => unknown) | undefined {
+  if (op.kind === 'values') {
+    const converters = valuesConverters(core, op.options);
+    if (converters === undefined) return undefined;
+    const integers = op.options.integers ?? core.settings.integers;
+    return (result) => {
+      const { columns, rows } = result as ValuesResult;
+      convertValues(columns, rows, converters, integers);
+      return result;
+    };
+  }
+  if (plan === undefined) return undefined;
+  const first = op.kind === 'get';
+  if (plan.cells) {
+    return (result) => {
+      const { columns, rows } = result as ValuesResult;
+      const build = rowsBuilder(columns, plan);
+      // A connection that does not step a `values` request once for `get` still answers with every row: the first counts.
+      return first ? (rows.length === 0 ? undefined : build(rows.slice(0, 1))[0]) : build(rows);
+    };
+  }
+  const map = plan.shape.map as (row: unknown) => unknown;
+  return first ? (row) => (row === undefined ? undefined : map(row)) : (rows) => (rows as unknown[]).map((row) => map(row));
 }
 
 /** The call's options with the database's default deadline, for a call that sets none (never for BEGIN/COMMIT). */
@@ -76,7 +109,14 @@ function withDefaults(core: Core, options: QueryOptions, framing: boolean): Quer
 }
 
 function statement(core: Core, op: Exclude<Operation, IterateOperation | { kind: 'transaction' }>, tx: TxState | undefined): Promise<unknown> {
-  const request = requestOf(core, op);
+  const plan = op.kind === 'get' || op.kind === 'all' ? readPlan(core, op.options, op.options.integers ?? core.settings.integers) : undefined;
+  const request = requestOf(core, op, plan);
+  const finish = finisher(core, op, plan);
+  const sent = send(core, op, tx, request);
+  return finish === undefined ? sent : sent.then(finish);
+}
+
+function send(core: Core, op: Exclude<Operation, IterateOperation | { kind: 'transaction' }>, tx: TxState | undefined, request: ConnectionRequest): Promise<unknown> {
   const framing = CONTROL_KINDS.has(op.kind);
   const options = withDefaults(core, op.options, framing);
   if (tx !== undefined) {
@@ -152,8 +192,9 @@ function run(core: Core, connection: Connection, request: ConnectionRequest, op:
 }
 
 async function openCursor(core: Core, op: IterateOperation, tx: TxState | undefined): Promise<AsyncIterableIterator<Row>> {
-  checkParams(op.params, op.sql);
   const integers = op.options.integers ?? core.settings.integers;
+  const plan = readPlan(core, op.options, integers);
+  const { sql, params } = encodeParams(core, op.sql, op.params, op.options);
   const chunkSize = op.options.chunkSize ?? DEFAULT_CHUNK;
   const options = withDefaults(core, op.options, false);
   const provider = core.provider;
@@ -175,15 +216,34 @@ async function openCursor(core: Core, op: IterateOperation, tx: TxState | undefi
   const release = (error?: unknown): void => {
     if (lease !== undefined && provider.tracksCalls) provider.release(lease, error);
   };
-  let first: { cursor: number; rows: Row[]; done: boolean };
+  type Chunk = { cursor: number; rows: Row[]; done: boolean; columns?: ColumnInfo[] };
+  let first: Chunk;
+  // A cursor whose rows need their columns (converters, row shapes) asks for cells and the columns' metadata.
+  const extra = plan?.cells === true ? [chunkSize, 1] : chunkSize;
   try {
-    first = (await run(core, connection, { kind: 'iterOpen', sql: op.sql, params: op.params, integers, extra: chunkSize, inTransaction }, op, callOptions)) as typeof first;
+    first = (await run(core, connection, { kind: 'iterOpen', sql, params, integers, extra, inTransaction }, op, callOptions)) as Chunk;
   } catch (err) {
     release(err ?? new Error('undefined was thrown'));
     throw err;
   }
-  const fetch = (id: number) =>
-    run(core, connection, { kind: 'iterNext', sql: op.sql, integers, extra: id, inTransaction }, op, callOptions) as Promise<{ rows: Row[]; done: boolean }>;
+  const rawFetch = (id: number) =>
+    run(core, connection, { kind: 'iterNext', sql, integers, extra: id, inTransaction }, op, callOptions) as Promise<{ rows: Row[]; done: boolean }>;
+  let fetch = rawFetch;
+  if (plan !== undefined) {
+    // Rows are shaped a chunk at a time as chunks arrive; a converter's error surfaces when the loop reaches its chunk.
+    // A connection of another kind may not send cells (it answers with object rows and no columns): the rows are then
+    // read back by name, and only converters by column name apply (no declared types).
+    const cells = first.columns !== undefined;
+    const build = rowsBuilder(first.columns ?? objectColumns(first.rows[0]), plan, plan.cells && !cells);
+    try {
+      first = { ...first, rows: build(first.rows) as Row[] };
+    } catch (err) {
+      if (!first.done) await connection.execute({ kind: 'iterClose', sql: '', extra: first.cursor }).catch(() => undefined);
+      release(err);
+      throw err;
+    }
+    fetch = (id) => rawFetch(id).then((chunk) => ({ rows: build(chunk.rows) as Row[], done: chunk.done }));
+  }
   let cursor: RemoteCursor | undefined = undefined;
   // The constructor calls onClose at once for a result that fits in its first chunk, before `cursor` is assigned.
   cursor = new RemoteCursor(connection, first.cursor, first, fetch, () => {
@@ -192,4 +252,9 @@ async function openCursor(core: Core, op: IterateOperation, tx: TxState | undefi
   });
   if (tx !== undefined && !first.done) tx.cursors.add(cursor);
   return cursor;
+}
+
+/** Columns named after an object row's keys, without metadata: for a connection that sends no cells. */
+function objectColumns(row: Row | undefined): ColumnInfo[] {
+  return Object.keys(row ?? {}).map((name) => ({ name, type: null, table: null, column: null, database: null }));
 }

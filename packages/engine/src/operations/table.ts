@@ -11,6 +11,7 @@ import { runMany } from './run-many.ts';
 import { authorize, close, invalidate, register } from './settings.ts';
 import { abortTask, attach, backup, detach, rekey, serialize } from './toolbox.ts';
 import { values } from './values.ts';
+import { limit, loadExtension, watchChanges } from './hooks.ts';
 
 /**
  * Every request kind's handler. A request travels as its kind's index in this list; both threads load the same
@@ -39,6 +40,9 @@ export const HANDLERS: readonly RequestHandler[] = [
   attach,
   detach,
   rekey,
+  watchChanges,
+  limit,
+  loadExtension,
 ] as readonly RequestHandler[];
 
 /** The wire code of each kind: its index in {@link HANDLERS}. */

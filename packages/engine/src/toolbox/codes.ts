@@ -1,7 +1,7 @@
 /**
  * The error codes of the toolbox (backup, dump and restore, schema, query plans, ATTACH, extensions, encryption).
- * They follow `ERR_RAPSQLITE_<AREA>_<WHAT>`, are documented in `docs/errors.md`, and are meant to join
- * {@link ErrorCodes} when the toolbox is wired into the engine. SQLite's own failures keep SQLite's code.
+ * They follow `ERR_RAPSQLITE_<AREA>_<WHAT>`, are documented in `docs/errors.md`, and are part of {@link ErrorCodes}.
+ * SQLite's own failures keep SQLite's code.
  */
 export const ToolboxErrorCodes = {
   /** The backup destination cannot be used: its folder does not exist, it is the source file itself, or a directory. */

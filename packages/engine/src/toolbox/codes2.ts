@@ -1,7 +1,7 @@
 /**
  * The error codes of the toolbox's second part (value adapters and converters, array parameters, pagination, the
- * `sql` tag). They follow `ERR_RAPSQLITE_<AREA>_<WHAT>`, are documented in `docs/types.md` and `docs/queries.md`,
- * and are meant to join {@link ErrorCodes} when these tools are wired into the engine's query path.
+ * `sql` tag). They follow `ERR_RAPSQLITE_<AREA>_<WHAT>`, are documented in `docs/errors.md`, `docs/types.md` and
+ * `docs/queries.md`, and are part of {@link ErrorCodes}.
  */
 export const QueryToolsErrorCodes = {
   /**

@@ -258,6 +258,12 @@ function checked(options: unknown): { builtins: boolean | undefined; types: Map<
   return { builtins, types: checkedTable(types, 'types', typeKey), columns: checkedTable(columns, 'columns', (k) => k), dateNumbers };
 }
 
+/** Checks converter options without compiling them: `ERR_RAPSQLITE_INVALID_ARGUMENT` for a bad one. */
+export function checkConverterOptions(options: unknown): void {
+  if (typeof options === 'boolean') return;
+  checked(options);
+}
+
 /**
  * Checks converter options and compiles them. `true` gives the built-in table; `false` or `undefined` gives none
  * (no per-row work at all). Throws `ERR_RAPSQLITE_INVALID_ARGUMENT` for a bad option; the caller's objects are copied.

@@ -1,7 +1,6 @@
 /**
- * The toolbox's exports, by name: what `src/index.ts` re-exports once the toolbox is wired into the engine's handles
- * (`db.backup`, `db.dump`, `db.schema`, `db.explain`, `db.attach`…). Until then they are usable as functions over any
- * `Queryable`.
+ * The toolbox's exports, by name: the building blocks behind the handles' `db.backup`, `db.dump`, `db.schema`,
+ * `db.explain`, `db.attach` and the query tools; `src/index.ts` re-exports what applications use.
  */
 export { ToolboxErrorCodes } from './codes.ts';
 export type { ToolboxErrorCode } from './codes.ts';

@@ -1,7 +1,7 @@
 /**
- * The query tools composed in the order the query path runs them, for the integration into the engine's handles and,
- * until then, as {@link withQueryTools}: a handle over any `Queryable` with the final API (adapters, converters, row
- * shapes, array parameters, the `sql` tag, `insert`/`scalar`/`exists`/`paginate`).
+ * The query tools composed in the order the query path runs them: what a handle's terminal (`handle/terminal.ts`)
+ * applies to each call, from the database's options and the call's. {@link withQueryTools}, the wrapper that came
+ * before the tools were built into the handles, is kept for code written against it.
  *
  * Order on the caller's thread: (1) array parameters for `IN (?)` ({@link expandArrayParams}, which adapts list
  * elements), (2) value adapters ({@link adaptParams}), (3) the engine's own parameter check and the call; then for
@@ -36,6 +36,8 @@ export interface QueryTools {
   readonly adapters: ParamAdapters | undefined;
   readonly converters: ConverterSet | undefined;
   readonly rowMode: RowMode;
+  /** No converters and object rows: a call that asks for nothing else reads rows exactly as without the tools. */
+  readonly plain: boolean;
 }
 
 /** The per-call option names the tools add to the query methods' (for the engine's unknown-option check). */
@@ -51,12 +53,20 @@ export function resolveQueryTools(options: QueryToolsOptions = {}): QueryTools {
   const { adapters, converters, rowMode = 'object' } = options;
   if (!ROW_MODES.includes(rowMode)) throw new RapsqliteError(ErrorCodes.INVALID_ARGUMENT, `Option rowMode must be one of ${ROW_MODES.map((m) => `'${m}'`).join(', ')}`);
   const resolvedAdapters = resolveAdapters(adapters);
+  const resolvedConverters = resolveConverters(converters, resolvedAdapters?.dates === 's' ? 's' : 'ms');
   return Object.freeze({
     adapters: resolvedAdapters,
-    converters: resolveConverters(converters, resolvedAdapters?.dates === 's' ? 's' : 'ms'),
+    converters: resolvedConverters,
     rowMode,
+    plain: resolvedConverters === undefined && rowMode === 'object',
   });
 }
+
+/**
+ * The tools of a handle whose database set none (a pool today): no adapters (values SQLite cannot bind are refused, as
+ * without the tools), no converters, object rows. A call's own options still apply.
+ */
+export const DEFAULT_TOOLS: QueryTools = resolveQueryTools({ adapters: false });
 
 const callAdapterCache = new WeakMap<object, ParamAdapters | undefined>();
 const callConverterCache = new WeakMap<QueryTools, WeakMap<object, ConverterSet | undefined>>();
@@ -108,16 +118,18 @@ export function decodeRows(tools: QueryTools, columns: readonly ColumnInfo[], ro
   return shapeRows(columns, rows, resolveShape(call, tools.rowMode));
 }
 
-/** Splits a call's options into the engine's and the tools'. */
-function engineOptions(options: ToolQueryOptions & RowShapeOptions | undefined): QueryOptions & IterateOptions | undefined {
-  if (options === undefined) return undefined;
-  let out: Record<string, unknown> | undefined;
-  for (const key of Object.keys(options)) {
-    if (!TOOL_KEYS.has(key)) continue;
-    out ??= { ...options };
-    delete out[key];
-  }
-  return (out ?? options) as QueryOptions;
+const AS_IS = Object.freeze({ adapters: false, converters: false });
+
+/**
+ * Splits a call's options into the engine's and the tools'. The wrapper adapts and converts itself, so the handle
+ * underneath (whose own tools are built in now) is told to bind and read values as they are.
+ */
+function engineOptions(options: ToolQueryOptions & RowShapeOptions | undefined, kind: 'run' | 'read' | 'plain' = 'read'): QueryOptions & IterateOptions | undefined {
+  const asIs = kind === 'plain' ? undefined : kind === 'run' ? { adapters: false } : AS_IS;
+  if (options === undefined) return asIs as QueryOptions | undefined;
+  const out: Record<string, unknown> = { ...options };
+  for (const key of Object.keys(options)) if (TOOL_KEYS.has(key)) delete out[key];
+  return { ...out, ...asIs } as QueryOptions;
 }
 
 type AnyCall = ToolQueryOptions & RowShapeOptions;
@@ -207,8 +219,11 @@ class ToolsIterator implements AsyncIterableIterator<unknown>, AsyncDisposable {
 }
 
 /**
- * Wraps a handle (a database, a transaction, a pool) with the query tools. Until they are wired into the engine this
- * is how to use them; the wired methods behave the same, without the extra round trips noted on {@link ToolsHandle}.
+ * Wraps a handle (a database, a transaction, a pool) with the query tools, as before they were built into the
+ * handles. It adapts and converts itself and tells the handle underneath to bind and read values as they are.
+ *
+ * @deprecated The engine's handles take these options and methods directly (`open(path, { converters: true })`,
+ * `db.all(sql, params, { pluck: true })`, `db.insert(…)`): use them, without the wrapper's extra round trips.
  *
  * @example
  * ```ts
@@ -236,7 +251,7 @@ function handle<D extends RowMode>(db: Queryable, tools: QueryTools, defaultInte
     const { sql, params, options } = args(first, second, third);
     return new ToolsIterator(async () => {
       const call = encodeCall(tools, sql, params, options);
-      const { chunkSize: _chunkSize, ...prepareOptions } = engineOptions(options) ?? {};
+      const { chunkSize: _chunkSize, ...prepareOptions } = engineOptions(options, 'plain') ?? {};
       const statement = await db.prepare(call.sql, prepareOptions);
       const columns = statement.columns;
       const convert = compileObjectConverters(columns, callConverters(tools, options), modeOf(options));
@@ -263,11 +278,11 @@ function handle<D extends RowMode>(db: Queryable, tools: QueryTools, defaultInte
     run: async (first, second, third) => {
       const { sql, params, options } = args(first, second, third);
       const call = encodeCall(tools, sql, params, options);
-      return db.run(call.sql, call.params as Params, engineOptions(options));
+      return db.run(call.sql, call.params as Params, engineOptions(options, 'run'));
     },
     runMany: async (sql, paramsList, options) => {
       const call = encodeMany(tools, sql, paramsList, options);
-      return db.runMany(call.sql, call.params as Params[], engineOptions(options));
+      return db.runMany(call.sql, call.params as Params[], engineOptions(options, 'run'));
     },
     get: (async (first: unknown, second: unknown, third: unknown) => (await rows(first, second, third))[0]) as never,
     all: rows as never,
@@ -284,7 +299,7 @@ function handle<D extends RowMode>(db: Queryable, tools: QueryTools, defaultInte
     insert: async (first, second, third) => {
       const { sql, params, options } = args(first, second, third);
       const call = encodeCall(tools, sql, params, options);
-      return insert(db, call.sql, call.params as Params, engineOptions(options));
+      return insert(db, call.sql, call.params as Params, engineOptions(options, 'run'));
     },
     scalar: async <T>(first: string | SqlQuery, second?: unknown, third?: unknown) => {
       const { sql, params, options } = args(first, second, third);

@@ -79,6 +79,8 @@ export interface WorkerConfig {
   readonly key: KeySpec | undefined;
   /** A database image to open instead of `path` (an in-memory database from `open(bytes)`). */
   readonly image: Uint8Array | undefined;
+  /** SQLite limits set by `db.limit()`, as [id, value], replayed in order (needs the companion). */
+  readonly limits?: readonly (readonly [number, number])[];
 }
 
 

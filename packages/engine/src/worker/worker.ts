@@ -17,6 +17,7 @@ import { loadExtensions, refuseSqlExtensionLoading, type ExtensionHost } from '.
 import { openImage, type BufferDriverConstructor } from './tools/serialize.ts';
 import { REQUEST_SLOTS, Status, type IntModeCode, type WorkerConfig, type WorkerHello } from './protocol.ts';
 import { WorkerSession } from './session.ts';
+import { pumpChanges, replayLimits, watching } from './hooks.ts';
 import { registerFunction, runInitModule } from './user-code.ts';
 import { toWire } from './wire-error.ts';
 import { WorkerError } from './worker-error.ts';
@@ -129,6 +130,7 @@ function elapsedNs(started: number): number {
 function finish(id: number, code: number): void {
   const companion = session.companion;
   if (companion !== undefined && code !== CLOSE) companion.setActive(session.slot, 0);
+  if (watching()) pumpChanges(session, code === CLOSE, (...entry) => replies.push(...entry));
   table.end(id, code !== CLOSE && session.db.inTransaction);
 }
 
@@ -310,6 +312,7 @@ async function init(): Promise<void> {
     companion.setAuthorizer(slot, config.authorizer as AuthorizerRules);
   }
   for (const spec of config.functions) await registerFunction(session, spec);
+  replayLimits(session, config);
 }
 
 init().then(

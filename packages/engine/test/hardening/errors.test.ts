@@ -114,7 +114,7 @@ describe('codes and silent mistakes (defect 10)', () => {
     const db = await openTemp();
     const cases: Array<Promise<unknown>> = [
       db.get('SELECT 1', [], { integer: 'bigint' } as never),
-      db.all('SELECT 1', [], { pluck: true } as never),
+      db.all('SELECT 1', [], { pluk: true } as never),
       db.get('SELECT 1', [], (() => undefined) as never),
       db.exec('SELECT 1', [1] as never),
       db.get('SELECT 1', [], { signal: {} } as never),

@@ -9,7 +9,10 @@ export interface Sqlite3Error extends Error {
 
 /** This package's own error codes (beside SQLite's), listed in docs/migrating-from-sqlite3.md. */
 export const Sqlite3ErrorCodes = Object.freeze({
-  /** A node-sqlite3 feature that needs an engine API rapsqlite does not have yet (the change event, limits, extensions). */
+  /**
+   * A node-sqlite3 feature rapsqlite cannot provide here: the change event and limits without the engine's native
+   * companion, restoring a backup from a file.
+   */
   UNSUPPORTED: 'ERR_RAPSQLITE_SQLITE3_UNSUPPORTED',
 } as const);
 
@@ -29,7 +32,7 @@ export function sqliteError(code: string, message: string): Sqlite3Error {
 }
 
 /**
- * This package's error for a node-sqlite3 feature the engine cannot provide yet: a `RapsqliteError` with code
+ * This package's error for a node-sqlite3 feature the engine cannot provide here: a `RapsqliteError` with code
  * `ERR_RAPSQLITE_SQLITE3_UNSUPPORTED`, plus `errno` (`SQLITE_ERROR`) so node-sqlite3-style handlers can read it.
  */
 export function unsupportedError(message: string): RapsqliteError & { errno: number } {
@@ -75,7 +78,12 @@ export function toSqlite3Error(cause: unknown): Sqlite3Error {
     case ErrorCodes.PARAMETER_UNKNOWN:
       return sqliteError('SQLITE_RANGE', 'column index out of range');
     case ErrorCodes.PARAMETER_TYPE:
+      // A value longer than the length limit (better-sqlite3 reports SQLITE_TOOBIG from sqlite3_bind_* as its own error).
+      if (/is too big$/.test(cause.message)) return sqliteError('SQLITE_TOOBIG', 'string or blob too big');
       return sqliteError('SQLITE_MISMATCH', 'datatype mismatch');
+    case 'ERR_RAPSQLITE_EXTENSION_DISABLED':
+      // SQL's load_extension(): SQLite's own refusal, as node-sqlite3 (which never enables it) reports it.
+      return sqliteError('SQLITE_ERROR', 'not authorized');
     case ErrorCodes.INVALID_ARGUMENT:
       // An empty statement: node-sqlite3 steps a NULL handle and reports SQLite's "no error" message.
       return sqliteError('SQLITE_MISUSE', 'not an error');
