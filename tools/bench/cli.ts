@@ -16,6 +16,8 @@ export interface CliOptions {
   readonly installPeersOnly: boolean;
   readonly dir: string | undefined;
   readonly keep: boolean;
+  /** Start one CPU-burning process per core for the whole run. */
+  readonly contended: boolean;
   /** Write the docs chart and results block (tracked files): only when asked. */
   readonly publish: boolean | undefined;
   readonly help: boolean;
@@ -36,6 +38,7 @@ export const USAGE = `Usage: npm run bench -- [options]      (or: node tools/ben
   --install-peers         install the peer drivers into tools/bench/.peers and exit
   --dir <path>            where the per-driver database files go (default: the OS temp folder)
   --keep                  keep the database files after the run
+  --contended             start one CPU-burning process per core for the run (a busy server's machine)
   --publish               also write docs/benchmarks.svg and the results block of docs/benchmarks.md
                           (tracked files: only for a run meant to be committed)
   --help                  this text
@@ -68,6 +71,7 @@ export function parseCli(argv: readonly string[]): CliOptions {
       'install-peers': { type: 'boolean', default: false },
       dir: { type: 'string' },
       keep: { type: 'boolean', default: false },
+      contended: { type: 'boolean', default: false },
       publish: { type: 'boolean' },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -89,6 +93,7 @@ export function parseCli(argv: readonly string[]): CliOptions {
     installPeersOnly: values['install-peers'],
     dir: values.dir,
     keep: values.keep,
+    contended: values.contended,
     publish: values.publish,
     help: values.help,
   };

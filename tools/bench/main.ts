@@ -21,6 +21,7 @@ import { DriverUnavailable, isPromise } from './drivers/driver.ts';
 import type { DriverEntry, LoadContext } from './drivers/driver.ts';
 import { BASELINE_DRIVER, DRIVERS } from './drivers/index.ts';
 import { CHILD_FLAG, createIsolatedRunner, runChild } from './isolated.ts';
+import { startBurners, type Burners } from './contention.ts';
 import { describeMachine } from './machine.ts';
 import { createCollector } from './memory.ts';
 import { Peers } from './peers.ts';
@@ -177,7 +178,9 @@ async function run(cli: CliOptions): Promise<number> {
     else for (const file of ourFiles) rmSync(file, { force: true });
   };
   // An interrupted run must not leave hundreds of megabytes in the temp folder.
+  let burners: Burners | undefined;
   const onSignal = (signal: NodeJS.Signals): void => {
+    burners?.stop();
     removeFiles();
     process.kill(process.pid, signal);
   };
@@ -203,6 +206,7 @@ async function run(cli: CliOptions): Promise<number> {
       baseline: BASELINE_DRIVER,
       drivers: opened.infos,
       ...(longQueryN > 0 ? { longQueryN } : {}),
+      ...(cli.contended ? { contended: machine.cores } : {}),
       workloads: [],
     };
     console.log('rapsqlite benchmark');
@@ -219,6 +223,8 @@ async function run(cli: CliOptions): Promise<number> {
       runIsolated: createIsolatedRunner(config),
       progress,
     };
+    // Started after the data and the long query's calibration, so that only the workloads run contended.
+    if (cli.contended) burners = startBurners(machine.cores);
     for (const workload of workloads) {
       const t = performance.now();
       progress(`▸ ${workload.id}…`);
@@ -228,6 +234,7 @@ async function run(cli: CliOptions): Promise<number> {
       progress(`  (${((performance.now() - t) / 1000).toFixed(1)} s)`);
     }
   } finally {
+    burners?.stop();
     for (const slot of slots) {
       try {
         await settled(slot.connection.close());
@@ -288,6 +295,9 @@ async function run(cli: CliOptions): Promise<number> {
       `\ncompared with ${cli.compare} (${saved.startedAt}, ${saved.config.mode} mode); ratios below 1 are worse, flagged beyond ${(cli.threshold * 100).toFixed(0)} %`,
     );
     if (saved.config.mode !== report.config.mode) console.log(`  warning: the saved run used ${saved.config.mode} mode, this one ${report.config.mode}`);
+    if ((saved.contended ?? 0) !== (report.contended ?? 0)) {
+      console.log(`  warning: the saved run had ${saved.contended ?? 0} CPU-burning processes, this one ${report.contended ?? 0}`);
+    }
     const shown = comparisons.filter((c) => c.metric === 'ops/s' || c.metric === 'vs baseline' || c.regressed);
     console.log(renderText(comparisonTable(shown, false)));
     console.log(`  ${regressions.length} regression(s)`);

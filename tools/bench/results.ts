@@ -101,6 +101,8 @@ export interface BenchReport {
   readonly baseline: string;
   readonly drivers: readonly DriverInfo[];
   readonly longQueryN?: number;
+  /** CPU-burning processes that ran beside the workloads (`--contended`); absent on an ordinary run. */
+  readonly contended?: number;
   readonly workloads: readonly WorkloadResult[];
 }
 

@@ -13,6 +13,9 @@ export function environmentLines(report: BenchReport): string[] {
     `machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGiB.toFixed(1)} GiB, ${m.os}; load average ${m.loadAverageStart.map((l) => l.toFixed(2)).join(' ')}`,
     `node ${m.node} (V8 ${m.v8}); mode ${report.config.mode}: ${report.config.rounds} timed rounds, ${report.config.warmupRounds} warm-up, ${report.config.roundMs} ms loop rounds`,
   ];
+  if (report.contended !== undefined) {
+    lines.push(`contended: ${report.contended} CPU-burning processes (one per core) ran beside every workload`);
+  }
   const [load] = m.loadAverageStart;
   if (load !== undefined && load > m.cores * 0.75) {
     lines.push(`note: the machine was busy (load ${load.toFixed(2)} on ${m.cores} cores): expect noisy figures; compare ratios, CPU/op and busy`);

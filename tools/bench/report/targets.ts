@@ -29,12 +29,6 @@ function vsPeer(result: DriverResult, other: DriverResult | undefined): number |
   return result.opsPerSec / other.opsPerSec;
 }
 
-function timeRatio(result: DriverResult): { value: number; shown: string } | undefined {
-  if (result.vsBaseline === undefined) return undefined;
-  const value = 1 / result.vsBaseline;
-  return { value, shown: `${ratio(value)} better-sqlite3's time` };
-}
-
 function vsSqlite3(r: DriverResult, peer: (driver: string) => DriverResult | undefined): { value: number; shown: string } | undefined {
   const value = vsPeer(r, peer('sqlite3'));
   return value === undefined ? undefined : { value, shown: `${ratio(value)} sqlite3` };

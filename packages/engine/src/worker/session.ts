@@ -62,6 +62,8 @@ export class WorkerSession {
   #nextCursor = 1;
   readonly #shapeIds = new Map<string, number>();
   #shapeSent: boolean[] = [];
+  /** Shapes whose names went into a payload of the request running now (see {@link settleShapes}). */
+  readonly #shapesMarked: number[] = [];
   #shapeEpoch = 0;
 
   constructor(db: DriverDatabase, companion: Companion | undefined, slot: number, statementCacheSize: number) {
@@ -181,6 +183,7 @@ export class WorkerSession {
     let names: string[] | 0 = 0;
     if (this.#shapeSent[shape] !== true) {
       this.#shapeSent[shape] = true;
+      this.#shapesMarked.push(shape);
       names = entry.names;
     }
     return [shape, names, width, values, blobs];
@@ -226,6 +229,17 @@ export class WorkerSession {
       this.closeCursor(id);
       throw err;
     }
+  }
+
+  /**
+   * Ends the bookkeeping of the request that ran: when it failed, the payloads it built were never sent (an `all`
+   * converts every chunk before it sends the first), so the names they carried must be sent again next time.
+   */
+  settleShapes(sent: boolean): void {
+    const marked = this.#shapesMarked;
+    if (marked.length === 0) return;
+    if (!sent) for (const shape of marked) this.#shapeSent[shape] = false;
+    marked.length = 0;
   }
 
   /** Asks the background request `id` to stop. */

@@ -22,6 +22,16 @@ export class StatementCache<E> {
     return entry;
   }
 
+  /** How many entries it keeps; 0 when caching is disabled. */
+  get capacity(): number {
+    return this.#capacity;
+  }
+
+  /** Whether `sql` has an entry, without marking it used. */
+  has(sql: string): boolean {
+    return this.#map.has(sql);
+  }
+
   /** Stores an entry, evicting the least recently used one when full. A capacity of 0 disables caching. */
   set(sql: string, entry: E): void {
     if (this.#capacity === 0) return;

@@ -25,6 +25,34 @@ import { WorkerError } from './worker-error.ts';
 /** After this long inside one batch, replies so far are sent, so fast answers do not wait behind a slow query. */
 const FLUSH_AFTER_MS = 2;
 const CLOSE = CODES.close;
+/** A request that ran this long is slow: the next time, the replies before it are sent before it starts. */
+const SLOW_MS = 1;
+/** SQL texts whose last request was slow, at most this many (the oldest is forgotten first). */
+const SLOW_LIMIT = 256;
+const slowSql = new Map<string, true>();
+
+/**
+ * Whether a request may run long: its SQL was slow last time, or is not prepared on this connection yet (a script,
+ * a statement seen for the first time). Replies already made are sent before such a request starts, so that the
+ * answers to fast requests in the same batch do not wait for it.
+ */
+function mayRunLong(sql: string): boolean {
+  if (sql === '') return false;
+  if (slowSql.size > 0 && slowSql.has(sql)) return true;
+  // Without a statement cache every statement is prepared anew: only what was slow counts.
+  return session.cache.capacity > 0 && !session.cache.has(sql);
+}
+
+/** Remembers whether the request of `sql` that just ran for `ms` was slow. */
+function noteDuration(sql: string, ms: number): void {
+  if (ms > SLOW_MS) {
+    if (sql === '' || slowSql.has(sql)) return;
+    if (slowSql.size >= SLOW_LIMIT) slowSql.delete(slowSql.keys().next().value as string);
+    slowSql.set(sql, true);
+  } else if (slowSql.size > 0) {
+    slowSql.delete(sql);
+  }
+}
 
 const port = parentPort;
 if (port === null) throw new Error('rapsqlite: worker.ts must run in a worker thread');
@@ -109,6 +137,7 @@ function finish(id: number, code: number): void {
 /** Processes a batch from `start`; returns a promise if it had to wait for an asynchronous request. */
 function processBatch(batch: unknown[], start: number): Promise<void> | undefined {
   let flushedAt = performance.now();
+  let mark = flushedAt;
   if (start === 0) checkSchema();
   const { db, companion, slot, cursors } = session;
   for (let i = start; i < batch.length; i += REQUEST_SLOTS) {
@@ -124,6 +153,11 @@ function processBatch(batch: unknown[], start: number): Promise<void> | undefine
     }
     const handler = HANDLERS[code];
     const request: WorkerRequest = { id, sql: batch[i + 2] as string, params: batch[i + 3], mode: batch[i + 4] as IntModeCode, extra: batch[i + 5] };
+    if (replies.length > 0 && mayRunLong(request.sql)) {
+      flush();
+      flushedAt = performance.now();
+      mark = flushedAt;
+    }
     // better-sqlite3 refuses writes while an iterator is open; SQLite itself allows them. Unsafe mode is enabled
     // only around such a request, because it also turns off SQLite's defensive mode.
     const unsafe = cursors.size > 0 && handler !== undefined && handler.writes !== 'never';
@@ -136,10 +170,13 @@ function processBatch(batch: unknown[], start: number): Promise<void> | undefine
       // A background request replies later, between other requests: it gets a channel of its own.
       payload = handler.execute(session, request, handler.background === true ? channelFor(id) : reply);
     } catch (err) {
+      session.settleShapes(false);
       replies.push(id, Status.error, toWire(err, request.sql, request.params), elapsedNs(started));
       finishSync(id, code, unsafe);
+      mark = performance.now();
       continue;
     }
+    session.settleShapes(true);
     if (payload instanceof Promise && handler?.background === true) {
       // A background request (a backup) goes on between the next requests; its answer comes when it ends. For the
       // cancellation table it has finished: the worker has moved on.
@@ -177,9 +214,12 @@ function processBatch(batch: unknown[], start: number): Promise<void> | undefine
     replies.push(id, Status.ok, payload, elapsedNs(started));
     finishSync(id, code, unsafe);
     const now = performance.now();
+    noteDuration(request.sql, now - mark);
+    mark = now;
     if (now - flushedAt > FLUSH_AFTER_MS) {
       flush();
-      flushedAt = now;
+      // Sending the replies is not the next request's time.
+      flushedAt = mark = performance.now();
     }
   }
   flush();

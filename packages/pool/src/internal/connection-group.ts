@@ -2,6 +2,13 @@ import { ErrorCodes, RapsqliteError, type ConnectionRole, type Database, type Op
 import type { WorkerConnection } from '@rapsqlite/engine/plugin';
 import { PoolErrorCodes, poolError } from '../errors.ts';
 import type { ConnectionGroupStats } from '../stats.ts';
+import type { CallCost } from './call-costs.ts';
+
+/**
+ * A connection whose oldest call has run this long without an answer is stalled: a new call is not pipelined behind
+ * it while another connection can take it (it waits in the queue for the first connection that answers instead).
+ */
+export const STALL_MS = 2;
 
 /** One connection of the pool: an engine database without middleware (handles with middleware are made from it). */
 export interface Slot {
@@ -24,11 +31,25 @@ export interface Slot {
   busySince: number;
   /** When the last user call or ping finished, for keep-alive. */
   lastActive: number;
+  /** Calls in flight that routing watches: every call but transactions, cursors and the pool's own. */
+  calls: number;
+  /** Of those, the ones known to be slow, and the ones never measured yet. */
+  slowCalls: number;
+  unknownCalls: number;
+  /**
+   * When the connection last made progress on those calls (one answered, or the first was sent): a connection
+   * answers in order, so this is when its oldest call in flight started to run.
+   */
+  progressAt: number;
 }
+
+/** How a call counts for routing: watched with its cost, or not watched (transactions, cursors, the pool's own). */
+export type Watch = CallCost | undefined;
 
 interface Waiter {
   readonly kind: OperationKind;
   readonly exclusive: boolean;
+  readonly watch: Watch;
   readonly since: number;
   readonly resolve: (slot: Slot) => void;
   readonly reject: (reason: unknown) => void;
@@ -61,6 +82,11 @@ export interface GroupHooks {
  * The connections of one role and the calls waiting for them, in arrival order. A connection takes up to
  * `pipelining` calls at once, or one transaction alone. The head of the queue is served first, so a transaction
  * waiting for an idle connection is not overtaken by the calls behind it.
+ *
+ * When the group has (or may open) more than one connection, a call is never pipelined behind a call known to be slow
+ * or behind one that has run longer than {@link STALL_MS}: an idle connection comes first, then a busy one whose calls
+ * are all fast, then one running a call never measured; failing all of these the call waits for the first connection
+ * that answers (and the pool opens another reader if it may).
  */
 export class ConnectionGroup {
   readonly role: ConnectionRole;
@@ -104,11 +130,11 @@ export class ConnectionGroup {
    * A connection for a call: at once when one is free and nobody waits before, else a promise that resolves in
    * arrival order, or rejects on timeout, abort, or a full queue.
    */
-  acquire(kind: OperationKind, exclusive: boolean, limits: WaitLimits): Slot | Promise<Slot> {
+  acquire(kind: OperationKind, exclusive: boolean, limits: WaitLimits, watch?: Watch): Slot | Promise<Slot> {
     if (this.#pending === 0) {
       const slot = this.#pick(exclusive);
       if (slot !== undefined) {
-        this.#grant(slot, exclusive);
+        this.#grant(slot, exclusive, watch);
         return slot;
       }
     }
@@ -119,7 +145,7 @@ export class ConnectionGroup {
       return Promise.reject(poolError(PoolErrorCodes.QUEUE_FULL, `${this.#pending} calls already wait for a ${this.role} (maxQueue)`, limits.sql));
     }
     return new Promise<Slot>((resolve, reject) => {
-      const waiter: Waiter = { kind, exclusive, since: performance.now(), resolve, reject, timer: undefined, cleanup: undefined, settled: false };
+      const waiter: Waiter = { kind, exclusive, watch, since: performance.now(), resolve, reject, timer: undefined, cleanup: undefined, settled: false };
       waiter.timer = setTimeout(() => {
         if (!this.#drop(waiter)) return;
         const waitMs = performance.now() - waiter.since;
@@ -145,20 +171,26 @@ export class ConnectionGroup {
     });
   }
 
-  /** Gives a connection back and serves the queue. */
-  release(slot: Slot, exclusive: boolean): void {
+  /** Gives a connection back and serves the queue; `watch` as the call was acquired with. */
+  release(slot: Slot, exclusive: boolean, watch?: Watch): void {
     if (exclusive) slot.exclusive = false;
     slot.running--;
     const now = performance.now();
     slot.lastActive = now;
     if (slot.running === 0) slot.idleSince = now;
+    if (watch !== undefined) {
+      slot.calls--;
+      if (watch === 'slow') slot.slowCalls--;
+      else if (watch === 'unknown') slot.unknownCalls--;
+      slot.progressAt = now;
+    }
     this.dispatch();
   }
 
   /** Takes a connection for one of the pool's own calls, only if one is idle now. */
   takeIdle(slot: Slot): boolean {
     if (slot.state !== 'ready' || slot.running !== 0 || slot.exclusive) return false;
-    this.#grant(slot, false);
+    this.#grant(slot, false, undefined);
     return true;
   }
 
@@ -189,7 +221,7 @@ export class ConnectionGroup {
       if (slot === undefined) break;
       this.#head++;
       this.#drop(waiter);
-      this.#grant(slot, waiter.exclusive);
+      this.#grant(slot, waiter.exclusive, waiter.watch);
       waiter.resolve(slot);
     }
     if (this.#head > 0 && (this.#pending === 0 || this.#head > 1024)) {
@@ -244,23 +276,47 @@ export class ConnectionGroup {
     };
   }
 
-  /** The free connection with the fewest calls; the oldest first among equals, so newer ones go idle and are reaped. */
+  /**
+   * The connection for the next call: the first idle one (the oldest first, so newer ones go idle and are reaped);
+   * else, for a call that may share one, the busy one with the fewest calls among those whose calls are all known to
+   * be fast, then among those running a call never measured. With alternatives (more than one connection, or room to
+   * open one), a connection running a slow call, or one whose oldest call has run past {@link STALL_MS}, is skipped.
+   */
   #pick(exclusive: boolean): Slot | undefined {
     let best: Slot | undefined;
+    let bestRank = 2;
+    const avoid = this.max > 1;
+    let now = 0;
     for (const slot of this.slots) {
       if (slot.state !== 'ready' || slot.exclusive) continue;
-      if (exclusive ? slot.running !== 0 : slot.running >= this.#pipelining) continue;
-      if (best === undefined || slot.running < best.running) best = slot;
-      if (slot.running === 0) break;
+      if (slot.running === 0) return slot;
+      if (exclusive || slot.running >= this.#pipelining) continue;
+      let rank = 0;
+      if (avoid && slot.calls > 0) {
+        if (slot.slowCalls > 0) continue;
+        if (now === 0) now = performance.now();
+        if (now - slot.progressAt > STALL_MS) continue;
+        if (slot.unknownCalls > 0) rank = 1;
+      }
+      if (rank < bestRank || (rank === bestRank && slot.running < (best as Slot).running)) {
+        best = slot;
+        bestRank = rank;
+      }
     }
     return best;
   }
 
-  #grant(slot: Slot, exclusive: boolean): void {
-    if (slot.running === 0) slot.busySince = performance.now();
+  #grant(slot: Slot, exclusive: boolean, watch: Watch): void {
+    const now = slot.running === 0 || watch !== undefined ? performance.now() : 0;
+    if (slot.running === 0) slot.busySince = now;
     else this.#hooks.onShare(this);
     slot.running++;
     if (exclusive) slot.exclusive = true;
+    if (watch !== undefined) {
+      if (slot.calls++ === 0) slot.progressAt = now;
+      if (watch === 'slow') slot.slowCalls++;
+      else if (watch === 'unknown') slot.unknownCalls++;
+    }
   }
 
   /** Takes a waiter out of the queue's accounting; false when it had already left. */

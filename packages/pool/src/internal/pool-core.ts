@@ -15,7 +15,8 @@ import { PoolErrorCodes, poolError } from '../errors.ts';
 import type { CheckpointMode, CheckpointResult, CreateReason, DestroyReason, PoolEventMap, PoolEventName, WarningEvent } from '../events.ts';
 import type { ResolvedPoolOptions } from '../pool-options.ts';
 import type { PoolStats } from '../stats.ts';
-import { ConnectionGroup, type Slot, type WaitLimits } from './connection-group.ts';
+import { CallCosts } from './call-costs.ts';
+import { ConnectionGroup, type Slot, type WaitLimits, type Watch } from './connection-group.ts';
 import { RouteCache } from './route-cache.ts';
 import { WalMonitor } from './wal-monitor.ts';
 import { WriteBarrier } from './write-barrier.ts';
@@ -30,6 +31,9 @@ export interface Lease {
   readonly group: ConnectionGroup;
   readonly exclusive: boolean;
   readonly kind: OperationKind;
+  readonly sql: string;
+  /** How routing counts the call on its connection (see `ConnectionGroup`); undefined when it does not. */
+  readonly watch: Watch;
   /** The write-barrier sequence number of a call on the writer, else 0. */
   readonly seq: number;
   /** When the connection was obtained. */
@@ -62,7 +66,23 @@ function makeSlot(connection: WorkerConnection, settings: ReturnType<typeof hand
   const raw = new Database({ provider: new SingleConnectionProvider(connection), settings }, []);
   const info = connection.info;
   const now = performance.now();
-  return { role: info.role, id: info.id, raw, connection, createdAt: now, running: 0, exclusive: false, state: 'ready', idleSince: now, busySince: now, lastActive: now };
+  return {
+    role: info.role,
+    id: info.id,
+    raw,
+    connection,
+    createdAt: now,
+    running: 0,
+    exclusive: false,
+    state: 'ready',
+    idleSince: now,
+    busySince: now,
+    lastActive: now,
+    calls: 0,
+    slowCalls: 0,
+    unknownCalls: 0,
+    progressAt: now,
+  };
 }
 
 function handleSettings(options: ReturnType<typeof resolveOptions>) {
@@ -80,6 +100,8 @@ export class PoolCore {
   readonly readers: ConnectionGroup;
   readonly barrier = new WriteBarrier();
   readonly routes: RouteCache;
+  /** How long calls of each SQL text kept their connection busy, so that fast calls are not queued behind slow ones. */
+  readonly costs: CallCosts;
   readonly wal: WalMonitor;
   /** Leak detection, maxLifetimeMs, the replace event and diagnose() (see ../diagnostics). */
   readonly diagnostics: PoolDiagnostics;
@@ -116,6 +138,7 @@ export class PoolCore {
     this.writer = new ConnectionGroup('writer', { ...limits, min: 1, max: 1 }, hooks);
     this.readers = new ConnectionGroup('reader', { ...limits, min: options.minReaders, max: options.maxReaders }, hooks);
     this.routes = new RouteCache(options.routeCacheSize);
+    this.costs = new CallCosts(Math.max(options.routeCacheSize, 100));
     this.#authorizer = options.connection.authorizer;
     this.wal = new WalMonitor(path, options, {
       onCheckpoint: (result) => this.#emit('checkpoint', () => result),
@@ -229,23 +252,34 @@ export class PoolCore {
       }
     }
     const exclusive = target === 'readTx';
-    const pending = this.readers.acquire(kind, exclusive, this.#limits(sql, options, start));
+    const watch = this.#watch(kind, sql, exclusive);
+    const pending = this.readers.acquire(kind, exclusive, this.#limits(sql, options, start), watch);
     const slot = pending instanceof Promise ? await pending : pending;
-    return this.#lease(slot, this.readers, exclusive, kind, 0, options, start);
+    return this.#lease(slot, this.readers, exclusive, kind, sql, watch, 0, options, start);
+  }
+
+  /**
+   * How routing counts a call: by what earlier calls of its SQL text cost. Transactions and cursors hold their
+   * connection as long as their caller wants, not as long as SQLite works: they are not counted.
+   */
+  #watch(kind: OperationKind, sql: string, exclusive: boolean): Watch {
+    if (exclusive || kind === 'iterate') return undefined;
+    return this.costs.cost(sql);
   }
 
   async #acquireWriter(kind: OperationKind, sql: string, exclusive: boolean, options: CallOptions | undefined, start: number): Promise<Lease> {
     // Issued before any wait, so a read issued after this call waits for it under read-your-writes.
     const seq = this.barrier.issue();
     let slot: Slot;
+    const watch = this.#watch(kind, sql, exclusive);
     try {
-      const pending = this.writer.acquire(kind, exclusive, this.#limits(sql, options, start));
+      const pending = this.writer.acquire(kind, exclusive, this.#limits(sql, options, start), watch);
       slot = pending instanceof Promise ? await pending : pending;
     } catch (err) {
       this.barrier.settle(seq);
       throw err;
     }
-    return this.#lease(slot, this.writer, exclusive, kind, seq, options, start);
+    return this.#lease(slot, this.writer, exclusive, kind, sql, watch, seq, options, start);
   }
 
   #limits(sql: string, options: CallOptions | undefined, start: number): WaitLimits {
@@ -257,7 +291,17 @@ export class PoolCore {
       : { ms: acquireMs, code: PoolErrorCodes.ACQUIRE_TIMEOUT, signal: options?.signal, sql };
   }
 
-  #lease(slot: Slot, group: ConnectionGroup, exclusive: boolean, kind: OperationKind, seq: number, options: CallOptions | undefined, start: number): Lease {
+  #lease(
+    slot: Slot,
+    group: ConnectionGroup,
+    exclusive: boolean,
+    kind: OperationKind,
+    sql: string,
+    watch: Watch,
+    seq: number,
+    options: CallOptions | undefined,
+    start: number,
+  ): Lease {
     const now = performance.now();
     const waitMs = now - start;
     group.acquired++;
@@ -266,14 +310,20 @@ export class PoolCore {
     // The engine counts a call's deadline from when it reaches the connection; the wait here already used part of it.
     const deadline = options?.timeoutMs;
     if (deadline !== undefined && waitMs >= 1) callOptions = { ...callOptions, timeoutMs: Math.max(1, deadline - waitMs) };
-    return { slot, group, exclusive, kind, seq, start: now, options: callOptions, cursor: false };
+    return { slot, group, exclusive, kind, sql, watch, seq, start: now, options: callOptions, cursor: false };
   }
 
   /** Gives a call's connection back. A call that failed because its worker died starts the worker's replacement. */
   release(lease: Lease, error: unknown): void {
     const { slot, group } = lease;
     if (error !== undefined && isDeath(error)) this.#markDead(group, slot);
-    group.release(slot, lease.exclusive);
+    if (lease.watch !== undefined) {
+      // A connection answers in order: this call ran from when it was sent or the one before it answered, whichever
+      // is later, until now (queueing behind other calls on the worker is not its cost).
+      const ranMs = performance.now() - Math.max(lease.start, slot.progressAt);
+      this.costs.record(lease.sql, ranMs);
+    }
+    group.release(slot, lease.exclusive, lease.watch);
     if (lease.seq !== 0) this.barrier.settle(lease.seq);
     this.#emit('release', () => ({
       role: group.role,
