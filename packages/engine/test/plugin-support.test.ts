@@ -88,4 +88,16 @@ describe('SqlMemo', () => {
     memo.get(long);
     expect(computed).toEqual(['SELECT 1', 'SELECT 2', 'SELECT 3', 'SELECT 1', long, long]);
   });
+
+  it('keeps at most maxChars characters of keys, evicting the oldest', () => {
+    const computed: string[] = [];
+    const memo = new SqlMemo((sql) => (computed.push(sql), sql.length), 100, 100, 20);
+    memo.get('SELECT 11'); // 9 characters
+    memo.get('SELECT 22'); // 18 in all
+    memo.get('SELECT 33'); // 27 > 20: 'SELECT 11' goes
+    memo.get('SELECT 22');
+    memo.get('SELECT 33');
+    memo.get('SELECT 11');
+    expect(computed).toEqual(['SELECT 11', 'SELECT 22', 'SELECT 33', 'SELECT 11']);
+  });
 });

@@ -129,19 +129,22 @@ export function changedRows(kind: OperationKind, result: unknown): number | unde
 /**
  * A bounded memo of facts derived from SQL text (a summary, a fingerprint), so a plugin computes them once per
  * distinct statement. Applications run a small set of distinct statements, so nearly every lookup hits; code that
- * builds SQL with inline values cannot grow it past `capacity` (the oldest entries go), and texts longer than
- * `maxLength` are computed on every call rather than kept as keys.
+ * builds SQL with inline values cannot grow it past `capacity` entries nor past `maxChars` characters of keys in all
+ * (the oldest entries go), and texts longer than `maxLength` are computed on every call rather than kept as keys.
  */
 export class SqlMemo<V> {
   readonly #compute: (sql: string) => V;
   readonly #capacity: number;
   readonly #maxLength: number;
+  readonly #maxChars: number;
   readonly #entries = new Map<string, V>();
+  #chars = 0;
 
-  constructor(compute: (sql: string) => V, capacity = 2000, maxLength = 8192) {
+  constructor(compute: (sql: string) => V, capacity = 2000, maxLength = 8192, maxChars = 512 * 1024) {
     this.#compute = compute;
     this.#capacity = capacity;
     this.#maxLength = maxLength;
+    this.#maxChars = maxChars;
   }
 
   /** The value for `sql`, computed on first use. */
@@ -150,11 +153,13 @@ export class SqlMemo<V> {
     if (value !== undefined) return value;
     value = this.#compute(sql);
     if (sql.length > this.#maxLength) return value;
-    if (this.#entries.size >= this.#capacity) {
-      const oldest = this.#entries.keys().next();
-      if (oldest.done !== true) this.#entries.delete(oldest.value);
+    while (this.#entries.size > 0 && (this.#entries.size >= this.#capacity || this.#chars + sql.length > this.#maxChars)) {
+      const oldest = this.#entries.keys().next().value as string;
+      this.#entries.delete(oldest);
+      this.#chars -= oldest.length;
     }
     this.#entries.set(sql, value);
+    this.#chars += sql.length;
     return value;
   }
 }

@@ -230,6 +230,16 @@ async function produce(tx: Transaction, options: ReturnType<typeof checkOptions>
 }
 
 /** The INSERT statements of one table, rendered by SQLite in the worker, fetched `batchRows` at a time. */
+/** Whether the connection's SQLite has its math functions (`atan2`), with which a dump keeps the sign of -0.0. */
+async function hasMathFunctions(tx: Transaction): Promise<boolean> {
+  try {
+    await tx.get('SELECT atan2(0, -1)');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 async function dumpRows(tx: Transaction, schema: string, table: Table, batchRows: number, write: (text: string) => Promise<void>): Promise<void> {
   const columns = await tx.all<{ name: string; type: string; pk: number; hidden: number }>(
     'SELECT name, type, pk, hidden FROM pragma_table_xinfo(?, ?) ORDER BY cid',
@@ -268,7 +278,8 @@ async function dumpRows(tx: Transaction, schema: string, table: Table, batchRows
   const head = allColumns
     ? `INSERT INTO ${target} VALUES(`
     : `INSERT INTO ${target}(${[...(rowidName === undefined ? [] : [rowidName]), ...names].map(quoteIdentifier).join(',')}) VALUES(`;
-  const values = [...(rowidName === undefined ? [] : [rowidName]), ...names.map(quoteIdentifier)].map(literalExpression);
+  const signedZero = await hasMathFunctions(tx);
+  const values = [...(rowidName === undefined ? [] : [rowidName]), ...names.map(quoteIdentifier)].map((c) => literalExpression(c, signedZero));
   const sql = `SELECT ${quoteString(head)} || ${values.join(` || ',' || `)} || ');' AS line FROM ${quoteIdentifier(schema)}.${quoteIdentifier(table.name)}`;
   for await (const row of tx.iterate<{ line: string }>(sql, undefined, { chunkSize: batchRows })) {
     await write(`${row.line}\n`);

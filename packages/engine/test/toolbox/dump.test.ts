@@ -255,6 +255,20 @@ COMMIT;
     expect(await target.all("SELECT name FROM sqlite_schema WHERE type = 'table'")).toEqual([]);
   });
 
+  it('keeps the sign of a real -0.0 through dump and restore (quote() alone writes 0.0)', async () => {
+    const source = await openTemp();
+    await source.exec('CREATE TABLE z (untyped, r REAL)');
+    await source.run('INSERT INTO z VALUES (?, ?), (?, ?)', [-0, -0, 0, 1.5]);
+    const sqlText = await text(dump(source));
+    expect(sqlText).toMatch(/VALUES\(1,-0\.0,0\.0\);\n.*VALUES\(2,0\.0,1\.5\);/);
+    const target = await fresh();
+    await restore(target, sqlText);
+    const rows = await target.values('SELECT untyped, typeof(untyped) FROM z ORDER BY rowid');
+    expect(Object.is(rows.rows[0]![0], -0)).toBe(true);
+    expect(Object.is(rows.rows[1]![0], 0)).toBe(true);
+    expect(rows.rows.map((r) => r[1])).toEqual(['real', 'real']);
+  });
+
   it('restores nothing from a dump cut short (BEGIN without its COMMIT), and all of the same dump whole', async () => {
     const source = await openTemp();
     await build(source);
