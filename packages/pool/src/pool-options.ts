@@ -21,6 +21,9 @@ export const CONNECTION_KEYS = [
   'extensions',
   'key',
   'cipher',
+  'adapters',
+  'converters',
+  'rowMode',
 ] as const;
 
 /** The engine options a pool passes to each of its connections. */

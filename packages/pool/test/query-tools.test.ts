@@ -1,9 +1,11 @@
 import { QueryToolsErrorCodes, sql } from '@rapsqlite/engine';
 import { describe, expect, it } from 'vitest';
 import type { Pool } from '../src/index.ts';
-import { poolTemp } from './helpers.ts';
+import { join } from 'node:path';
+import { createPool } from '../src/index.ts';
+import { poolTemp, tempDir } from './helpers.ts';
 
-// A pool takes the query tools per call (per-database defaults are an option of open() only for now).
+// The tools per call; the last test gives them as the pool's own defaults.
 const ADAPT = { adapters: true } as const;
 
 async function seeded(): Promise<Pool> {
@@ -101,5 +103,24 @@ describe('the query tools through a pool', () => {
     await pool.run("UPDATE events SET doc = '{broken' WHERE id = 7");
     const converter = await pool.all('SELECT id, doc FROM events', [], { converters: true }).catch((e: unknown) => e as { code?: string; column?: string });
     expect(converter).toMatchObject({ code: QueryToolsErrorCodes.COLUMN_CONVERTER, column: 'doc' });
+  });
+
+  it('takes adapters, converters and rowMode as defaults of the pool, on readers, the writer and in transactions', async () => {
+    const pool = await poolTemp({ minReaders: 1, maxReaders: 2, adapters: true, converters: true, rowMode: 'array' });
+    await pool.exec('CREATE TABLE t (id INTEGER PRIMARY KEY, at DATETIME NOT NULL, done BOOLEAN NOT NULL)');
+    const at = new Date('2026-03-04T05:06:07.000Z');
+    await pool.run('INSERT INTO t (at, done) VALUES (?, ?)', [at, true]);
+    // A read on a reader: converted, as arrays.
+    expect(await pool.all('SELECT id, at, done FROM t')).toEqual([[1, at, true]]);
+    await pool.transaction(async (tx) => {
+      await tx.run('INSERT INTO t (at, done) VALUES (?, ?)', [at, false]);
+      expect(await tx.get('SELECT done FROM t WHERE id = 2')).toEqual([false]);
+    });
+    // A call's own options still win.
+    expect(await pool.get('SELECT id FROM t WHERE id = 2', [], { rowMode: 'object' })).toEqual({ id: 2 });
+    // The pool's own statements (health, checkpoints, stats) are not shaped: it keeps working.
+    expect((await pool.checkpoint()).busy).toBe(false);
+    expect(pool.stats().writer.total).toBe(1);
+    await expect(createPool(join(tempDir(), 'bad.db'), { rowMode: 'rows' as never })).rejects.toMatchObject({ code: 'ERR_RAPSQLITE_INVALID_ARGUMENT' });
   });
 });

@@ -202,14 +202,24 @@ export class PoolCore {
     return this.#closing !== undefined;
   }
 
-  /** What the pool's handles apply to every call: the connection options' integer mode, deadline and timing. */
-  get settings(): { readonly integers: 'number' | 'bigint' | 'auto'; readonly timeoutMs: number | undefined; readonly statementTiming: boolean; readonly readonly: boolean } {
+  /**
+   * What the pool's handles apply to every call: the connection options' integer mode, deadline and timing, and the
+   * query tools (`adapters`, `converters`, `rowMode`). The pool's own statements run on raw handles without the tools.
+   */
+  get settings(): {
+    readonly integers: 'number' | 'bigint' | 'auto';
+    readonly timeoutMs: number | undefined;
+    readonly statementTiming: boolean;
+    readonly readonly: boolean;
+    readonly tools: ReturnType<typeof resolveOptions>['tools'];
+  } {
     const connection = this.options.connection;
     return (this.#settings ??= Object.freeze({
       integers: connection.integers ?? 'number',
       timeoutMs: connection.timeoutMs,
       statementTiming: connection.statementTiming === true,
       readonly: false,
+      tools: resolveOptions(connection as DatabaseOptions).tools,
     }));
   }
 
