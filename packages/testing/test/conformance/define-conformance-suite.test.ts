@@ -88,7 +88,9 @@ describe('defineConformanceSuite', () => {
     const fixture = fileURLToPath(new URL('./node-runner.fixture.ts', import.meta.url));
     // --test-isolation=none: Node 24's per-file child processes get execArgv flags that worker threads refuse
     // (ERR_WORKER_INVALID_EXEC_ARGV), so the engine cannot start its worker there; see docs/testing.md.
-    const result = spawnSync(process.execPath, ['--test', '--test-isolation=none', '--test-reporter=tap', fixture], {
+    // Node 22 names the flag --experimental-test-isolation.
+    const isolation = Number(process.versions.node.split('.')[0]) >= 23 ? '--test-isolation=none' : '--experimental-test-isolation=none';
+    const result = spawnSync(process.execPath, ['--test', isolation, '--test-reporter=tap', fixture], {
       cwd: tempDir(),
       encoding: 'utf8',
       env: { ...process.env, NODE_OPTIONS: '' },

@@ -2,7 +2,8 @@
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { open } from '@rapsqlite/engine';
-import { CONFORMANCE_GROUPS, defineConformanceSuite } from '../../src/index.ts';
+// The built package, as an application imports it (Node 22 cannot run the sources' `await using` by type stripping).
+import { CONFORMANCE_GROUPS, defineConformanceSuite } from '@rapsqlite/testing';
 
 defineConformanceSuite('engine under node:test', (dir) => open(join(dir, 'node-test.db')), {
   describe,
