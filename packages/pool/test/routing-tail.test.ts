@@ -151,4 +151,19 @@ describe('call costs', () => {
     expect(costs.size).toBe(2);
     expect(costs.cost('a')).toBe('unknown');
   });
+
+  it('sends a read to a reader holding an open cursor last, so it sees a write acknowledged after the cursor opened', async () => {
+    const { pool, seen } = await setup();
+    // A cursor left open on one reader: its statement keeps that connection's snapshot.
+    const cursor = pool.iterate<{ id: number }>('SELECT id FROM t ORDER BY id', [], { chunkSize: 10 })[Symbol.asyncIterator]();
+    expect((await cursor.next()).value).toEqual({ id: 1 });
+    const cursorConnection = seen.find((s) => s.kind === 'iterate')?.id;
+    await pool.run("UPDATE t SET v = 'new' WHERE id = 1");
+    seen.length = 0;
+    // Several reads at once: the first takes the idle reader, the others share a connection.
+    const reads = await Promise.all([1, 1, 1, 1].map((id) => pool.get<{ v: string }>(POINT, [id])));
+    expect(reads).toEqual([{ v: 'new' }, { v: 'new' }, { v: 'new' }, { v: 'new' }]);
+    expect(seen.filter((s) => s.sql === POINT).map((s) => s.id)).not.toContain(cursorConnection);
+    await cursor.return?.();
+  });
 });

@@ -33,6 +33,11 @@ export interface Slot {
   lastActive: number;
   /** Calls in flight that routing watches: every call but transactions, cursors and the pool's own. */
   calls: number;
+  /**
+   * Open cursors holding a lease on this connection. Their statement keeps the connection's read snapshot, so a read
+   * sent there would not see a write acknowledged since the cursor opened: routing takes it last.
+   */
+  cursors: number;
   /** Of those, the ones known to be slow, and the ones never measured yet. */
   slowCalls: number;
   unknownCalls: number;
@@ -279,12 +284,13 @@ export class ConnectionGroup {
   /**
    * The connection for the next call: the first idle one (the oldest first, so newer ones go idle and are reaped);
    * else, for a call that may share one, the busy one with the fewest calls among those whose calls are all known to
-   * be fast, then among those running a call never measured. With alternatives (more than one connection, or room to
-   * open one), a connection running a slow call, or one whose oldest call has run past {@link STALL_MS}, is skipped.
+   * be fast, then among those running a call never measured, and last the ones holding an open cursor (whose snapshot
+   * a read there would share). With alternatives (more than one connection, or room to open one), a connection running
+   * a slow call, or one whose oldest call has run past {@link STALL_MS}, is skipped.
    */
   #pick(exclusive: boolean): Slot | undefined {
     let best: Slot | undefined;
-    let bestRank = 2;
+    let bestRank = 3;
     const avoid = this.max > 1;
     let now = 0;
     for (const slot of this.slots) {
@@ -298,6 +304,7 @@ export class ConnectionGroup {
         if (now - slot.progressAt > STALL_MS) continue;
         if (slot.unknownCalls > 0) rank = 1;
       }
+      if (slot.cursors > 0) rank = 2;
       if (rank < bestRank || (rank === bestRank && slot.running < (best as Slot).running)) {
         best = slot;
         bestRank = rank;

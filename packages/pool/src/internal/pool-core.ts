@@ -79,6 +79,7 @@ function makeSlot(connection: WorkerConnection, settings: ReturnType<typeof hand
     busySince: now,
     lastActive: now,
     calls: 0,
+    cursors: 0,
     slowCalls: 0,
     unknownCalls: 0,
     progressAt: now,
@@ -698,6 +699,7 @@ export class PoolCore {
     if (lease.cursor === holding) return;
     lease.cursor = holding;
     const count = this.#cursorHolds(lease.slot) + (holding ? 1 : -1);
+    lease.slot.cursors = count;
     if (count === 0) this.#cursors.delete(lease.slot);
     else this.#cursors.set(lease.slot, count);
   }
