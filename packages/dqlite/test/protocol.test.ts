@@ -6,7 +6,7 @@ import { MessageReader } from '../src/protocol/reader.ts';
 import { readRows, writeParams } from '../src/protocol/values.ts';
 import { splitAddress } from '../src/protocol/wire-socket.ts';
 import { MessageWriter } from '../src/protocol/writer.ts';
-import { bindValues, statementPlan } from '../src/sql/statement-plan.ts';
+import { bindValues, statementPlan } from '@rapsqlite/engine/plugin';
 
 /** A ROWS body as a server lays it out: names, then rows of 4-bit types and values, then the end marker. */
 function rowsBody(names: string[], rows: Array<Array<[number, (w: MessageWriter) => void]>>, done: boolean): Buffer {

@@ -47,6 +47,8 @@ export type { WorkerInspection } from './operations/inspect.ts';
 export type { AttachSpec } from './worker/tools/attach.ts';
 export type { KeySpec } from './worker/tools/encryption.ts';
 export { resolveOptions } from './options.ts';
+export { assertOneStatement, bindValues, statementPlan } from './sql/statement-plan.ts';
+export type { StatementPlan } from './sql/statement-plan.ts';
 export type { ResolvedOptions } from './options.ts';
 export type { Core, HandleSettings } from './handle/core.ts';
 export { currentLease } from './handle/transaction.ts';

@@ -1,10 +1,9 @@
 import type { Client, InArgs, InStatement, ResultSet, Transaction, TransactionMode } from '@libsql/client';
 import { ErrorCodes, RapsqliteError, type ColumnInfo, type ConnectionInfo, type IntegerMode, type Row, type SqlValue, type StatementInfo } from '@rapsqlite/engine';
-import { closedError, unsupportedError, type Connection, type ConnectionRequest, type RequestKind, type RequestResults, type Ticket } from '@rapsqlite/engine/plugin';
+import { assertOneStatement, bindValues, closedError, statementPlan, unsupportedError, type Connection, type ConnectionRequest, type RequestKind, type RequestResults, type Ticket } from '@rapsqlite/engine/plugin';
 import { isReadOnlySql } from '@rapsqlite/engine/sql';
 import { fromClientError } from './errors.ts';
 import { RowMakers } from './rows.ts';
-import { assertOneStatement, bindValues, statementPlan } from './statement-plan.ts';
 
 /** Something statements run on: the client, or the interactive transaction that holds the connection. */
 type Target = Pick<Client, 'execute' | 'batch' | 'executeMultiple'> | Transaction;

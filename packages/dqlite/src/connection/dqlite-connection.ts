@@ -1,5 +1,5 @@
 import { ErrorCodes, RapsqliteError, type ColumnInfo, type ConnectionInfo, type ConnectionRole, type IntegerMode, type Row, type SqlValue, type StatementInfo } from '@rapsqlite/engine';
-import { closedError, unsupportedError, type Connection, type ConnectionRequest, type RequestKind, type RequestResults, type Ticket } from '@rapsqlite/engine/plugin';
+import { assertOneStatement, bindValues, closedError, statementPlan, unsupportedError, type Connection, type ConnectionRequest, type RequestKind, type RequestResults, type Ticket } from '@rapsqlite/engine/plugin';
 import { isReadOnlySql } from '@rapsqlite/engine/sql';
 import { expectResponse, readNodes, type Cluster, type DqliteNode } from '../cluster/cluster.ts';
 import { DqliteErrorCodes, leaderLostError, noLeaderError, serverError } from '../errors.ts';
@@ -9,7 +9,6 @@ import { MessageReader } from '../protocol/reader.ts';
 import { readRowid, readRows, writeParams, type RowDecoding } from '../protocol/values.ts';
 import { Consumed, type ResponseHandler, type WireSocket } from '../protocol/wire-socket.ts';
 import { MessageWriter } from '../protocol/writer.ts';
-import { assertOneStatement, bindValues, statementPlan } from '../sql/statement-plan.ts';
 import { RowMakers, type RowMaker } from './rows.ts';
 
 /** What a call is, besides the engine's request kinds: the cluster's own requests. */

@@ -1,10 +1,13 @@
-import { ErrorCodes, RapsqliteError, type SqlValue } from '@rapsqlite/engine';
-import { SqlMemo } from '@rapsqlite/engine/plugin';
-import { tokenizeSql } from '@rapsqlite/engine/sql';
+import { ErrorCodes } from '../errors/codes.ts';
+import { RapsqliteError } from '../errors/rapsqlite-error.ts';
+import { SqlMemo } from '../middleware/plugin-support.ts';
+import type { SqlValue } from '../types.ts';
+import { tokenizeSql } from './tokenize.ts';
 
 /**
- * What the client must know about SQL text before sending it, since dqlite's protocol binds parameters by position
- * only and runs whatever it is given: how many statements it holds, and where each parameter goes.
+ * What a connection provider that sends SQL text to a server must know about it before sending it, when the server
+ * binds parameters by position only and runs whatever it is given (dqlite's protocol, libSQL's client): how many
+ * statements the text holds, and where each parameter goes.
  */
 export interface StatementPlan {
   /** 0 (only whitespace and comments), 1, or 2 for more than one. */
