@@ -119,3 +119,21 @@ describe('read-your-writes', () => {
     expect(seenInside).toEqual([{ n: 0 }, { n: 1 }]);
   });
 });
+
+describe('schema changes made through the writer', () => {
+  it('every reader answers with the new column names, through cached statements', async () => {
+    const pool = await poolTemp({ minReaders: 2, maxReaders: 2 });
+    await pool.exec('CREATE TABLE t (a INTEGER, b INTEGER); INSERT INTO t VALUES (1, 2)');
+    const sql = 'SELECT * FROM t WHERE rowid = ?';
+    // Both readers cache the statement with the old names.
+    expect(await Promise.all([pool.get(sql, [1]), pool.get(sql, [1]), pool.get(sql, [1])])).toEqual([
+      { a: 1, b: 2 },
+      { a: 1, b: 2 },
+      { a: 1, b: 2 },
+    ]);
+    await pool.exec('ALTER TABLE t RENAME COLUMN a TO x');
+    for (let i = 0; i < 3; i++) {
+      expect(await Promise.all([pool.get(sql, [1]), pool.get(sql, [1]), pool.all(sql, [1])])).toEqual([{ x: 1, b: 2 }, { x: 1, b: 2 }, [{ x: 1, b: 2 }]]);
+    }
+  });
+});

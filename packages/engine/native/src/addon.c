@@ -376,6 +376,46 @@ static napi_value rc_js_take_profile(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/*
+ * schemaProbe(slot): a signature of how often the connection's prepared statements were recompiled by SQLite after
+ * a schema change (SQLITE_STMTSTATUS_REPREPARE), weighted by each statement's address so that a statement
+ * finalized in the meantime cannot cancel another's recompilation. It changes exactly when some statement was
+ * recompiled since the last call (or one that had been was finalized). A statement compiled against an old schema
+ * is recompiled at its first step after the change, so the worker probes after a statement ran instead of reading
+ * PRAGMA schema_version, which costs a read transaction, before every batch. Owner thread only.
+ */
+static napi_value rc_js_schema_probe(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  double slot;
+  rc_conn *conn;
+  sqlite3_stmt *stmt;
+  uint64_t signature = 0;
+  napi_value out;
+  RC_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 1) {
+    napi_throw_type_error(env, RC_ERR_INVALID_ARGUMENT, "schemaProbe(slot) needs one argument");
+    return NULL;
+  }
+  if (rc_get_id(env, argv[0], "slot", &slot) != 0) return NULL;
+  conn = rc_owned_conn(env, slot);
+  if (conn == NULL) return NULL;
+  for (stmt = conn->api->next_stmt(conn->db, NULL); stmt != NULL; stmt = conn->api->next_stmt(conn->db, stmt)) {
+    int count = conn->api->stmt_status(stmt, SQLITE_STMTSTATUS_REPREPARE, 0);
+    if (count != 0) {
+      /* A 64-bit mix (splitmix64's finalizer) of the address, so that equal sums of counts do not collide. */
+      uint64_t h = (uint64_t)(uintptr_t)stmt;
+      h = (h ^ (h >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
+      h = (h ^ (h >> 27)) * UINT64_C(0x94d049bb133111eb);
+      h ^= h >> 31;
+      signature += h * (uint64_t)count;
+    }
+  }
+  /* 53 bits: exact as a JavaScript number. */
+  RC_CALL(env, napi_create_double(env, (double)(signature & UINT64_C(0x1fffffffffffff)), &out));
+  return out;
+}
+
 /* The update hook and sqlite3_limit (hooks.c). */
 int rc_hooks_exports(napi_env env, napi_value exports);
 
@@ -400,6 +440,7 @@ NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
       rc_set_function(env, exports, "liveSlots", rc_js_live_slots) != 0 ||
       rc_set_function(env, exports, "setAuthorizer", rc_js_set_authorizer) != 0 ||
       rc_set_function(env, exports, "takeProfile", rc_js_take_profile) != 0 ||
+      rc_set_function(env, exports, "schemaProbe", rc_js_schema_probe) != 0 ||
       rc_set_function(env, exports, "registerInnocuous", rc_js_register_innocuous) != 0 ||
       rc_hooks_exports(env, exports) != 0 ||
       rc_set_string(env, exports, "version", RC_VERSION) != 0 ||

@@ -38,7 +38,7 @@ typedef int rc_atomic_int;
 #endif
 
 /* Bumped whenever the Node-API surface changes in a way the TypeScript loader must know about. */
-#define RC_ABI_VERSION 2
+#define RC_ABI_VERSION 3
 #define RC_VERSION "0.1.0"
 /* Entry point SQLite would derive itself from "rapsqlite_companion.node"; passed explicitly anyway. */
 #define RC_ENTRY_POINT "sqlite3_rapsqlitecompanion_init"

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { compileAuthorizerRules, type AuthorizerRules } from './authorizer-rules.ts';
 
 /** The companion ABI this loader speaks; a binary reporting another one is ignored as stale. */
-const ABI_VERSION = 2;
+const ABI_VERSION = 3;
 const BINARY_NAME = 'rapsqlite_companion.node';
 
 /** What {@link Companion.takeProfile} reports: statements that finished on a connection since the last call. */
@@ -74,6 +74,13 @@ export interface Companion {
   /** Returns and resets the slot's statement timings. Owner thread only. */
   takeProfile(slot: number): CompanionProfile;
   /**
+   * A number that changes exactly when SQLite recompiled one of the connection's prepared statements after a schema
+   * change since the last call (or finalized one that it had recompiled). A statement compiled against an old schema
+   * is recompiled at its first step, so a change after a statement ran says its column names may be new. Owner
+   * thread only.
+   */
+  schemaProbe(slot: number): number;
+  /**
    * Registers `name` as an innocuous SQL function (deterministic when asked) that forwards each call to the SQL
    * function `impl`, so that it may be used in indexes, generated columns, views and triggers while
    * `trusted_schema` is off. `nArgs` -1 takes any number of arguments. Owner thread only.
@@ -104,6 +111,7 @@ interface NativeCompanion {
     pragmasNoArg?: readonly string[],
   ): void;
   takeProfile(slot: number, out: Float64Array): void;
+  schemaProbe(slot: number): number;
   registerInnocuous(slot: number, name: string, impl: string, nArgs: number, deterministic: boolean): void;
 }
 
@@ -160,6 +168,7 @@ function wrap(native: NativeCompanion, extensionPath: string): Companion {
       native.takeProfile(slot, scratch);
       return { count: scratch[0] ?? 0, totalNs: scratch[1] ?? 0, lastNs: scratch[2] ?? 0 };
     },
+    schemaProbe: (slot: number) => native.schemaProbe(slot),
     registerInnocuous: (slot: number, name: string, impl: string, nArgs: number, deterministic: boolean) =>
       native.registerInnocuous(slot, name, impl, nArgs, deterministic),
     isInterrupted: (slot: number) => native.isInterrupted(slot),

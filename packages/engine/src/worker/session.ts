@@ -21,6 +21,8 @@ export interface Entry {
   /** The shape table's epoch when `shape` was assigned; a stale id is looked up again. */
   epoch: number;
   names: string[];
+  /** The session's schema epoch when `names` were read (see {@link WorkerSession.noteSchemaChange}). */
+  namesEpoch: number;
   params: ReadonlySet<string> | undefined;
   /** Uses `?NNN` parameters, which better-sqlite3 binds by name ("1", "2"…) rather than from an array. */
   readonly numbered: boolean;
@@ -65,12 +67,54 @@ export class WorkerSession {
   /** Shapes whose names went into a payload of the request running now (see {@link settleShapes}). */
   readonly #shapesMarked: number[] = [];
   #shapeEpoch = 0;
+  /** Bumped when a statement may have been recompiled against a new schema: names read before it are checked again. */
+  #schemaEpoch = 0;
+  #schemaSignature = 0;
+  /**
+   * Whether schema changes are noticed through the companion's probe after statements run. Without it the worker
+   * reads PRAGMA schema_version before each batch (a read transaction each time) and clears the cache on a change.
+   */
+  readonly probesSchema: boolean;
 
   constructor(db: DriverDatabase, companion: Companion | undefined, slot: number, statementCacheSize: number) {
     this.db = db;
     this.companion = companion;
     this.slot = slot;
     this.cache = new StatementCache<Entry>(statementCacheSize);
+    this.probesSchema = companion !== undefined;
+    if (companion !== undefined) this.#schemaSignature = companion.schemaProbe(slot);
+  }
+
+  /** Marks every cached statement's column names for a fresh read before they are used again. */
+  noteSchemaChange(): void {
+    this.#schemaEpoch++;
+  }
+
+  /**
+   * The column names to use for rows `entry` just produced. SQLite recompiles a statement at its first step after
+   * the schema changed (another connection's ALTER TABLE, say), and its names may change with it: when the
+   * companion's probe says some statement was recompiled since the last look, every entry reads its names again
+   * once. A row of another width than the names (SELECT * after ADD COLUMN) is a change too.
+   */
+  #namesFor(entry: Entry, width: number | undefined): string[] {
+    const companion = this.companion;
+    if (companion !== undefined) {
+      const signature = companion.schemaProbe(this.slot);
+      if (signature !== this.#schemaSignature) {
+        this.#schemaSignature = signature;
+        this.#schemaEpoch++;
+      }
+    }
+    if (entry.namesEpoch !== this.#schemaEpoch || (width !== undefined && width !== entry.names.length)) {
+      const names = entry.stmt.columns().map((c) => c.name);
+      entry.namesEpoch = this.#schemaEpoch;
+      if (names.length !== entry.names.length || names.some((name, i) => name !== entry.names[i])) {
+        entry.names = names;
+        entry.shape = this.#shapeOf(names);
+        entry.epoch = this.#shapeEpoch;
+      }
+    }
+    return entry.names;
   }
 
   #shapeOf(names: string[]): number {
@@ -99,7 +143,17 @@ export class WorkerSession {
       names = stmt.columns().map((c) => c.name);
     }
     const shape = reader ? this.#shapeOf(names) : -1;
-    const entry: Entry = { stmt, sql, reader, shape, epoch: this.#shapeEpoch, names, params: undefined, numbered: NUMBERED.test(sql) };
+    const entry: Entry = {
+      stmt,
+      sql,
+      reader,
+      shape,
+      epoch: this.#shapeEpoch,
+      names,
+      namesEpoch: this.#schemaEpoch,
+      params: undefined,
+      numbered: NUMBERED.test(sql),
+    };
     if (cacheIt) this.cache.set(sql, entry);
     return entry;
   }
@@ -157,12 +211,8 @@ export class WorkerSession {
   /** Rows on the wire: one flat array, with the column names the first time their shape is sent. */
   rowsPayload(entry: Entry, rows: unknown[][], mode: IntModeCode): RowsPayload {
     const first = rows[0];
-    if (first !== undefined && first.length !== entry.names.length) {
-      // The schema changed under a cached statement (SELECT * after ALTER TABLE): read the names again.
-      entry.names = entry.stmt.columns().map((c) => c.name);
-      entry.shape = this.#shapeOf(entry.names);
-      entry.epoch = this.#shapeEpoch;
-    } else if (entry.epoch !== this.#shapeEpoch) {
+    this.#namesFor(entry, first?.length);
+    if (entry.epoch !== this.#shapeEpoch) {
       entry.shape = this.#shapeOf(entry.names);
       entry.epoch = this.#shapeEpoch;
     }

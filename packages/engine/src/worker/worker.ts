@@ -25,6 +25,7 @@ import { WorkerError } from './worker-error.ts';
 /** After this long inside one batch, replies so far are sent, so fast answers do not wait behind a slow query. */
 const FLUSH_AFTER_MS = 2;
 const CLOSE = CODES.close;
+const PREPARE = CODES.prepare;
 /** A request that ran this long is slow: the next time, the replies before it are sent before it starts. */
 const SLOW_MS = 1;
 /** SQL texts whose last request was slow, at most this many (the oldest is forgotten first). */
@@ -105,6 +106,7 @@ function checkSchema(): void {
         // compile; a statement that reads a table trips over the new cookie and makes SQLite reload it.
         schemaTouch.get();
         session.cache.clear();
+        session.noteSchemaChange();
       }
       knownSchema = version;
     }
@@ -138,7 +140,10 @@ function finish(id: number, code: number): void {
 function processBatch(batch: unknown[], start: number): Promise<void> | undefined {
   let flushedAt = performance.now();
   let mark = flushedAt;
-  if (start === 0) checkSchema();
+  // With the companion, a schema change is noticed after a statement ran (see WorkerSession.probesSchema), which
+  // spares every batch a read transaction; a prepare reports column names before anything runs, so it still reads
+  // the schema cookie.
+  if (start === 0 && !session.probesSchema) checkSchema();
   const { db, companion, slot, cursors } = session;
   for (let i = start; i < batch.length; i += REQUEST_SLOTS) {
     const id = batch[i] as number;
@@ -152,6 +157,7 @@ function processBatch(batch: unknown[], start: number): Promise<void> | undefine
       continue;
     }
     const handler = HANDLERS[code];
+    if (code === PREPARE && session.probesSchema) checkSchema();
     const request: WorkerRequest = { id, sql: batch[i + 2] as string, params: batch[i + 3], mode: batch[i + 4] as IntModeCode, extra: batch[i + 5] };
     if (replies.length > 0 && mayRunLong(request.sql)) {
       flush();

@@ -79,7 +79,7 @@ describe.skipIf(disabled)('native companion', () => {
   });
 
   it('describes itself and loads as an SQLite extension in the main thread too', () => {
-    expect(companion.abiVersion).toBe(2);
+    expect(companion.abiVersion).toBe(3);
     expect(companion.entryPoint).toBe('sqlite3_rapsqlitecompanion_init');
     expect(companion.extensionPath).toMatch(/rapsqlite_companion\.node$/);
     const Database = createRequire(import.meta.url)('better-sqlite3') as new (path: string) => {
@@ -97,6 +97,40 @@ describe.skipIf(disabled)('native companion', () => {
     db.close();
     expect(companion.isLive(slot)).toBe(false);
     expect(companion.liveSlots()).toBe(before);
+  });
+
+  it('schemaProbe changes exactly when a statement was recompiled after a schema change', () => {
+    type Db = {
+      loadExtension(path: string, entry: string): void;
+      exec(sql: string): void;
+      prepare(sql: string): { pluck(): { get(): unknown }; raw(on: boolean): { get(...args: unknown[]): unknown } };
+      close(): void;
+    };
+    const Database = createRequire(import.meta.url)('better-sqlite3') as new (path: string) => Db;
+    const path = newDatabasePath();
+    const db = new Database(path);
+    const other = new Database(path);
+    try {
+      db.loadExtension(companion.extensionPath, companion.entryPoint);
+      const slot = db.prepare(companion.slotSql).pluck().get() as number;
+      db.exec('CREATE TABLE t (a, b); INSERT INTO t VALUES (1, 2)');
+      const select = db.prepare('SELECT * FROM t').raw(true);
+      expect(select.get()).toEqual([1, 2]);
+      const quiet = companion.schemaProbe(slot);
+      expect(select.get()).toEqual([1, 2]);
+      expect(companion.schemaProbe(slot)).toBe(quiet);
+      other.exec('ALTER TABLE t ADD COLUMN c DEFAULT 3');
+      // Nothing ran on db yet: SQLite has not noticed.
+      expect(companion.schemaProbe(slot)).toBe(quiet);
+      expect(select.get()).toEqual([1, 2, 3]);
+      const after = companion.schemaProbe(slot);
+      expect(after).not.toBe(quiet);
+      expect(companion.schemaProbe(slot)).toBe(after);
+      expect(() => companion.schemaProbe(slot + 1e6)).toThrow(expect.objectContaining({ code: 'ERR_RAPSQLITE_CLOSED' }));
+    } finally {
+      other.close();
+      db.close();
+    }
   });
 
   it('stops a long query in a worker with SQLITE_INTERRUPT, and the connection serves the next query', async () => {
