@@ -71,7 +71,9 @@ export interface DatabaseOptions extends ToolboxOptions, QueryToolsOptions {
   /**
    * Microseconds the worker keeps polling for the next request after it answered, before its thread sleeps. A caller
    * awaiting one query at a time then skips the thread's wake-up (a bare round trip measured ~24 µs without, ~9 µs
-   * with 50 µs of polling); the price is up to that much CPU after each burst of work. Default 50; 0 never polls.
+   * with 50 µs of polling); the price is up to that much CPU after each burst of work. On Linux the worker stops
+   * polling while its thread keeps waiting for a CPU (every core busy: polling would take the core the caller needs)
+   * and tries again each second. Default 50; 0 never polls.
    */
   readonly spinMicros?: number;
   /**

@@ -16,6 +16,7 @@ import { applyKey, loadCipherDriver, type CipherTarget } from './tools/encryptio
 import { loadExtensions, refuseSqlExtensionLoading, type ExtensionHost } from './tools/extensions.ts';
 import { openImage, type BufferDriverConstructor } from './tools/serialize.ts';
 import { REQUEST_SLOTS, Status, type IntModeCode, type WorkerConfig, type WorkerHello } from './protocol.ts';
+import { PollGate } from './poll-gate.ts';
 import { WorkerSession } from './session.ts';
 import { pumpChanges, replayLimits, watching } from './hooks.ts';
 import { registerFunction, runInitModule } from './user-code.ts';
@@ -242,6 +243,7 @@ const inbox: unknown[][] = [];
 let draining = false;
 
 const SPIN_MS = config.spinMicros / 1000;
+const gate = new PollGate();
 
 function drain(): void {
   draining = true;
@@ -256,8 +258,11 @@ function drain(): void {
     if (SPIN_MS <= 0) break;
     // A caller awaiting one query at a time sends the next one right after our answer. Polling the port for a few
     // tens of microseconds picks it up without the cost of the thread falling asleep and being woken (measured here:
-    // a bare round trip falls from ~24 µs to ~9 µs); an idle connection stops polling after SPIN_MS.
-    const until = performance.now() + SPIN_MS;
+    // a bare round trip falls from ~24 µs to ~9 µs); an idle connection stops polling after SPIN_MS. When every core
+    // is busy, polling takes a core the caller needs, and the gate says to sleep instead (see poll-gate.ts).
+    const now = performance.now();
+    if (!gate.allows(now)) break;
+    const until = now + SPIN_MS;
     let next: { message: unknown } | undefined;
     while ((next = receiveMessageOnPort(port!)) === undefined && performance.now() < until);
     if (next === undefined) break;
