@@ -1,11 +1,11 @@
 import type { EventEmitter } from 'node:events';
 import type { Database, RunResult } from './database.ts';
 import type { Row } from '@rapsqlite/engine';
-import { NO_BINDINGS, bindCall, engineParams, type BindResult, type Bindings } from './internal/bind.ts';
+import { NO_BINDINGS, RangeFailure, bindCall, engineParams, type BindResult, type Bindings } from './internal/bind.ts';
 import { callNow, coreOf, type Caller, type DatabaseCore, type FailOutcome, type Interruptible, type Slot } from './internal/core.ts';
 import { argumentError, isInterrupt, sqliteError, toSqlite3Error, type Sqlite3Error } from './internal/errors.ts';
 import { expandSql } from './internal/expand.ts';
-import { emitSafely, inheritEmitter, invoke, type AnyFunction } from './internal/invoke.ts';
+import { emitSafely, inheritEmitter, invoke, invoke1, invoke2, type AnyFunction } from './internal/invoke.ts';
 import { planFor, type SqlPlan } from './internal/sql-plan.ts';
 
 /** Rows moved per message for `each()` (the engine holds at most two chunks in memory). */
@@ -14,6 +14,22 @@ const EACH_CHUNK = 256;
 const RETRY_ROWS = 10_000;
 /** Rows moved per message for a statement's cursor (`get()` without parameters continuing a result). */
 const CURSOR_CHUNK = 64;
+
+/** The operations a statement queues; each runs at its turn (call order). */
+const OP_BIND = 0;
+const OP_GET = 1;
+const OP_RUN = 2;
+const OP_ALL = 3;
+const OP_EACH = 4;
+const OP_RESET = 5;
+type OpKind = typeof OP_BIND | typeof OP_GET | typeof OP_RUN | typeof OP_ALL | typeof OP_EACH | typeof OP_RESET;
+
+/** What a settled slot of a statement delivers to its callback (`slot.kind`), read by the statement's slot handler. */
+const DELIVER_NOTHING = 0;
+const DELIVER_ERROR = 1;
+const DELIVER_ROW = 2;
+const DELIVER_ROWS = 3;
+const DELIVER_RUN = 4;
 
 /** Marks the statements node-sqlite3's Database methods make for one call (`db.run`): no separate prepare round trip. */
 export const ONE_SHOT: unique symbol = Symbol('rapsqlite.sqlite3.oneShot');
@@ -71,7 +87,8 @@ export class Statement {
   #prepareFailed = false;
   #counted = false;
   #finalize: 'none' | 'pending' | 'done' = 'none';
-  #afterFinalize: Array<AnyFunction | undefined> = [];
+  /** Callbacks of the calls made after a pending finalize (made on first use). */
+  #afterFinalize: Array<AnyFunction | undefined> | undefined;
   #bindings: Bindings = NO_BINDINGS;
   /** Rows already returned from the current result (node-sqlite3's statement position). */
   #consumed = 0;
@@ -110,7 +127,7 @@ export class Statement {
   bind(...args: unknown[]): this {
     const callback = trailingFunction(args, args.length);
     const bound = bindCall(this.#plan, args, 0, callback === undefined ? args.length : args.length - 1);
-    return this.#op(callback, (slot) => this.#answer(slot, callback, this.#bindNow(bound)));
+    return this.#op(OP_BIND, callback, bound, undefined);
   }
 
   /**
@@ -120,21 +137,21 @@ export class Statement {
   get(...args: unknown[]): this {
     const callback = trailingFunction(args, args.length);
     const bound = bindCall(this.#plan, args, 0, callback === undefined ? args.length : args.length - 1);
-    return this.#op(callback, (slot) => this.#get(slot, bound, callback));
+    return this.#op(OP_GET, callback, bound, undefined);
   }
 
   /** Runs the statement; the callback's `this` is the statement, with `lastID` and `changes` set. */
   run(...args: unknown[]): this {
     const callback = trailingFunction(args, args.length);
     const bound = bindCall(this.#plan, args, 0, callback === undefined ? args.length : args.length - 1);
-    return this.#op(callback, (slot) => this.#run(slot, bound, callback));
+    return this.#op(OP_RUN, callback, bound, undefined);
   }
 
   /** Runs the statement and calls back with all its rows. */
   all(...args: unknown[]): this {
     const callback = trailingFunction(args, args.length);
     const bound = bindCall(this.#plan, args, 0, callback === undefined ? args.length : args.length - 1);
-    return this.#op(callback, (slot) => this.#all(slot, bound, callback));
+    return this.#op(OP_ALL, callback, bound, undefined);
   }
 
   /**
@@ -147,16 +164,13 @@ export class Statement {
     if (end >= 2 && typeof args[end - 1] === 'function' && typeof args[end - 2] === 'function') complete = args[--end] as AnyFunction;
     const callback = trailingFunction(args, end);
     const bound = bindCall(this.#plan, args, 0, callback === undefined ? end : end - 1);
-    return this.#op(callback, (slot) => this.#each(slot, bound, callback, complete));
+    return this.#op(OP_EACH, callback, bound, complete);
   }
 
   /** Resets the statement to the start of its result, keeping its bindings. */
   reset(callback?: (this: Statement, err: null) => void): this {
     if (callback !== undefined && typeof callback !== 'function') throw argumentError('Argument 0 must be a function');
-    return this.#op(callback, (slot) => {
-      this.#restart();
-      this.#ready(slot, () => callback && invoke(callback, this, [null]), true);
-    });
+    return this.#op(OP_RESET, callback, undefined, undefined);
   }
 
   /**
@@ -166,73 +180,92 @@ export class Statement {
   finalize(callback?: (this: Statement) => void): Database {
     if (callback !== undefined && typeof callback !== 'function') throw argumentError('Argument 0 must be a function');
     const core = this.#core;
-    core.schedule({
-      run: () => {
-        if (this.#finalize === 'pending') {
-          this.#afterFinalize.push(callback);
-          return;
-        }
-        if (this.#finalize === 'done') {
-          this.#rejectLate(callback, callNow);
-          return;
-        }
-        if (this.#inflight === 0) {
-          // Nothing of this statement is pending: node-sqlite3 finalizes at once, calling back before returning.
-          this.#finish();
-          if (callback !== undefined) callback.call(this);
-          return;
-        }
-        this.#finalize = 'pending';
-        if (callback === undefined) {
-          // Nothing to call back (db.run() and its kin end so): finalized when the last pending call has called back.
-          this.#finalizeWhenIdle = true;
-          return;
-        }
-        const slot = this.#slot();
-        this.#ready(
-          slot,
-          () => {
-            this.#finalizePending();
-            invoke(callback, this, []);
-          },
-          true,
-        );
-      },
-      fail: (err, call) => this.#failQueued(callback, err, call),
-    });
+    if (core.canRunNow()) this.#finalizeTurn(callback);
+    else {
+      core.schedule({
+        run: () => this.#finalizeTurn(callback),
+        fail: (err, call) => this.#failQueued(callback, err, call),
+      });
+    }
     return core.owner as unknown as Database;
+  }
+
+  /** finalize() at its turn. */
+  #finalizeTurn(callback: AnyFunction | undefined): void {
+    if (this.#finalize === 'pending') {
+      (this.#afterFinalize ??= []).push(callback);
+      return;
+    }
+    if (this.#finalize === 'done') {
+      this.#rejectLate(callback, callNow);
+      return;
+    }
+    if (this.#inflight === 0) {
+      // Nothing of this statement is pending: node-sqlite3 finalizes at once, calling back before returning.
+      this.#finish();
+      if (callback !== undefined) callback.call(this);
+      return;
+    }
+    this.#finalize = 'pending';
+    if (callback === undefined) {
+      // Nothing to call back (db.run() and its kin end so): finalized when the last pending call has called back.
+      this.#finalizeWhenIdle = true;
+      return;
+    }
+    const slot = this.#slot();
+    this.#ready(
+      slot,
+      () => {
+        this.#finalizePending();
+        invoke(callback, this, []);
+      },
+      true,
+    );
   }
 
   // ---- scheduling ----
 
   /**
-   * Queues one operation through the database's gate. `issue` runs at its turn (in call order): it applies the
-   * operation to the statement's state then, and sends its request.
+   * Queues one operation through the database's gate: at once when nothing holds the gate (the common case, which
+   * allocates nothing for the queue), else behind what holds it. At its turn (in call order) the operation applies
+   * itself to the statement's state and sends its request.
    */
-  #op(callback: AnyFunction | undefined, issue: (slot: Slot) => void): this {
+  #op(kind: OpKind, callback: AnyFunction | undefined, bound: BindResult, complete: AnyFunction | undefined): this {
     const core = this.#core;
     if (core.canRunNow()) {
-      this.#turn(callback, issue);
+      this.#turn(kind, callback, bound, complete);
       return this;
     }
     core.schedule({
-      run: () => this.#turn(callback, issue),
+      run: () => this.#turn(kind, callback, bound, complete),
       fail: (err, call) => this.#failQueued(callback, err, call),
     });
     return this;
   }
 
   /** An operation's turn (call order): refused after finalize, else given the next callback slot and issued. */
-  #turn(callback: AnyFunction | undefined, issue: (slot: Slot) => void): void {
-    if (this.#finalize === 'done') {
-      this.#rejectLate(callback, callNow);
+  #turn(kind: OpKind, callback: AnyFunction | undefined, bound: BindResult, complete: AnyFunction | undefined): void {
+    if (this.#finalize !== 'none') {
+      if (this.#finalize === 'done') this.#rejectLate(callback, callNow);
+      else (this.#afterFinalize ??= []).push(callback);
       return;
     }
-    if (this.#finalize === 'pending') {
-      this.#afterFinalize.push(callback);
-      return;
+    const slot = this.#slot();
+    switch (kind) {
+      case OP_GET:
+        return this.#get(slot, bound, callback);
+      case OP_RUN:
+        return this.#run(slot, bound, callback);
+      case OP_ALL:
+        return this.#all(slot, bound, callback);
+      case OP_EACH:
+        return this.#each(slot, bound, callback, complete);
+      case OP_BIND:
+        return this.#answer(slot, callback, this.#bindNow(bound));
+      default:
+        this.#restart();
+        return this.#answer(slot, callback, undefined);
     }
-    issue(this.#slot());
   }
 
   /** A call that reached a finalized statement: node-sqlite3 answers at once, or drops it after a failed prepare. */
@@ -284,8 +317,8 @@ export class Statement {
     this.#finalizeWhenIdle = false;
     this.#finish();
     const late = this.#afterFinalize;
-    if (late.length === 0) return;
-    this.#afterFinalize = [];
+    if (late === undefined || late.length === 0) return;
+    this.#afterFinalize = undefined;
     this.#failAll(late, finalizedError());
   }
 
@@ -295,12 +328,65 @@ export class Statement {
       slot,
       () => {
         this.#inflight--;
-        if (this.#observations.size > 0) this.#emitObserved(slot);
+        this.#emitObserved(slot);
         if (!this.#prepareFailed) fire();
         if (this.#finalizeWhenIdle && this.#inflight === 0) this.#finalizePending();
       },
       soon,
     );
+  }
+
+  /**
+   * Marks a slot ready that delivers `slot.kind` (with `slot.value`) to `callback`: the allocation-free form of
+   * {@link #ready} for the results of get, run, all and of calls answered without the engine.
+   */
+  #settle(slot: Slot, callback: AnyFunction | undefined, kind: number, value: unknown, soon = false): void {
+    slot.handler = Statement.#deliver;
+    slot.owner = this;
+    slot.callback = callback;
+    slot.kind = kind;
+    slot.value = value;
+    this.#core.settle(slot, soon);
+  }
+
+  /** Delivers a slot settled by {@link #settle}, with {@link #ready}'s bookkeeping. */
+  static #deliver(slot: Slot): void {
+    const self = slot.owner as Statement;
+    self.#inflight--;
+    self.#emitObserved(slot);
+    const callback = slot.callback;
+    if (!self.#prepareFailed) {
+      switch (slot.kind) {
+        case DELIVER_ROW: {
+          const row = slot.value as Row | undefined;
+          if (callback !== undefined) {
+            if (row === undefined) invoke1(callback, self, null);
+            else invoke2(callback, self, null, toNumbers(row));
+          }
+          break;
+        }
+        case DELIVER_ROWS:
+          if (callback !== undefined) {
+            const rows = slot.value as Row[];
+            for (let i = 0; i < rows.length; i++) toNumbers(rows[i] as Row);
+            invoke2(callback, self, null, rows);
+          }
+          break;
+        case DELIVER_RUN:
+          if (callback !== undefined) {
+            self.lastID = Number(slot.value as number | bigint);
+            self.changes = slot.changes;
+            invoke1(callback, self, null);
+          }
+          break;
+        case DELIVER_ERROR:
+          self.#deliverError(callback, slot.value as Sqlite3Error);
+          break;
+        default:
+          if (callback !== undefined) invoke1(callback, self, null);
+      }
+    }
+    if (self.#finalizeWhenIdle && self.#inflight === 0) self.#finalizePending();
   }
 
   #prepare(callback: AnyFunction | undefined): void {
@@ -370,11 +456,15 @@ export class Statement {
    * Applies a call's parameters at its turn, as `Statement::Bind` does: with any, the statement is reset and its
    * bindings cleared first. Returns the SQLITE_RANGE error when one names no slot.
    */
-  #bindNow(bound: BindResult | undefined): Sqlite3Error | undefined {
+  #bindNow(bound: BindResult): Sqlite3Error | undefined {
     if (bound === undefined) return undefined;
     this.#restart();
-    this.#bindings = bound.bindings;
-    return bound.rangeError ? sqliteError('SQLITE_RANGE', 'column index out of range') : undefined;
+    if (bound instanceof RangeFailure) {
+      this.#bindings = bound.bindings;
+      return sqliteError('SQLITE_RANGE', 'column index out of range');
+    }
+    this.#bindings = bound;
+    return undefined;
   }
 
   #deliverError(callback: AnyFunction | undefined, err: Sqlite3Error): void {
@@ -384,14 +474,7 @@ export class Statement {
 
   /** Answers a call without the engine (its result is known at its turn), still in callback order. */
   #answer(slot: Slot, callback: AnyFunction | undefined, err: Sqlite3Error | undefined, soon = true): void {
-    this.#ready(
-      slot,
-      () => {
-        if (err !== undefined) this.#deliverError(callback, err);
-        else if (callback !== undefined) invoke(callback, this, [null]);
-      },
-      soon,
-    );
+    this.#settle(slot, callback, err === undefined ? DELIVER_NOTHING : DELIVER_ERROR, err, soon);
   }
 
   /**
@@ -406,20 +489,19 @@ export class Statement {
     const elapsed = performance.now() - started;
     const trace = core.trace ? expandSql(this.#plan, bindings) : undefined;
     const profile = core.profile;
-    this.#observations.set(slot, () => {
+    slot.observed = () => {
       if (trace !== undefined) emitSafely(core.owner, 'trace', [trace]);
       if (profile) emitSafely(core.owner, 'profile', [this.#plan.text, elapsed]);
-    });
+    };
   }
 
+  /** Emits the `trace` and `profile` events recorded for a slot, once. */
   #emitObserved(slot: Slot): void {
-    const emit = this.#observations.get(slot);
+    const emit = slot.observed;
     if (emit === undefined) return;
-    this.#observations.delete(slot);
+    slot.observed = undefined;
     emit();
   }
-
-  readonly #observations = new Map<Slot, () => void>();
 
   /** The engine database, once open (every call is sent after the open completed). */
   get #engine(): NonNullable<DatabaseCore['engine']> {
@@ -429,7 +511,10 @@ export class Statement {
   /** Learns whether a statement returns rows (a PRAGMA, a WITH) before running it, holding later calls meanwhile. */
   #withReader(go: () => void): void {
     const plan = this.#plan;
-    if (plan.reader !== undefined) return go();
+    if (plan.reader !== undefined) {
+      go();
+      return;
+    }
     const core = this.#core;
     core.block();
     this.#engine
@@ -450,35 +535,41 @@ export class Statement {
 
   // ---- operations: each runs at its turn (call order), changes the statement's state then, and sends its request ----
 
-  #get(slot: Slot, bound: BindResult | undefined, callback: AnyFunction | undefined): void {
+  #get(slot: Slot, bound: BindResult, callback: AnyFunction | undefined): void {
     const rangeError = this.#bindNow(bound);
     if (rangeError !== undefined) return this.#answer(slot, callback, rangeError);
     const plan = this.#plan;
     if (plan.empty) return this.#answer(slot, callback, sqliteError('SQLITE_MISUSE', 'not an error'));
     if (bound === undefined && this.#done) return this.#answer(slot, callback, undefined);
     if (bound === undefined && !this.#oneShot && (this.#cursor !== undefined || this.#consumed > 0)) return this.#cursorGet(slot, callback);
-    const bindings = this.#bindings;
-    const params = engineParams(plan, bindings);
     // Whether a row comes back is known later; a following parameterless get() re-reads from the second row, which
     // gives the same answer either way.
     this.#consumed = 1;
-    this.#withReader(() => {
-        const started = this.#core.profile ? performance.now() : 0;
-        const failed = (cause: unknown): void => this.#failed(slot, callback, bindings, started, cause);
-        if (plan.reader === false) {
-          this.#engine.run(plan.sql, params).then(() => {
-            this.#observe(slot, bindings, started, undefined);
-            this.#answer(slot, callback, undefined, false);
-          }, failed);
-          return;
-        }
-        this.#engine.get<Row>(plan.sql, params).then((row) => {
+    if (plan.reader === undefined) this.#withReader(() => this.#sendGet(slot, callback, this.#bindings));
+    else this.#sendGet(slot, callback, this.#bindings);
+  }
+
+  #sendGet(slot: Slot, callback: AnyFunction | undefined, bindings: Bindings): void {
+    const plan = this.#plan;
+    const params = engineParams(plan, bindings);
+    const started = this.#core.profile ? performance.now() : 0;
+    if (plan.reader === false) {
+      this.#engine.run(plan.sql, params).then(
+        () => {
           this.#observe(slot, bindings, started, undefined);
-          this.#ready(slot, () => {
-            if (callback !== undefined) invoke(callback, this, row === undefined ? [null] : [null, toNumbers(row)]);
-          });
-        }, failed);
-      });
+          this.#settle(slot, callback, DELIVER_NOTHING, undefined);
+        },
+        (cause: unknown) => this.#failed(slot, callback, bindings, started, cause),
+      );
+      return;
+    }
+    this.#engine.get<Row>(plan.sql, params).then(
+      (row) => {
+        this.#observe(slot, bindings, started, undefined);
+        this.#settle(slot, callback, DELIVER_ROW, row);
+      },
+      (cause: unknown) => this.#failed(slot, callback, bindings, started, cause),
+    );
   }
 
   #failed(slot: Slot, callback: AnyFunction | undefined, bindings: Bindings, started: number, cause: unknown): void {
@@ -547,7 +638,7 @@ export class Statement {
     void step().finally(() => core.unblock());
   }
 
-  #run(slot: Slot, bound: BindResult | undefined, callback: AnyFunction | undefined): void {
+  #run(slot: Slot, bound: BindResult, callback: AnyFunction | undefined): void {
     this.#restart();
     const rangeError = this.#bindNow(bound);
     if (rangeError !== undefined) return this.#answer(slot, callback, rangeError);
@@ -558,64 +649,64 @@ export class Statement {
     // A SELECT stepped once by run() is left on its first row, as node-sqlite3's is.
     this.#consumed = plan.reader === true ? 1 : 0;
     this.#done = plan.reader !== true;
-    {
-      const started = this.#core.profile ? performance.now() : 0;
-      const engine = this.#engine;
-      const ran = engine.run(plan.sql, params);
-      // Outside INSERT/UPDATE/DELETE node-sqlite3 reports sqlite3_changes(), the count of the last such statement:
-      // asked in the same batch, before anything else can run on the connection.
-      const stale = plan.dml ? undefined : engine.get<{ c: number }>('SELECT changes() AS c');
-      stale?.catch(() => undefined);
-      const done = (lastInsertRowid: number | bigint, changes: number): void => {
-        this.#observe(slot, bindings, started, undefined);
-        this.#ready(slot, () => {
-          if (callback === undefined) return;
-          this.lastID = Number(lastInsertRowid);
-          this.changes = changes;
-          invoke(callback, this, [null]);
-        });
-      };
-      const failed = (cause: unknown): void => this.#failed(slot, callback, bindings, started, cause);
-      if (stale === undefined) ran.then((result) => done(result.lastInsertRowid, result.changes), failed);
-      else {
-        ran.then(
-          (result) =>
-            stale.then(
-              (row) => done(result.lastInsertRowid, row?.c ?? result.changes),
-              () => done(result.lastInsertRowid, result.changes),
-            ),
-          failed,
-        );
-      }
+    const started = this.#core.profile ? performance.now() : 0;
+    const engine = this.#engine;
+    const ran = engine.run(plan.sql, params);
+    if (plan.dml) {
+      ran.then(
+        (result) => {
+          this.#observe(slot, bindings, started, undefined);
+          slot.changes = result.changes;
+          this.#settle(slot, callback, DELIVER_RUN, result.lastInsertRowid);
+        },
+        (cause: unknown) => this.#failed(slot, callback, bindings, started, cause),
+      );
+      return;
     }
+    // Outside INSERT/UPDATE/DELETE node-sqlite3 reports sqlite3_changes(), the count of the last such statement:
+    // asked in the same batch, before anything else can run on the connection.
+    const stale = engine.get<{ c: number }>('SELECT changes() AS c');
+    stale.catch(() => undefined);
+    const done = (lastInsertRowid: number | bigint, changes: number): void => {
+      this.#observe(slot, bindings, started, undefined);
+      slot.changes = changes;
+      this.#settle(slot, callback, DELIVER_RUN, lastInsertRowid);
+    };
+    ran.then(
+      (result) =>
+        stale.then(
+          (row) => done(result.lastInsertRowid, row?.c ?? result.changes),
+          () => done(result.lastInsertRowid, result.changes),
+        ),
+      (cause: unknown) => this.#failed(slot, callback, bindings, started, cause),
+    );
   }
 
-  #all(slot: Slot, bound: BindResult | undefined, callback: AnyFunction | undefined): void {
+  #all(slot: Slot, bound: BindResult, callback: AnyFunction | undefined): void {
     this.#restart();
     const rangeError = this.#bindNow(bound);
     if (rangeError !== undefined) return this.#answer(slot, callback, rangeError);
     const plan = this.#plan;
     if (plan.empty) return this.#answer(slot, callback, sqliteError('SQLITE_MISUSE', 'not an error'));
-    const bindings = this.#bindings;
-    const params = engineParams(plan, bindings);
     this.#done = true;
-    this.#withReader(() => {
-        const started = this.#core.profile ? performance.now() : 0;
-        const done = (rows: Row[]): void => {
-          this.#observe(slot, bindings, started, undefined);
-          this.#ready(slot, () => {
-            if (callback === undefined) return;
-            for (const row of rows) toNumbers(row);
-            invoke(callback, this, [null, rows]);
-          });
-        };
-        const failed = (cause: unknown): void => this.#failed(slot, callback, bindings, started, cause);
-        if (plan.reader === false) this.#engine.run(plan.sql, params).then(() => done([]), failed);
-        else this.#engine.all<Row>(plan.sql, params).then(done, failed);
-      });
+    if (plan.reader === undefined) this.#withReader(() => this.#sendAll(slot, callback, this.#bindings));
+    else this.#sendAll(slot, callback, this.#bindings);
   }
 
-  #each(slot: Slot, bound: BindResult | undefined, callback: AnyFunction | undefined, complete: AnyFunction | undefined): void {
+  #sendAll(slot: Slot, callback: AnyFunction | undefined, bindings: Bindings): void {
+    const plan = this.#plan;
+    const params = engineParams(plan, bindings);
+    const started = this.#core.profile ? performance.now() : 0;
+    const done = (rows: Row[]): void => {
+      this.#observe(slot, bindings, started, undefined);
+      this.#settle(slot, callback, DELIVER_ROWS, rows);
+    };
+    const failed = (cause: unknown): void => this.#failed(slot, callback, bindings, started, cause);
+    if (plan.reader === false) this.#engine.run(plan.sql, params).then(() => done([]), failed);
+    else this.#engine.all<Row>(plan.sql, params).then(done, failed);
+  }
+
+  #each(slot: Slot, bound: BindResult, callback: AnyFunction | undefined, complete: AnyFunction | undefined): void {
     // An error goes to the row callback, then the completion callback still reports the rows delivered.
     const finish = (error: Sqlite3Error | undefined, count: number, soon = false): void => {
       this.#ready(

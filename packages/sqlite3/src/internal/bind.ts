@@ -47,10 +47,40 @@ export type Bindings = readonly SqlValue[];
 
 export const NO_BINDINGS: Bindings = Object.freeze([]);
 
-/** The parameters of one call, bound: the new slots, and whether a parameter named no slot (`SQLITE_RANGE`). */
-export interface BindResult {
+/**
+ * `count` NULLs in a packed array. Never `new Array(n)`: a holey array, even once every slot is set, takes the structured
+ * clone's slow sparse path on its way to the worker (on both sides of the message).
+ */
+function nulls(count: number): SqlValue[] {
+  const out: SqlValue[] = [];
+  for (let i = 0; i < count; i++) out.push(null);
+  return out;
+}
+
+/** The slots of a call that stopped at a parameter naming no slot (`SQLITE_RANGE`): the ones bound before it are kept. */
+export class RangeFailure {
   readonly bindings: Bindings;
-  readonly rangeError: boolean;
+  constructor(bindings: Bindings) {
+    this.bindings = bindings;
+  }
+}
+
+/**
+ * The parameters of one call, bound: the new slots, a {@link RangeFailure} when a parameter named no slot, or
+ * undefined when the call has no parameters.
+ */
+export type BindResult = Bindings | RangeFailure | undefined;
+
+/**
+ * Sets slot `index` (1-based) to `raw` converted; false when the index names no slot. An unbound value (`undefined`)
+ * is skipped, even out of range.
+ */
+function put(bindings: SqlValue[], index: number, raw: unknown): boolean {
+  const value = convertValue(raw);
+  if (value === UNBOUND) return true;
+  if (index < 1 || index > bindings.length) return false;
+  bindings[index - 1] = value;
+  return true;
 }
 
 /**
@@ -64,38 +94,44 @@ export interface BindResult {
  * Returns undefined when the call has no parameters at all (an empty array or object counts as none): the statement
  * then keeps its current bindings, and is not reset.
  */
-export function bindCall(plan: SqlPlan, args: ArrayLike<unknown>, start: number, end: number): BindResult | undefined {
+export function bindCall(plan: SqlPlan, args: ArrayLike<unknown>, start: number, end: number): BindResult {
   if (start >= end) return undefined;
   const count = plan.count;
   const first = args[start];
-  let bindings: SqlValue[] | undefined;
-  const put = (index: number, raw: unknown): boolean => {
-    const value = convertValue(raw);
-    if (value === UNBOUND) return true;
-    if (index < 1 || index > count) return false;
-    (bindings ??= new Array<SqlValue>(count).fill(null))[index - 1] = value;
-    return true;
-  };
+  if (Array.isArray(first)) {
+    const length = first.length;
+    if (length === 0) return undefined;
+    if (length === count) {
+      // The common call (`stmt.run([a, b, c], cb)`): one value per slot, converted straight into the slots.
+      const bindings: SqlValue[] = [];
+      for (let i = 0; i < length; i++) {
+        const value = convertValue(first[i]);
+        bindings.push(value === UNBOUND ? null : value);
+      }
+      return bindings;
+    }
+    const bindings = nulls(count);
+    for (let i = 0; i < length; i++) if (!put(bindings, i + 1, first[i])) return new RangeFailure(bindings);
+    return bindings;
+  }
+  if (isDirect(first)) {
+    const bindings = nulls(count);
+    for (let i = start; i < end; i++) if (!put(bindings, i - start + 1, args[i])) return new RangeFailure(bindings);
+    return bindings;
+  }
+  const record = first as Record<string, unknown>;
+  const bindings = nulls(count);
   let fields = 0;
   let ok = true;
-  if (Array.isArray(first)) {
-    fields = first.length;
-    for (let i = 0; i < first.length && ok; i++) ok = put(i + 1, first[i]);
-  } else if (isDirect(first)) {
-    fields = end - start;
-    for (let i = start; i < end && ok; i++) ok = put(i - start + 1, args[i]);
-  } else {
-    const record = first as Record<string, unknown>;
-    for (const key in record) {
-      fields++;
-      if (!ok) continue;
-      const number = Number(key);
-      const index = (number | 0) === number ? number | 0 : (plan.indexOf.get(key) ?? 0);
-      ok = put(index, record[key]);
-    }
+  for (const key in record) {
+    fields++;
+    if (!ok) continue;
+    const number = Number(key);
+    const index = (number | 0) === number ? number | 0 : (plan.indexOf.get(key) ?? 0);
+    ok = put(bindings, index, record[key]);
   }
   if (fields === 0) return undefined;
-  return { bindings: bindings ?? new Array<SqlValue>(count).fill(null), rangeError: !ok };
+  return ok ? bindings : new RangeFailure(bindings);
 }
 
 /** The engine's parameters for a statement's slots, in the shape its plan's mode needs. */
@@ -109,12 +145,12 @@ export function engineParams(plan: SqlPlan, bindings: Bindings): Params | undefi
       return out;
     }
     case 'rewritten': {
-      const out = new Array<SqlValue>(plan.order.length);
-      for (let k = 0; k < plan.order.length; k++) out[k] = bindings[(plan.order[k] as number) - 1] ?? null;
+      const out: SqlValue[] = [];
+      for (let k = 0; k < plan.order.length; k++) out.push(bindings[(plan.order[k] as number) - 1] ?? null);
       return out;
     }
     default:
       // Positional and gap-free ?NNN slots: the bindings are the array (never mutated once made).
-      return bindings.length === plan.count ? bindings : new Array<SqlValue>(plan.count).fill(null);
+      return bindings.length === plan.count ? bindings : nulls(plan.count);
   }
 }

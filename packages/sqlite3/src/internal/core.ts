@@ -24,11 +24,33 @@ export interface Interruptible {
   interrupted: boolean;
 }
 
-/** A place in a database's callback order: callbacks fire in the order their calls were issued. */
-export interface Slot {
-  ready: boolean;
-  fire: (() => void) | undefined;
-  onHead: (() => void) | undefined;
+/**
+ * A place in a database's callback order: callbacks fire in the order their calls were issued. What a slot runs when
+ * its turn comes is either `fire`, or `handler(slot)` with the call's outcome in the slot's own fields (a statement's
+ * results: no closure per call).
+ */
+export class Slot {
+  ready = false;
+  fire: (() => void) | undefined = undefined;
+  handler: ((slot: Slot) => void) | undefined = undefined;
+  /** For `handler`: who made the call, its callback, and what to give it. */
+  owner: unknown = undefined;
+  callback: AnyFunction | undefined = undefined;
+  kind = 0;
+  value: unknown = undefined;
+  changes = 0;
+  /** The `trace` and `profile` events of the call, emitted just before its callback. */
+  observed: (() => void) | undefined = undefined;
+  /** The async context the outcome arrived in, when the slot fires later than that (behind earlier slots). */
+  context: ((fn: (slot: Slot) => void, slot: Slot) => void) | undefined = undefined;
+  onHead: (() => void) | undefined = undefined;
+  /** The slot taken after this one (the order is a linked list: nothing to allocate or shift per call). */
+  next: Slot | undefined = undefined;
+}
+
+function fireSlot(slot: Slot): void {
+  if (slot.handler !== undefined) slot.handler(slot);
+  else slot.fire?.();
 }
 
 /** The lifecycle of a node-sqlite3 Database. */
@@ -65,9 +87,9 @@ export class DatabaseCore {
   #deferred: Entry[] = [];
   #pending = 0;
   #drainWaiters: Array<() => void> = [];
-  /** Slots not fired yet, from `#head` on (a head index instead of shift(): bursts of thousands of calls). */
-  #slots: Slot[] = [];
-  #head = 0;
+  /** Slots not fired yet, oldest first. */
+  #head: Slot | undefined = undefined;
+  #tail: Slot | undefined = undefined;
   #flushQueued = false;
 
   constructor(owner: EventEmitter) {
@@ -189,13 +211,11 @@ export class DatabaseCore {
    */
   slot(): Slot {
     this.begin();
-    const slot: Slot = { ready: false, fire: undefined, onHead: undefined };
-    this.#slots.push(slot);
+    const slot = new Slot();
+    if (this.#tail === undefined) this.#head = slot;
+    else this.#tail.next = slot;
+    this.#tail = slot;
     return slot;
-  }
-
-  #first(): Slot | undefined {
-    return this.#slots[this.#head];
   }
 
   /**
@@ -205,15 +225,19 @@ export class DatabaseCore {
    * fires later, never inside the call that made it.
    */
   ready(slot: Slot, fire: () => void, soon = false): void {
+    slot.fire = fire;
+    this.settle(slot, soon);
+  }
+
+  /** {@link ready} for a slot whose `handler` (or `fire`) is set. */
+  settle(slot: Slot, soon = false): void {
     slot.ready = true;
-    if (!soon && this.#slots[this.#head] === slot && !this.#flushing) {
-      slot.fire = fire;
+    if (!soon && this.#head === slot && !this.#flushing) {
       this.#flush();
       return;
     }
-    const inContext = AsyncLocalStorage.snapshot();
-    slot.fire = () => inContext(fire);
-    if (this.#slots[this.#head] === slot && !this.#flushQueued) {
+    slot.context = AsyncLocalStorage.snapshot() as (fn: (slot: Slot) => void, slot: Slot) => void;
+    if (this.#head === slot && !this.#flushQueued) {
       this.#flushQueued = true;
       queueMicrotask(this.#flush);
     }
@@ -226,25 +250,22 @@ export class DatabaseCore {
     if (this.#flushing) return;
     this.#flushing = true;
     try {
-      for (let slot = this.#first(); slot !== undefined && slot.ready; slot = this.#first()) {
-        this.#slots[this.#head++] = undefined as unknown as Slot;
+      for (let slot = this.#head; slot !== undefined && slot.ready; slot = this.#head) {
+        this.#head = slot.next;
+        if (slot.next === undefined) this.#tail = undefined;
+        slot.next = undefined;
         try {
-          slot.fire?.();
+          const context = slot.context;
+          if (context === undefined) fireSlot(slot);
+          else context(fireSlot, slot);
         } finally {
           this.end();
         }
       }
     } finally {
       this.#flushing = false;
-      if (this.#head === this.#slots.length) {
-        this.#slots = [];
-        this.#head = 0;
-      } else if (this.#head > 1024 && this.#head * 2 > this.#slots.length) {
-        this.#slots = this.#slots.slice(this.#head);
-        this.#head = 0;
-      }
     }
-    const head = this.#first();
+    const head = this.#head;
     if (head?.onHead !== undefined) {
       const wake = head.onHead;
       head.onHead = undefined;
@@ -254,7 +275,7 @@ export class DatabaseCore {
 
   /** Resolves when every earlier slot has fired, so this one's callbacks may run (an `each` streams its rows then). */
   whenHead(slot: Slot): Promise<void> {
-    if (this.#first() === slot) return Promise.resolve();
+    if (this.#head === slot) return Promise.resolve();
     return new Promise((resolve) => (slot.onHead = resolve));
   }
 

@@ -18,6 +18,28 @@ export function invoke(fn: AnyFunction, self: unknown, args: readonly unknown[])
   }
 }
 
+/** {@link invoke} with one argument, without an arguments array. */
+export function invoke1(fn: AnyFunction, self: unknown, a: unknown): void {
+  try {
+    fn.call(self, a);
+  } catch (err) {
+    process.nextTick(() => {
+      throw err;
+    });
+  }
+}
+
+/** {@link invoke} with two arguments, without an arguments array. */
+export function invoke2(fn: AnyFunction, self: unknown, a: unknown, b: unknown): void {
+  try {
+    fn.call(self, a, b);
+  } catch (err) {
+    process.nextTick(() => {
+      throw err;
+    });
+  }
+}
+
 /**
  * Emits an event on a node-sqlite3 object. An `'error'` without listeners throws, as EventEmitter does; the throw
  * becomes an uncaught exception, as it does from node-sqlite3's native emit.
