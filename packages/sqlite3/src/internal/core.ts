@@ -1,4 +1,4 @@
-import { AsyncLocalStorage, AsyncResource } from 'node:async_hooks';
+import { AsyncResource } from 'node:async_hooks';
 import type { EventEmitter } from 'node:events';
 import type { Database as EngineDatabase } from '@rapsqlite/engine';
 import { sqliteError, type Sqlite3Error } from './errors.ts';
@@ -42,10 +42,37 @@ export class Slot {
   /** The `trace` and `profile` events of the call, emitted just before its callback. */
   observed: (() => void) | undefined = undefined;
   /** The async context the outcome arrived in, when the slot fires later than that (behind earlier slots). */
-  context: ((fn: (slot: Slot) => void, slot: Slot) => void) | undefined = undefined;
+  context: AsyncResource | undefined = undefined;
   onHead: (() => void) | undefined = undefined;
   /** The slot taken after this one (the order is a linked list: nothing to allocate or shift per call). */
   next: Slot | undefined = undefined;
+}
+
+/**
+ * The async_hooks type of the resources that keep a caller's async context for later: a call queued behind the gate,
+ * a callback that fires behind earlier ones. One `AsyncResource` each, entered with `runInAsyncScope`: what
+ * `AsyncResource.bind` and `AsyncLocalStorage.snapshot()` do, without the bound function they define properties on
+ * (measured: ~3 µs each, against ~50 ns).
+ */
+const QUEUED_RESOURCE = 'rapsqlite.sqlite3.Queued';
+const SLOT_RESOURCE = 'rapsqlite.sqlite3.Callback';
+
+/** A call held behind the gate, with the async context it was made in. */
+class Deferred extends AsyncResource implements Entry {
+  readonly #entry: Entry;
+
+  constructor(entry: Entry) {
+    super(QUEUED_RESOURCE);
+    this.#entry = entry;
+  }
+
+  run(): void {
+    this.runInAsyncScope(this.#entry.run, this.#entry);
+  }
+
+  fail(err: Sqlite3Error, call: Caller): FailOutcome {
+    return this.runInAsyncScope(this.#entry.fail, this.#entry, err, call);
+  }
 }
 
 function fireSlot(slot: Slot): void {
@@ -84,7 +111,7 @@ export class DatabaseCore {
   readonly running = new Set<Interruptible>();
   /** Reasons to hold calls (opening, an exclusive operation, an each, learning a statement's shape): open at 0. */
   #blocks = 1;
-  #deferred: Entry[] = [];
+  #deferred: Deferred[] = [];
   #pending = 0;
   #drainWaiters: Array<() => void> = [];
   /** Slots not fired yet, oldest first. */
@@ -114,7 +141,7 @@ export class DatabaseCore {
       }
       default:
         if (this.#blocks > 0 || this.#deferred.length > 0) {
-          this.#deferred.push({ run: AsyncResource.bind(entry.run), fail: AsyncResource.bind(entry.fail) });
+          this.#deferred.push(new Deferred(entry));
         } else {
           entry.run();
         }
@@ -168,7 +195,7 @@ export class DatabaseCore {
 
   #pump(): void {
     if (this.state === 'closed' || this.state === 'failed') return;
-    while (this.#blocks === 0 && this.#deferred.length > 0) (this.#deferred.shift() as Entry).run();
+    while (this.#blocks === 0 && this.#deferred.length > 0) (this.#deferred.shift() as Deferred).run();
   }
 
   /** Drops held calls after a failed open: node-sqlite3 never calls them back. */
@@ -236,7 +263,7 @@ export class DatabaseCore {
       this.#flush();
       return;
     }
-    slot.context = AsyncLocalStorage.snapshot() as (fn: (slot: Slot) => void, slot: Slot) => void;
+    slot.context = new AsyncResource(SLOT_RESOURCE);
     if (this.#head === slot && !this.#flushQueued) {
       this.#flushQueued = true;
       queueMicrotask(this.#flush);
@@ -257,7 +284,7 @@ export class DatabaseCore {
         try {
           const context = slot.context;
           if (context === undefined) fireSlot(slot);
-          else context(fireSlot, slot);
+          else context.runInAsyncScope(fireSlot, null, slot);
         } finally {
           this.end();
         }
