@@ -227,10 +227,12 @@ export class Database {
     core.schedule({
       run: () => {
         const slot = core.slot();
-        const started = performance.now();
+        // A script may hold any statement: sqlite3_changes() is SQLite's to tell after it.
+        core.changesUnknown();
+        const started = core.trace || core.profile ? performance.now() : 0;
         (core.engine as EngineDatabase).exec(sql).then(
           () => {
-            const elapsed = performance.now() - started;
+            const elapsed = started === 0 ? 0 : performance.now() - started;
             core.ready(slot, () => {
               this.#observeScript(core, sql, elapsed);
               if (done !== undefined) invoke(done, this, [null]);
@@ -281,6 +283,8 @@ export class Database {
     const core = this.#core;
     core.exclusiveAsync(async () => {
       let err: Error | null = null;
+      // An extension's entry point may run SQL of its own.
+      core.changesUnknown();
       try {
         await (core.engine as EngineDatabase).loadExtension(filename);
       } catch (cause) {
@@ -407,6 +411,8 @@ export class Database {
     if (core.state === 'closing') throw new Error('Database is closing');
     if (core.state !== 'open') throw new Error('Database is not open');
     (core.engine as EngineDatabase).interrupt();
+    // Without the native companion the engine may stop a read by replacing its worker (a new connection).
+    core.changesUnknown();
     for (const running of core.running) running.interrupted = true;
     return this;
   }

@@ -551,6 +551,8 @@ export class Statement {
 
   #sendGet(slot: Slot, callback: AnyFunction | undefined, bindings: Bindings): void {
     const plan = this.#plan;
+    // DML read through get/all/each moves sqlite3_changes(), and nothing here reports by how much.
+    if (plan.dml) this.#core.changesUnknown();
     const params = engineParams(plan, bindings);
     const started = this.#core.profile ? performance.now() : 0;
     if (plan.reader === false) {
@@ -584,10 +586,20 @@ export class Statement {
   /** A parameterless `get()` in the middle of a result: the next row, from the statement's cursor. */
   #cursorGet(slot: Slot, callback: AnyFunction | undefined): void {
     const plan = this.#plan;
+    if (plan.dml) this.#core.changesUnknown();
     let cursor = this.#cursor;
     if (cursor === undefined) {
       // The cursor runs the statement again and skips the rows earlier calls returned.
-      cursor = { iterator: undefined, params: engineParams(plan, this.#bindings), skip: this.#consumed, finished: false, dropped: false, steps: 0, token: { interrupted: false } };
+      cursor = {
+        iterator: undefined,
+        params: engineParams(plan, this.#bindings),
+        dml: plan.dml,
+        skip: this.#consumed,
+        finished: false,
+        dropped: false,
+        steps: 0,
+        token: { interrupted: false },
+      };
       this.#cursor = cursor;
     }
     this.#consumed++;
@@ -649,33 +661,51 @@ export class Statement {
     // A SELECT stepped once by run() is left on its first row, as node-sqlite3's is.
     this.#consumed = plan.reader === true ? 1 : 0;
     this.#done = plan.reader !== true;
-    const started = this.#core.profile ? performance.now() : 0;
+    const core = this.#core;
+    const started = core.profile ? performance.now() : 0;
     const engine = this.#engine;
     const ran = engine.run(plan.sql, params);
+    const seq = core.nextSeq();
     if (plan.dml) {
       ran.then(
         (result) => {
+          core.changesSet(seq, result.changes);
           this.#observe(slot, bindings, started, undefined);
           slot.changes = result.changes;
           this.#settle(slot, callback, DELIVER_RUN, result.lastInsertRowid);
         },
-        (cause: unknown) => this.#failed(slot, callback, bindings, started, cause),
+        (cause: unknown) => {
+          core.changesUnknown(seq);
+          this.#failed(slot, callback, bindings, started, cause);
+        },
       );
       return;
     }
-    // Outside INSERT/UPDATE/DELETE node-sqlite3 reports sqlite3_changes(), the count of the last such statement:
-    // asked in the same batch, before anything else can run on the connection.
-    const stale = engine.get<{ c: number }>('SELECT changes() AS c');
-    stale.catch(() => undefined);
     const done = (lastInsertRowid: number | bigint, changes: number): void => {
       this.#observe(slot, bindings, started, undefined);
       slot.changes = changes;
       this.#settle(slot, callback, DELIVER_RUN, lastInsertRowid);
     };
+    // Outside INSERT/UPDATE/DELETE node-sqlite3 reports sqlite3_changes(), the count of the last such statement. Known
+    // here when the last thing that moved it was a DML run (BEGIN and COMMIT between awaited writes); else asked in the
+    // same batch, before anything else can run on the connection.
+    const known = core.knownChanges();
+    if (known !== undefined) {
+      ran.then(
+        (result) => done(result.lastInsertRowid, known),
+        (cause: unknown) => this.#failed(slot, callback, bindings, started, cause),
+      );
+      return;
+    }
+    const stale = engine.get<{ c: number }>('SELECT changes() AS c');
+    stale.catch(() => undefined);
     ran.then(
       (result) =>
         stale.then(
-          (row) => done(result.lastInsertRowid, row?.c ?? result.changes),
+          (row) => {
+            if (row !== undefined) core.changesSet(seq, row.c);
+            done(result.lastInsertRowid, row?.c ?? result.changes);
+          },
           () => done(result.lastInsertRowid, result.changes),
         ),
       (cause: unknown) => this.#failed(slot, callback, bindings, started, cause),
@@ -695,6 +725,7 @@ export class Statement {
 
   #sendAll(slot: Slot, callback: AnyFunction | undefined, bindings: Bindings): void {
     const plan = this.#plan;
+    if (plan.dml) this.#core.changesUnknown();
     const params = engineParams(plan, bindings);
     const started = this.#core.profile ? performance.now() : 0;
     const done = (rows: Row[]): void => {
@@ -727,6 +758,7 @@ export class Statement {
     const params = engineParams(plan, bindings);
     this.#done = true;
     this.#withReader(() => {
+        if (plan.dml) this.#core.changesUnknown();
         const started = this.#core.profile ? performance.now() : 0;
         const engine = this.#engine;
         if (plan.reader === false) {
@@ -810,6 +842,8 @@ export class Statement {
 interface Cursor {
   iterator: AsyncIterableIterator<Row> | undefined;
   readonly params: ReturnType<typeof engineParams>;
+  /** Its statement is DML (RETURNING): closing it finishes the statement, which moves sqlite3_changes(). */
+  readonly dml: boolean;
   /** Rows to skip when the cursor opens (returned before by a one-shot get or run). */
   skip: number;
   finished: boolean;
@@ -820,6 +854,7 @@ interface Cursor {
 }
 
 function closeCursor(core: DatabaseCore, cursor: Cursor): void {
+  if (cursor.dml) core.changesUnknown();
   core.running.delete(cursor.token);
   const iterator = cursor.iterator;
   cursor.iterator = undefined;

@@ -218,6 +218,43 @@ export class DatabaseCore {
     if (uncalled && !called) call(this.owner.emit as AnyFunction, this.owner, ['error', err]);
   }
 
+  /** Operations that can move `sqlite3_changes()`, numbered in the connection's order (which is the call order). */
+  #seq = 0;
+  /** `sqlite3_changes()` as the DML run numbered `#changesSeq` left it. */
+  #changes = 0;
+  #changesSeq = 0;
+  /** The last operation after which this package cannot tell `sqlite3_changes()` (an exec, a failed write, DML read). */
+  #unknownSeq = 0;
+
+  /** Numbers an operation that sets `sqlite3_changes()` (a DML run): see {@link changesSet}. */
+  nextSeq(): number {
+    return ++this.#seq;
+  }
+
+  /** Operation `seq` (by default, one issued now) may have moved `sqlite3_changes()` in a way this package does not see. */
+  changesUnknown(seq = ++this.#seq): void {
+    if (seq > this.#unknownSeq) this.#unknownSeq = seq;
+  }
+
+  /** The DML run numbered `seq` completed, leaving `sqlite3_changes()` at `count` unless something later moved it. */
+  changesSet(seq: number, count: number): void {
+    if (seq > this.#changesSeq && seq > this.#unknownSeq) {
+      this.#changes = count;
+      this.#changesSeq = seq;
+    }
+  }
+
+  /**
+   * `sqlite3_changes()` for a statement issued now that does not change it (node-sqlite3's `this.changes` for BEGIN,
+   * CREATE, a SELECT through run()), when this package knows it: nothing else is in flight (the slot firing now, if
+   * any, has completed) and the last operation that moved it was a DML run that reported its count. Else undefined,
+   * and the caller asks SQLite.
+   */
+  knownChanges(): number | undefined {
+    const inFlight = this.#pending - (this.#flushing ? 1 : 0);
+    return inFlight === 1 && this.running.size === 0 && this.#changesSeq > this.#unknownSeq ? this.#changes : undefined;
+  }
+
   /** An operation was issued: its callback is due. */
   begin(): void {
     this.#pending++;

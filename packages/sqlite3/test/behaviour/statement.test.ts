@@ -131,6 +131,40 @@ describe.each(IMPLEMENTATIONS)('statements: %s', (_name, sqlite3) => {
     expect((nothing.self as { changes: number }).changes).toBe(0);
   });
 
+  it('reports, for other statements, the count left by whatever ran last: an exec, a failed write, DML through get/all', async () => {
+    const changes = async (sql = 'SELECT 1') => ((await call<unknown>(db, 'run', sql)).self as { changes: number }).changes;
+    // Each step starts from a count a write reported, which the next step must replace.
+    expect(await changes("UPDATE t SET b = b WHERE a <= 1")).toBe(1);
+    await exec(db, "UPDATE t SET b = b || '!' WHERE a <= 2");
+    expect(await changes('BEGIN')).toBe(2);
+    expect(await changes('COMMIT')).toBe(2);
+    expect(await changes("UPDATE t SET b = b WHERE a <= 3")).toBe(3);
+    const failed = await call<unknown>(db, 'run', 'INSERT INTO t (a) VALUES (1)');
+    expect(failed.err?.code).toBe('SQLITE_CONSTRAINT');
+    expect(await changes()).toBe(0);
+    expect(await changes("UPDATE t SET b = b WHERE a <= 2")).toBe(2);
+    expect((await call(db, 'all', 'DELETE FROM t WHERE a = 3 RETURNING a')).value).toEqual([{ a: 3 }]);
+    expect(await changes()).toBe(1);
+    expect((await call(db, 'get', "UPDATE t SET b = 'y' RETURNING a")).value).toEqual({ a: 1 });
+    expect(await changes()).toBe(2);
+    // A write and a statement issued together, and statements issued from callbacks.
+    const together = await new Promise<number[]>((resolve) => {
+      const seen: number[] = [];
+      db.run("INSERT INTO t (b) VALUES ('p')");
+      db.run('SAVEPOINT s', function (this: { changes: number }) {
+        seen.push(this.changes);
+        db.run("UPDATE t SET b = 'q'", function (this: { changes: number }) {
+          seen.push(this.changes);
+          db.run('RELEASE s', function (this: { changes: number }) {
+            seen.push(this.changes);
+            resolve(seen);
+          });
+        });
+      });
+    });
+    expect(together).toEqual([1, 3, 3]);
+  });
+
   it('runs only the first statement of a multi-statement string in run/get/all', async () => {
     const { self } = await call<unknown>(db, 'run', "INSERT INTO t (b) VALUES ('x'); INSERT INTO t (b) VALUES ('y')");
     expect((self as { changes: number }).changes).toBe(1);
