@@ -425,18 +425,19 @@ Object.defineProperty(Database, 'length', { value: 0 });
 
 /**
  * node-sqlite3's normalizeMethod: `(sql, ...params, callback?)` runs through a one-call Statement whose
- * preparation error reaches the callback.
+ * preparation error reaches the callback (a one-call statement gives it as node-sqlite3's errBack does; the others
+ * get that errBack).
  */
 function normalizeMethod(fn: (this: Database, statement: Statement, params: unknown[]) => unknown, oneShot: boolean) {
   return function (this: Database, sql: string, ...params: unknown[]): unknown {
     const callback = lastFunction(params);
-    const errBack =
-      callback === undefined
-        ? undefined
-        : function (err: Error | null): void {
-            if (err) callback(err);
-          };
-    const statement = new Statement(this, sql, errBack, oneShot ? ONE_SHOT : undefined);
+    let prepared = callback;
+    if (!oneShot && callback !== undefined) {
+      prepared = function (err: Error | null): void {
+        if (err) callback(err);
+      };
+    }
+    const statement = new Statement(this, sql, prepared, oneShot ? ONE_SHOT : undefined);
     return fn.call(this, statement, params);
   };
 }

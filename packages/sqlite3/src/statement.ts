@@ -30,6 +30,8 @@ const DELIVER_ERROR = 1;
 const DELIVER_ROW = 2;
 const DELIVER_ROWS = 3;
 const DELIVER_RUN = 4;
+/** A one-call statement's compile error, to the call's callback as node-sqlite3's errBack gives it: no `this`. */
+const DELIVER_PREPARE_ERROR = 5;
 
 /** Marks the statements node-sqlite3's Database methods make for one call (`db.run`): no separate prepare round trip. */
 export const ONE_SHOT: unique symbol = Symbol('rapsqlite.sqlite3.oneShot');
@@ -82,7 +84,10 @@ export class Statement {
   readonly #plan: SqlPlan;
   /** Made by a Database method for one call: errors of its preparation surface through that call. */
   readonly #oneShot: boolean;
-  /** A one-call statement's preparation callback (node-sqlite3's errBack), which its compile errors go to. */
+  /**
+   * The preparation callback. For a one-call statement, the call's own callback, which its preparation errors go to as
+   * node-sqlite3's errBack passes them on: `callback(err)`, without `this`.
+   */
   readonly #prepareCallback: AnyFunction | undefined;
   #prepareFailed = false;
   #counted = false;
@@ -286,7 +291,7 @@ export class Statement {
     this.#prepareFailed = true;
     this.#finalize = 'done';
     if (this.#prepareCallback === undefined) return false;
-    call(this.#prepareCallback, this, [err]);
+    call(this.#prepareCallback, undefined, [err]);
     return true;
   }
 
@@ -381,6 +386,9 @@ export class Statement {
           break;
         case DELIVER_ERROR:
           self.#deliverError(callback, slot.value as Sqlite3Error);
+          break;
+        case DELIVER_PREPARE_ERROR:
+          invoke1(callback as AnyFunction, undefined, slot.value);
           break;
         default:
           if (callback !== undefined) invoke1(callback, self, null);
@@ -579,7 +587,10 @@ export class Statement {
     const err = toSqlite3Error(cause);
     // A one-call statement is compiled by the request that runs it: a compile error (SQLITE_ERROR: syntax, unknown
     // table or column) is what node-sqlite3 reports through the preparation, i.e. to the same callback, unwrapped.
-    if (this.#oneShot && err.code === 'SQLITE_ERROR' && this.#prepareCallback !== undefined) callback = this.#prepareCallback;
+    if (this.#oneShot && err.code === 'SQLITE_ERROR' && this.#prepareCallback !== undefined) {
+      this.#settle(slot, this.#prepareCallback, DELIVER_PREPARE_ERROR, err);
+      return;
+    }
     this.#answer(slot, callback, err, false);
   }
 

@@ -165,6 +165,17 @@ describe.each(IMPLEMENTATIONS)('statements: %s', (_name, sqlite3) => {
     expect(together).toEqual([1, 3, 3]);
   });
 
+  it('calls a Database method back with a compile error without this (its errBack), with a run-time error on the statement', async () => {
+    for (const method of ['run', 'get', 'all']) {
+      const compile = await call<unknown>(db, method, 'SELECT nope FROM t');
+      expect(compile.err?.code).toBe('SQLITE_ERROR');
+      expect(compile.self).toBeUndefined();
+      const runtime = await call<unknown>(db, method, 'INSERT INTO t (a) VALUES (1)');
+      expect(runtime.err?.code).toBe('SQLITE_CONSTRAINT');
+      expect(runtime.self).toBeInstanceOf(sqlite3.Statement);
+    }
+  });
+
   it('runs only the first statement of a multi-statement string in run/get/all', async () => {
     const { self } = await call<unknown>(db, 'run', "INSERT INTO t (b) VALUES ('x'); INSERT INTO t (b) VALUES ('y')");
     expect((self as { changes: number }).changes).toBe(1);
