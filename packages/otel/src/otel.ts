@@ -100,7 +100,9 @@ export interface OtelOptions {
    *   another middleware uses it during the call (`op.attributes['rapsqlite.otel.span']`). It is not the active
    *   span while the statement runs. An exporter sees it once the current tick has run: `await middleware.flush()`
    *   before reading an in-memory exporter or shutting the SDK down, or list {@link DEFERRED_SPAN_PROCESSOR} first
-   *   among the tracer provider's span processors.
+   *   among the tracer provider's span processors. A call that makes no span (under an unsampled parent, with
+   *   `requireParentSpan` and no parent) records its one measurement at once: deferring it costs about as much as
+   *   it saves.
    * - `'sync'`: on the caller's path, before its promise settles; the span is the active span of the middleware
    *   below while the statement runs.
    *
@@ -414,7 +416,9 @@ class Instrumentation {
       call.failed = failed;
       call.error = error;
       call.settled = true;
-      if (!this.#deferred || !defer(call, this.#maxDeferred)) this.record(call);
+      // A call without a span (under an unsampled parent, say) has one measurement to record: deferring it costs
+      // about as much as it saves, and more when no core is free (measured), so it is recorded at once.
+      if (!this.#deferred || call.tracer === undefined || !defer(call, this.#maxDeferred)) this.record(call);
     } catch (err) {
       this.#report(err, 'end');
     }
