@@ -144,6 +144,27 @@ const sdkFloor = (spans: boolean, measure: boolean, spanAttributes = false): Mid
   };
 };
 
+/** Spins for `micros` microseconds: CPU work of a known size. */
+const spin = (micros: number): void => {
+  const until = performance.now() + micros / 1000;
+  while (performance.now() < until);
+};
+
+/**
+ * 5 µs of main-thread CPU per call, done before the call resolves or just after (on the next tick, once the caller
+ * has sent its next query, as the otel plugin defers its SDK work). Their difference shows how much of such work the
+ * machine hid behind the worker's during the run: all of it when a core is free, none when every core is busy.
+ */
+const cpuWork = (after: boolean): Middleware => ({
+  name: 'cpu-work',
+  wrap: (next) => (op) =>
+    next(op).then((result) => {
+      if (after) process.nextTick(spin, 5);
+      else spin(5);
+      return result;
+    }),
+});
+
 const hitCache = createQueryCache({ maxEntries: 5000 });
 const blindHitCache = createQueryCache({ maxEntries: 5000, crossProcess: false });
 // One entry at most: every call (a new id each time) misses, fills and evicts.
@@ -166,6 +187,8 @@ const configs: Config[] = [
   { name: 'no middleware', sdk: 'none', middleware: () => [] },
   // Calibration: a middleware that does nothing shows the noise of the measurement (it should read about 0 %).
   { name: 'a pass-through middleware (calibration)', sdk: 'none', middleware: () => [{ name: 'pass', wrap: (next) => (op) => next(op) }] },
+  { name: 'calibration: 5 µs of CPU before resolving', sdk: 'none', middleware: () => [cpuWork(false)], cpu: false },
+  { name: 'calibration: 5 µs of CPU after resolving (next tick)', sdk: 'none', middleware: () => [cpuWork(true)], cpu: false },
   { name: 'otel + prometheus, no OpenTelemetry SDK', sdk: 'none', middleware: () => [otel(), prometheus()] },
   { name: 'otel + prometheus, SDK: metrics, 10 % of traces', sdk: 'sampled 10 %', middleware: () => [otel(), prometheus()] },
   { name: 'otel + prometheus, SDK: metrics, every span', sdk: 'every span', middleware: () => [otel(), prometheus()] },
@@ -177,6 +200,7 @@ const configs: Config[] = [
   },
   { name: 'all five plugins, SDK: metrics, 10 % of traces', sdk: 'sampled 10 %', middleware: all },
   { name: 'otel alone, SDK: metrics, every span', sdk: 'every span', middleware: () => [otel()] },
+  { name: "otel alone, every span, recording: 'sync'", sdk: 'every span', middleware: () => [otel({ recording: 'sync' })] },
   { name: 'otel alone, every span, metrics: false', sdk: 'every span', middleware: () => [otel({ metrics: false })] },
   { name: 'otel alone, SDK: metrics only (spans unsampled)', sdk: 'every span', middleware: () => [otel()], unsampledParent: true },
   { name: 'SDK floor: a span and a measurement per call', sdk: 'every span', middleware: () => [sdkFloor(true, true)] },
