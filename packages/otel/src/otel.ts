@@ -452,24 +452,23 @@ class Instrumentation {
     const tracer = call.tracer;
     if (tracer !== undefined) {
       let span = call.span;
-      try {
-        const ended = this.#endAttributes(call, facts);
-        if (span === undefined) {
+      if (span === undefined) {
+        try {
           span = tracer.startSpan(call.name, { kind: call.spanKind, startTime: call.start }, call.parent);
           call.span = span;
+        } catch (err) {
+          this.#report(err, 'start');
         }
-        // Set, not passed to startSpan: the SDK validates attributes given at the start twice (for the sampler, then
-        // for the span), which costs several times one setAttributes. Samplers see the name, which is the summary.
-        if (span.isRecording()) {
-          span.setAttributes(call.attributes as Attributes);
-          span.setAttributes(ended);
-        }
-      } catch (err) {
-        this.#report(err, 'start');
       }
       if (span !== undefined) {
         try {
-          if (call.failed) span.setStatus({ code: SpanStatusCode.ERROR, message: errorMessage(call.error) });
+          // Set, not passed to startSpan: the SDK validates attributes given at the start twice (for the sampler,
+          // then for the span), which costs several times one setAttributes. Samplers see the name (the summary).
+          if (span.isRecording()) {
+            span.setAttributes(call.attributes as Attributes);
+            span.setAttributes(this.#endAttributes(call, facts));
+            if (call.failed) span.setStatus({ code: SpanStatusCode.ERROR, message: errorMessage(call.error) });
+          }
           span.end(call.end);
         } catch (err) {
           this.#report(err, 'end');
