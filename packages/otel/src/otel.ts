@@ -96,9 +96,9 @@ export interface OtelOptions {
    * - `'deferred'` (default): the start time and the parent are taken when the call starts, the end time and the
    *   outcome when it settles; the caller's promise settles first, and the span is made and ended with those times,
    *   and the measurements recorded, in one batch once the microtasks have run — after the caller's code resumed and
-   *   sent its next query, so the SDK's work overlaps the worker's. The span is the one `'sync'` makes (same times, parent, attributes, status), made earlier if
-   *   another middleware uses it during the call (`op.attributes['rapsqlite.otel.span']`). It is not the active
-   *   span while the statement runs. An exporter sees it once the current tick has run: `await middleware.flush()`
+   *   sent its next query, so the SDK's work overlaps the worker's. The span is the one `'sync'` makes (same times,
+   *   parent, attributes, status, events), made earlier if another middleware uses it during the call
+   *   (`op.attributes['rapsqlite.otel.span']`). It is not the active span while the statement runs. An exporter sees it once the current tick has run: `await middleware.flush()`
    *   before reading an in-memory exporter or shutting the SDK down, or list {@link DEFERRED_SPAN_PROCESSOR} first
    *   among the tracer provider's span processors. A call that makes no span (under an unsampled parent, with
    *   `requireParentSpan` and no parent) records its one measurement at once: deferring it costs about as much as
