@@ -44,8 +44,9 @@ statsdServer.on('message', (message) => {
 await new Promise<void>((resolve) => statsdServer.bind(0, '127.0.0.1', resolve));
 const statsdPort = (statsdServer.address() as AddressInfo).port;
 
-// --- The plugins. otel first, so its spans cover the others and the slow-query reports carry its trace ids;
-// slowQuery last, so its EXPLAIN QUERY PLAN calls reach the database without being measured as the app's own.
+// --- The plugins. otel first, so its spans cover the others and the slow-query reports carry the request's trace
+// id; slowQuery last, so its EXPLAIN QUERY PLAN calls reach the database without being measured as the app's own.
+const tracing = otel();
 const slowReports: SlowQueryReport[] = [];
 const promMetrics = prometheus();
 const statsdMetrics = statsd({ clientOptions: { host: '127.0.0.1', port: statsdPort }, poolIntervalMs: 1000 });
@@ -65,7 +66,7 @@ const slow = slowQuery({
 
 const dir = mkdtempSync(join(tmpdir(), 'rapsqlite-observability-'));
 const pool = await createPool(join(dir, 'app.db'), {
-  middleware: [otel(), promMetrics, statsdMetrics, statistics, slow],
+  middleware: [tracing, promMetrics, statsdMetrics, statistics, slow],
   minReaders: 1,
   maxReaders: 2,
 });
@@ -151,6 +152,8 @@ async function shutdown(): Promise<void> {
   await new Promise<void>((resolve) => server.close(() => resolve()));
   await statsdMetrics.close();
   await pool.close();
+  // Statement spans are recorded just after their calls settle: those of the last calls first, then the SDK.
+  await tracing.flush();
   await tracerProvider.shutdown();
   statsdServer.close();
   rmSync(dir, { recursive: true, force: true });

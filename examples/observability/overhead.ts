@@ -9,7 +9,10 @@
  *    fastest of several rounds, the least disturbed by other processes (not for the cache, which needs a database).
  *
  * Besides otel and the metrics plugins: the SQL logger (level off, at info, at debug), the diagnostics_channel
- * publisher (with and without a subscriber) and the query cache (hits, misses).
+ * publisher (with and without a subscriber) and the query cache (hits, misses). Two calibration rows spend 5 µs of
+ * CPU per call before the call resolves and just after it (on the next tick, where the otel plugin records spans by
+ * default): their difference shows whether the machine had a core free to hide such work behind the worker's during
+ * the run, which decides what deferred recording can gain. Read the otel rows with them.
  *
  *   npm run build && node examples/observability/overhead.ts [rounds=40] [batch=400]
  */
@@ -144,6 +147,27 @@ const sdkFloor = (spans: boolean, measure: boolean, spanAttributes = false): Mid
   };
 };
 
+/** Spins for `micros` microseconds: CPU work of a known size. */
+const spin = (micros: number): void => {
+  const until = performance.now() + micros / 1000;
+  while (performance.now() < until);
+};
+
+/**
+ * 5 µs of main-thread CPU per call, done before the call resolves or just after (on the next tick, once the caller
+ * has sent its next query, as the otel plugin defers its SDK work). Their difference shows how much of such work the
+ * machine hid behind the worker's during the run: all of it when a core is free, none when every core is busy.
+ */
+const cpuWork = (after: boolean): Middleware => ({
+  name: 'cpu-work',
+  wrap: (next) => (op) =>
+    next(op).then((result) => {
+      if (after) process.nextTick(spin, 5);
+      else spin(5);
+      return result;
+    }),
+});
+
 const hitCache = createQueryCache({ maxEntries: 5000 });
 const blindHitCache = createQueryCache({ maxEntries: 5000, crossProcess: false });
 // One entry at most: every call (a new id each time) misses, fills and evicts.
@@ -166,6 +190,8 @@ const configs: Config[] = [
   { name: 'no middleware', sdk: 'none', middleware: () => [] },
   // Calibration: a middleware that does nothing shows the noise of the measurement (it should read about 0 %).
   { name: 'a pass-through middleware (calibration)', sdk: 'none', middleware: () => [{ name: 'pass', wrap: (next) => (op) => next(op) }] },
+  { name: 'calibration: 5 µs of CPU before resolving', sdk: 'none', middleware: () => [cpuWork(false)], cpu: false },
+  { name: 'calibration: 5 µs of CPU after resolving (next tick)', sdk: 'none', middleware: () => [cpuWork(true)], cpu: false },
   { name: 'otel + prometheus, no OpenTelemetry SDK', sdk: 'none', middleware: () => [otel(), prometheus()] },
   { name: 'otel + prometheus, SDK: metrics, 10 % of traces', sdk: 'sampled 10 %', middleware: () => [otel(), prometheus()] },
   { name: 'otel + prometheus, SDK: metrics, every span', sdk: 'every span', middleware: () => [otel(), prometheus()] },
@@ -177,6 +203,7 @@ const configs: Config[] = [
   },
   { name: 'all five plugins, SDK: metrics, 10 % of traces', sdk: 'sampled 10 %', middleware: all },
   { name: 'otel alone, SDK: metrics, every span', sdk: 'every span', middleware: () => [otel()] },
+  { name: "otel alone, every span, recording: 'sync'", sdk: 'every span', middleware: () => [otel({ recording: 'sync' })] },
   { name: 'otel alone, every span, metrics: false', sdk: 'every span', middleware: () => [otel({ metrics: false })] },
   { name: 'otel alone, SDK: metrics only (spans unsampled)', sdk: 'every span', middleware: () => [otel()], unsampledParent: true },
   { name: 'SDK floor: a span and a measurement per call', sdk: 'every span', middleware: () => [sdkFloor(true, true)] },

@@ -2,8 +2,8 @@
  * @rapsqlite/otel: OpenTelemetry spans and metrics for rapsqlite, per the database semantic conventions, built on
  * `@opentelemetry/api` only.
  */
-export { DURATION_BUCKETS, RETURNED_ROWS_BUCKETS, otel } from './otel.ts';
-export type { OtelOptions } from './otel.ts';
+export { DEFERRED_SPAN_PROCESSOR, DURATION_BUCKETS, MAX_DEFERRED, RECORDING_MODES, RETURNED_ROWS_BUCKETS, otel } from './otel.ts';
+export type { DeferredSpanProcessor, OtelMiddleware, OtelOptions, RecordingMode } from './otel.ts';
 export { POOL_EVENTS, POOL_TIME_BUCKETS, observePool } from './observe-pool.ts';
 export type {
   ObservablePool,

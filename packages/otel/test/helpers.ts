@@ -15,6 +15,7 @@ import {
 import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider, type ReadableSpan } from '@opentelemetry/sdk-trace';
 import { open, type Database, type DatabaseOptions } from '@rapsqlite/engine';
 import { afterEach, beforeAll } from 'vitest';
+import { DEFERRED_SPAN_PROCESSOR, otel } from '../src/index.ts';
 
 const cleanups: Array<() => Promise<void> | void> = [];
 
@@ -42,13 +43,20 @@ export async function openTemp(options?: DatabaseOptions): Promise<Database> {
   return db;
 }
 
-/** A tracer provider that keeps finished spans in memory. */
-export function memoryTracing(): { provider: TracerProvider; spans: () => Promise<ReadableSpan[]> } {
+/** The deferred telemetry of every `otel()` middleware is flushed together: any middleware's `flush()` does it. */
+const flusher = otel();
+
+/**
+ * A tracer provider that keeps finished spans in memory. Its first span processor is DEFERRED_SPAN_PROCESSOR, as the
+ * docs advise, so `provider.forceFlush()` records the deferred statement spans before the exporter is read.
+ */
+export function memoryTracing(): { provider: TracerProvider; exporter: InMemorySpanExporter; spans: () => Promise<ReadableSpan[]> } {
   const exporter = new InMemorySpanExporter();
-  const provider = new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter })] });
+  const provider = new TracerProvider({ spanProcessors: [DEFERRED_SPAN_PROCESSOR, new SimpleSpanProcessor({ exporter })] });
   cleanups.push(() => provider.shutdown());
   return {
     provider,
+    exporter,
     spans: async () => {
       await provider.forceFlush();
       return exporter.getFinishedSpans();
@@ -73,6 +81,8 @@ export function memoryMetrics(): { provider: MeterProvider; collect: () => Promi
   return {
     provider,
     collect: async () => {
+      // Measurements of settled calls are recorded with their spans, deferred: flushed first.
+      await flusher.flush();
       const { resourceMetrics, errors } = await reader.collect();
       if (errors.length > 0) throw errors[0];
       return resourceMetrics.scopeMetrics.flatMap((scope) => scope.metrics);

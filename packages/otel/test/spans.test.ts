@@ -184,7 +184,7 @@ describe('statement spans', () => {
     expect(await spans()).toEqual([]);
   });
 
-  it('makes the statement span active for the inner middleware and shares it as op.attributes["otel.span"]', async () => {
+  it('with recording: sync, makes the statement span active for the inner middleware and shares it as op.attributes["rapsqlite.otel.span"]', async () => {
     const { provider, spans } = memoryTracing();
     let seen: string | undefined;
     let shared: unknown;
@@ -196,7 +196,7 @@ describe('statement spans', () => {
         return next(op);
       },
     };
-    const db = await openTemp({ middleware: [otel({ tracerProvider: provider }), probe] });
+    const db = await openTemp({ middleware: [otel({ tracerProvider: provider, recording: 'sync' }), probe] });
     await db.get('SELECT 1 AS x');
     const [span] = await spans();
     expect(seen).toBe(span?.spanContext().spanId);
@@ -308,11 +308,11 @@ describe('transaction spans', () => {
 });
 
 describe('span timing', () => {
-  it('has the span ended when the call resolves', async () => {
+  it('with recording: sync, has the span ended when the call resolves', async () => {
     const exporter = new InMemorySpanExporter();
     const provider = new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter })] });
     onCleanup(() => provider.shutdown());
-    const db = await openTemp({ middleware: [otel({ tracerProvider: provider, metrics: false })] });
+    const db = await openTemp({ middleware: [otel({ tracerProvider: provider, metrics: false, recording: 'sync' })] });
     await db.get('SELECT 3 AS z');
     expect(exporter.getFinishedSpans().map((s) => s.name)).toEqual(['SELECT']);
   });

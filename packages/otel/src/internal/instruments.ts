@@ -28,15 +28,19 @@ export class MeterSource {
   }
 }
 
+/** The two operation histograms of one meter, as a call records into them. */
+export interface OperationHistograms {
+  readonly duration: Histogram;
+  readonly rows: Histogram;
+}
+
 /** The operation instruments: `db.client.operation.duration` and `db.client.response.returned_rows`. */
 export class Instruments {
   readonly #source: MeterSource;
   readonly #durationBuckets: readonly number[];
   readonly #rowBuckets: readonly number[];
-  duration: Histogram = NOOP_HISTOGRAM;
-  rows: Histogram = NOOP_HISTOGRAM;
-  /** True while the meter is a no-op one: nothing needs measuring. */
-  noop = true;
+  /** The histograms of the current meter; undefined while it is a no-op one (nothing needs measuring). */
+  #current: OperationHistograms | undefined;
 
   constructor(provider: MeterProvider | undefined, durationBuckets: readonly number[], rowBuckets: readonly number[]) {
     this.#source = new MeterSource(provider);
@@ -44,21 +48,25 @@ export class Instruments {
     this.#rowBuckets = rowBuckets;
   }
 
-  /** Makes the instruments again if the meter provider changed since the last call. */
-  resolve(): this {
+  /**
+   * The histograms of the meter provider current now (made again if it changed since the last call), or undefined
+   * when it is a no-op one. A call keeps the pair it started with: its measurements go where they would have gone
+   * had they been recorded at once.
+   */
+  resolve(): OperationHistograms | undefined {
     const { meter, changed } = this.#source.current();
-    if (!changed) return this;
-    this.duration = meter.createHistogram('db.client.operation.duration', {
+    if (!changed) return this.#current;
+    const duration = meter.createHistogram('db.client.operation.duration', {
       description: 'Duration of database client operations.',
       unit: 's',
       advice: { explicitBucketBoundaries: [...this.#durationBuckets] },
     });
-    this.rows = meter.createHistogram('db.client.response.returned_rows', {
+    const rows = meter.createHistogram('db.client.response.returned_rows', {
       description: 'The actual number of records returned by the database operation.',
       unit: '{row}',
       advice: { explicitBucketBoundaries: [...this.#rowBuckets] },
     });
-    this.noop = this.duration === NOOP_HISTOGRAM;
-    return this;
+    this.#current = duration === NOOP_HISTOGRAM ? undefined : Object.freeze({ duration, rows });
+    return this.#current;
   }
 }
