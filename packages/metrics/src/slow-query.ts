@@ -2,7 +2,7 @@ import type { ConnectionRole, Execute, Middleware, Operation, OperationKind, Par
 import { errorCode, errorMessage } from './internal/errors.ts';
 
 import { tryLoad } from './internal/peer.ts';
-import { createPluginReporter, observe, type Outcome, type PluginErrorHandler } from '@rapsqlite/engine/plugin';
+import { ATTRIBUTES, createPluginReporter, observe, type Outcome, type PluginErrorHandler } from '@rapsqlite/engine/plugin';
 import { SqlInfoCache, type SqlInfo } from './internal/sql-info.ts';
 import { invalidArgument } from '@rapsqlite/engine/plugin';
 
@@ -143,6 +143,14 @@ function otelTraceContext(): (() => TraceIds | undefined) | undefined {
   };
 }
 
+/** The trace and span ids of an OpenTelemetry span (anything with a valid `spanContext()`), else undefined. */
+function spanIds(span: unknown): TraceIds | undefined {
+  if (typeof span !== 'object' || span === null || typeof (span as { spanContext?: unknown }).spanContext !== 'function') return undefined;
+  const { traceId, spanId } = (span as { spanContext(): { traceId: string; spanId: string } }).spanContext();
+  // The API's invalid ids are all zeros; a valid id has a non-zero hex digit.
+  return /[1-9a-f]/.test(traceId) && /[1-9a-f]/.test(spanId) ? { traceId, spanId } : undefined;
+}
+
 /** Builds the plan tree from `EXPLAIN QUERY PLAN` rows (`id`, `parent`, `detail`), parents before children. */
 export function buildQueryPlan(rows: ReadonlyArray<{ readonly id: unknown; readonly parent: unknown; readonly detail: unknown }>): QueryPlanNode[] {
   interface Mutable {
@@ -227,8 +235,14 @@ export function slowQuery(options: SlowQueryOptions): Middleware {
   const sql = new SqlInfoCache();
   const windows = new Map<string, Window>();
 
-  const readTrace = (): TraceIds | undefined => {
+  const readTrace = (op?: Operation): TraceIds | undefined => {
     try {
+      // The statement's own span when @rapsqlite/otel made one: it records spans after the call settles, so the
+      // span active around this middleware is the caller's (the default trace context reads only that one).
+      if (settings.traceContext === undefined && op !== undefined) {
+        const own = spanIds(op.attributes[ATTRIBUTES.otelSpan]);
+        if (own !== undefined) return own;
+      }
       return traceContext?.();
     } catch (err) {
       report(err, 'trace context');
@@ -313,7 +327,7 @@ export function slowQuery(options: SlowQueryOptions): Middleware {
           const info = started.info;
           const suppressed = admit(info.fingerprint, now);
           if (suppressed === undefined) return undefined;
-          const trace = started.trace ?? (op.kind === 'iterate' ? undefined : readTrace());
+          const trace = (op.kind === 'iterate' ? undefined : readTrace(op)) ?? started.trace;
           const base: SlowQueryReport = {
             kind: op.kind,
             summary: info.summary,

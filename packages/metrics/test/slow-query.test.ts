@@ -2,6 +2,7 @@ import { context, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import type { Middleware } from '@rapsqlite/engine';
+import { ATTRIBUTES } from '@rapsqlite/engine/plugin';
 import { describe, expect, it, vi } from 'vitest';
 import { formatQueryPlan, slowQuery, type SlowQueryReport } from '../src/index.ts';
 import { onCleanup, openTemp } from './helpers.ts';
@@ -159,6 +160,38 @@ describe('slowQuery()', () => {
     const custom = db.with(slowQuery({ thresholdMs: 0, traceContext: () => ({ traceId: 'a'.repeat(32), spanId: 'b'.repeat(16) }), onSlow: injected.onSlow }));
     await custom.get('SELECT 1 AS x');
     expect(injected.reports[0]?.traceId).toBe('a'.repeat(32));
+  });
+
+  it('carries the statement span that @rapsqlite/otel put in the operation, before the active span', async () => {
+    context.disable();
+    context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+    const provider = new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter: new InMemorySpanExporter() })] });
+    trace.setGlobalTracerProvider(provider);
+    onCleanup(() => {
+      trace.disable();
+      context.disable();
+    });
+    const tracer = trace.getTracer('test');
+    const statementSpans: Array<{ traceId: string; spanId: string }> = [];
+    // What the otel middleware does for a statement: a span of its own in op.attributes, not made active.
+    const spanOfItsOwn: Middleware = {
+      name: 'span-of-its-own',
+      wrap: (next) => (op) => {
+        const span = tracer.startSpan(op.sql);
+        statementSpans.push(span.spanContext());
+        op.attributes[ATTRIBUTES.otelSpan] = span;
+        return next(op).finally(() => span.end());
+      },
+    };
+    const { reports, onSlow } = collector();
+    const db = await openTemp({ middleware: [spanOfItsOwn, slowQuery({ thresholdMs: 0, onSlow })] });
+    const request = await tracer.startActiveSpan('request', async (span) => {
+      await db.get('SELECT 1 AS traced');
+      span.end();
+      return span.spanContext();
+    });
+    expect(reports[0]).toMatchObject({ traceId: statementSpans[0]?.traceId, spanId: statementSpans[0]?.spanId });
+    expect(reports[0]?.spanId).not.toBe(request.spanId);
   });
 
   it('never fails a query when onSlow throws', async () => {
