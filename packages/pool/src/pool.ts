@@ -37,14 +37,24 @@ class PoolProvider implements ConnectionProvider {
     return this.#core.closing;
   }
 
-  async acquire(request: AcquireRequest): Promise<ConnectionLease> {
-    // Taken before any wait, while the application's frames are still on the stack (leak detection only).
-    const stack = this.#core.diagnostics.captureStack(request.kind, request.exclusive);
-    const target: Target = request.exclusive ? (request.access === 'read' ? 'readTx' : 'writeTx') : request.access;
-    // The transaction whose callback makes this call, while it holds its connection.
-    const holder = request.held as PoolLease | undefined;
-    const held = holder !== undefined && holder.active ? holder.pool : undefined;
-    const lease = await this.#core.acquire(request.kind, request.sql, target, request.options, held);
+  acquire(request: AcquireRequest): ConnectionLease | Promise<ConnectionLease> {
+    try {
+      // Taken before any wait, while the application's frames are still on the stack (leak detection only).
+      const stack = this.#core.diagnostics.captureStack(request.kind, request.exclusive);
+      const target: Target = request.exclusive ? (request.access === 'read' ? 'readTx' : 'writeTx') : request.access;
+      // The transaction whose callback makes this call, while it holds its connection.
+      const holder = request.held as PoolLease | undefined;
+      const held = holder !== undefined && holder.active ? holder.pool : undefined;
+      const pending = this.#core.acquire(request.kind, request.sql, target, request.options, held);
+      // A connection free now is handed over in this tick; only a call that waits costs a promise.
+      if (pending instanceof Promise) return pending.then((lease) => this.#engineLease(lease, request, stack));
+      return this.#engineLease(pending, request, stack);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  #engineLease(lease: Lease, request: AcquireRequest, stack: string | undefined): PoolLease {
     const connection = lease.slot.connection;
     if (request.kind === 'iterate') this.#core.holdCursor(lease, true);
     this.#core.diagnostics.watch(lease, request.kind, request.sql, stack);

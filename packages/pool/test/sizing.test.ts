@@ -131,6 +131,38 @@ describe('waiting', () => {
     await hold.release();
   });
 
+  it('times out a call with a short deadline queued behind calls with long ones, which keep waiting', async () => {
+    const pool = await poolTemp({ minReaders: 1, maxReaders: 1, acquireTimeoutMs: 10_000 });
+    const hold = await holdReader(pool);
+    const first = pool.get('SELECT 1 AS x');
+    const started = performance.now();
+    const err = await pool.get('SELECT 2', [], { timeoutMs: 30 }).catch((e: unknown) => e);
+    expect(hasErrorCode(err, 'ERR_RAPSQLITE_TIMEOUT')).toBe(true);
+    // Far sooner than the 10 s of the call queued before it.
+    expect(performance.now() - started).toBeLessThan(5_000);
+    expect(pool.stats().readers).toMatchObject({ timeouts: 1, pending: 1 });
+    await hold.release();
+    expect(await first).toEqual({ x: 1 });
+  });
+
+  it('times out every call queued together, in arrival order', async () => {
+    const pool = await poolTemp({ minReaders: 1, maxReaders: 1, acquireTimeoutMs: 30 });
+    const hold = await holdReader(pool);
+    const order: number[] = [];
+    const calls = [0, 1, 2].map((i) =>
+      pool.get('SELECT 1').catch((e: unknown) => {
+        order.push(i);
+        return e;
+      }),
+    );
+    const errors = await Promise.all(calls);
+    expect(errors.every((e) => hasErrorCode(e, 'ERR_RAPSQLITE_POOL_ACQUIRE_TIMEOUT'))).toBe(true);
+    expect(order).toEqual([0, 1, 2]);
+    expect(pool.stats().readers).toMatchObject({ timeouts: 3, pending: 0 });
+    await hold.release();
+    expect(await pool.get('SELECT 1 AS x')).toEqual({ x: 1 });
+  });
+
   it('refuses a call with ERR_RAPSQLITE_POOL_QUEUE_FULL when maxQueue calls already wait', async () => {
     const pool = await poolTemp({ minReaders: 1, maxReaders: 1, maxQueue: 1 });
     const hold = await holdReader(pool);

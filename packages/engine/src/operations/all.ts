@@ -1,3 +1,4 @@
+import type { Row } from '../types.ts';
 import type { RowsPayload } from '../worker/protocol.ts';
 import type { RequestHandler } from './handler.ts';
 
@@ -15,12 +16,15 @@ export const all: RequestHandler<'all'> = {
     if (rows.length <= CHUNK_ROWS) return session.rowsPayload(entry, rows, mode);
     // Convert every chunk before sending any, so an integer overflow fails the call without a partial answer.
     const payloads: RowsPayload[] = [];
-    for (let at = 0; at < rows.length; at += CHUNK_ROWS) payloads.push(session.rowsPayload(entry, rows.slice(at, at + CHUNK_ROWS), mode));
+    for (let at = 0; at < rows.length; at += CHUNK_ROWS) payloads.push(session.rowsPayload(entry, rows, mode, at, Math.min(at + CHUNK_ROWS, rows.length)));
     for (let k = 0; k < payloads.length - 1; k++) reply.partial(payloads[k]);
     return payloads[payloads.length - 1];
   },
   decode(payload, context) {
     const last = context.rows(payload as RowsPayload);
-    return context.chunks === undefined ? last : context.chunks.concat([last]).flat();
+    const chunks = context.chunks;
+    if (chunks === undefined || chunks.length === 0) return last;
+    // `concat` copies whole arrays at once; `flat()` (its generic path) took ten times as long for 5 000 rows.
+    return (chunks[0] as Row[]).concat(...chunks.slice(1), last);
   },
 };

@@ -45,6 +45,38 @@ const NUMBERED = /\?\d/;
  */
 const SHAPE_LIMIT = 1024;
 
+/**
+ * The statement cache, which finds the statement used last without reordering the cache: it is the most recent one
+ * already (a connection that repeats one statement skips a Map delete and insert per request).
+ */
+class SessionCache<E> extends StatementCache<E> {
+  #lastSql: string | undefined;
+  #last: E | undefined;
+
+  override get(sql: string): E | undefined {
+    if (sql === this.#lastSql) return this.#last;
+    const entry = super.get(sql);
+    if (entry !== undefined) {
+      this.#lastSql = sql;
+      this.#last = entry;
+    }
+    return entry;
+  }
+
+  override set(sql: string, entry: E): void {
+    super.set(sql, entry);
+    if (this.capacity === 0) return;
+    this.#lastSql = sql;
+    this.#last = entry;
+  }
+
+  override clear(): void {
+    super.clear();
+    this.#lastSql = undefined;
+    this.#last = undefined;
+  }
+}
+
 function isNamedParams(params: unknown): params is Record<string, unknown> {
   return typeof params === 'object' && params !== null && !Array.isArray(params) && !ArrayBuffer.isView(params);
 }
@@ -80,7 +112,7 @@ export class WorkerSession {
     this.db = db;
     this.companion = companion;
     this.slot = slot;
-    this.cache = new StatementCache<Entry>(statementCacheSize);
+    this.cache = new SessionCache<Entry>(statementCacheSize);
     this.probesSchema = companion !== undefined;
     if (companion !== undefined) this.#schemaSignature = companion.schemaProbe(slot);
   }
@@ -162,7 +194,8 @@ export class WorkerSession {
   statement(sql: string): Entry {
     const entry = this.cache.get(sql);
     if (entry === undefined) return this.#prepare(sql, true);
-    return entry.stmt.busy ? this.#prepare(sql, false) : entry;
+    // Only an open cursor keeps a statement busy between requests: without one, the native `busy` getter is skipped.
+    return this.cursors.size > 0 && entry.stmt.busy ? this.#prepare(sql, false) : entry;
   }
 
   /** A statement that returns rows, or `ERR_RAPSQLITE_NOT_A_QUERY`. */
@@ -208,9 +241,12 @@ export class WorkerSession {
     return blobs;
   }
 
-  /** Rows on the wire: one flat array, with the column names the first time their shape is sent. */
-  rowsPayload(entry: Entry, rows: unknown[][], mode: IntModeCode): RowsPayload {
-    const first = rows[0];
+  /**
+   * Rows on the wire: one flat array, with the column names the first time their shape is sent. `from` and `to` take a
+   * range of `rows` (a chunk of a large `all`) without copying it first.
+   */
+  rowsPayload(entry: Entry, rows: unknown[][], mode: IntModeCode, from = 0, to = rows.length): RowsPayload {
+    const first = rows[from];
     this.#namesFor(entry, first?.length);
     if (entry.epoch !== this.#shapeEpoch) {
       entry.shape = this.#shapeOf(entry.names);
@@ -218,12 +254,12 @@ export class WorkerSession {
     }
     const width = entry.names.length;
     let values: unknown[];
-    if (rows.length === 1) {
+    if (to - from === 1) {
       values = first as unknown[];
     } else {
       // Built by push, not `new Array(n)`: a holey array takes the structured clone's slow, sparse path.
       values = [];
-      for (let r = 0; r < rows.length; r++) {
+      for (let r = from; r < to; r++) {
         const row = rows[r] as unknown[];
         for (let c = 0; c < width; c++) values.push(row[c]);
       }

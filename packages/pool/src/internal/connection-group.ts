@@ -10,6 +10,9 @@ import type { CallCost } from './call-costs.ts';
  */
 export const STALL_MS = 2;
 
+/** The longest delay a Node timer takes. */
+const MAX_DELAY_MS = 2 ** 31 - 1;
+
 /** One connection of the pool: an engine database without middleware (handles with middleware are made from it). */
 export interface Slot {
   readonly role: ConnectionRole;
@@ -56,9 +59,11 @@ interface Waiter {
   readonly exclusive: boolean;
   readonly watch: Watch;
   readonly since: number;
+  /** When the call gives up waiting (`since` + the limit's milliseconds). */
+  readonly deadline: number;
+  readonly limits: WaitLimits;
   readonly resolve: (slot: Slot) => void;
   readonly reject: (reason: unknown) => void;
-  timer: ReturnType<typeof setTimeout> | undefined;
   cleanup: (() => void) | undefined;
   settled: boolean;
 }
@@ -106,6 +111,12 @@ export class ConnectionGroup {
   #queue: Waiter[] = [];
   #head = 0;
   #pending = 0;
+  /**
+   * One timer for every waiting call, set for the earliest deadline it knows of (a timer per call cost a Timeout
+   * object and two timer-list operations for each call that waited); it expires what is due and sets itself again.
+   */
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #timerAt = Infinity;
   created = 0;
   destroyed = 0;
   timeouts = 0;
@@ -150,18 +161,9 @@ export class ConnectionGroup {
       return Promise.reject(poolError(PoolErrorCodes.QUEUE_FULL, `${this.#pending} calls already wait for a ${this.role} (maxQueue)`, limits.sql));
     }
     return new Promise<Slot>((resolve, reject) => {
-      const waiter: Waiter = { kind, exclusive, watch, since: performance.now(), resolve, reject, timer: undefined, cleanup: undefined, settled: false };
-      waiter.timer = setTimeout(() => {
-        if (!this.#drop(waiter)) return;
-        const waitMs = performance.now() - waiter.since;
-        this.timeouts++;
-        this.#hooks.onTimeout(this, kind, waitMs);
-        const message =
-          limits.code === PoolErrorCodes.ACQUIRE_TIMEOUT
-            ? `No ${this.role} became free within ${limits.ms} ms (acquireTimeoutMs)`
-            : `The call's deadline of ${limits.ms} ms passed while it waited for a ${this.role}`;
-        reject(new RapsqliteError(limits.code, message, { sql: limits.sql }));
-      }, limits.ms);
+      const since = performance.now();
+      const waiter: Waiter = { kind, exclusive, watch, since, deadline: since + limits.ms, limits, resolve, reject, cleanup: undefined, settled: false };
+      this.#armTimer(waiter.deadline);
       const signal = limits.signal;
       if (signal !== undefined) {
         const onAbort = () => {
@@ -229,7 +231,11 @@ export class ConnectionGroup {
       this.#grant(slot, waiter.exclusive, waiter.watch);
       waiter.resolve(slot);
     }
-    if (this.#head > 0 && (this.#pending === 0 || this.#head > 1024)) {
+    if (this.#pending === 0) {
+      if (this.#queue.length > 0) this.#queue = [];
+      this.#head = 0;
+    } else if (this.#head > 1024 && this.#head * 2 > this.#queue.length) {
+      // Served waiters are dropped once they are most of the array, so a long queue is not copied every 1 024 calls.
       this.#queue = this.#queue.slice(this.#head);
       this.#head = 0;
     }
@@ -243,6 +249,7 @@ export class ConnectionGroup {
     }
     this.#queue = [];
     this.#head = 0;
+    this.#clearTimer();
   }
 
   stats(): ConnectionGroupStats {
@@ -330,11 +337,55 @@ export class ConnectionGroup {
   #drop(waiter: Waiter): boolean {
     if (waiter.settled) return false;
     waiter.settled = true;
-    this.#pending--;
-    if (waiter.timer !== undefined) clearTimeout(waiter.timer);
+    // Nobody waits any more: the timer must not keep the process alive until a deadline that no longer matters.
+    if (--this.#pending === 0) this.#clearTimer();
     waiter.cleanup?.();
     return true;
   }
+
+  /** Makes sure the timer fires by `deadline`. */
+  #armTimer(deadline: number): void {
+    if (deadline >= this.#timerAt) return;
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timerAt = deadline;
+    // Node clamps a delay past 2^31 − 1 ms to 1 ms; a later deadline is reached by setting the timer again.
+    this.#timer = setTimeout(this.#expire, Math.min(MAX_DELAY_MS, Math.max(0, deadline - performance.now())));
+  }
+
+  #clearTimer(): void {
+    if (this.#timer === undefined) return;
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#timerAt = Infinity;
+  }
+
+  /** Fails the waiting calls whose deadline has come (in arrival order), then sets the timer for the next one. */
+  readonly #expire = (): void => {
+    this.#timer = undefined;
+    this.#timerAt = Infinity;
+    // Node's timers count whole milliseconds: one may fire a fraction of a millisecond before the deadline it was set for.
+    const now = performance.now() + 1;
+    let next = Infinity;
+    for (let i = this.#head; i < this.#queue.length; i++) {
+      const waiter = this.#queue[i] as Waiter;
+      if (waiter.settled) continue;
+      if (waiter.deadline > now) {
+        if (waiter.deadline < next) next = waiter.deadline;
+        continue;
+      }
+      this.#drop(waiter);
+      const waitMs = performance.now() - waiter.since;
+      const limits = waiter.limits;
+      this.timeouts++;
+      this.#hooks.onTimeout(this, waiter.kind, waitMs);
+      const message =
+        limits.code === PoolErrorCodes.ACQUIRE_TIMEOUT
+          ? `No ${this.role} became free within ${limits.ms} ms (acquireTimeoutMs)`
+          : `The call's deadline of ${limits.ms} ms passed while it waited for a ${this.role}`;
+      waiter.reject(new RapsqliteError(limits.code, message, { sql: limits.sql }));
+    }
+    if (next !== Infinity && this.#pending > 0) this.#armTimer(next);
+  };
 }
 
 function aborted(signal: AbortSignal, sql: string): RapsqliteError {

@@ -1,6 +1,8 @@
+import diagnostics from 'node:diagnostics_channel';
 import { EventEmitter } from 'node:events';
 import { type AuthorizerRules, Database, type DatabaseOptions, ErrorCodes, RapsqliteError, type OperationKind, type QueryOptions } from '@rapsqlite/engine';
 import {
+  CHANNELS,
   deadlockError,
   emitRapsqliteWarning,
   openConnection,
@@ -125,7 +127,7 @@ export class PoolCore {
     const hooks = {
       onEnqueue: (group: ConnectionGroup, kind: OperationKind) => {
         if (group === this.readers) this.#grow();
-        this.#emit('enqueue', () => ({ role: group.role, kind, pending: group.pending }));
+        if (this.#observed('enqueue')) this.#emit('enqueue', () => ({ role: group.role, kind, pending: group.pending }));
       },
       onTimeout: (group: ConnectionGroup, kind: OperationKind, waitMs: number) =>
         this.#emit('timeout', () => ({ role: group.role, kind, waitMs, pending: group.pending })),
@@ -238,7 +240,7 @@ export class PoolCore {
    * when the statement is read-only — as the caller's thread classified its SQL text, or as preparing it taught the
    * route cache. No probe: a new SQL string costs one round trip, on the connection that runs it.
    */
-  async acquire(kind: OperationKind, sql: string, target: Target, options: CallOptions | undefined, held?: Lease): Promise<Lease> {
+  acquire(kind: OperationKind, sql: string, target: Target, options: CallOptions | undefined, held?: Lease): Lease | Promise<Lease> {
     if (typeof sql !== 'string') throw new RapsqliteError(ErrorCodes.INVALID_ARGUMENT, 'SQL must be a string');
     if (this.#closing !== undefined) throw closedError(sql);
     const start = performance.now();
@@ -258,15 +260,24 @@ export class PoolCore {
     if (rywOption && !inTransaction) {
       const wait = this.barrier.wait();
       if (wait !== undefined) {
-        await wait;
-        if (this.#shut) throw closedError(sql);
+        return wait.then(() => {
+          if (this.#shut) throw closedError(sql);
+          return this.#acquireReader(kind, sql, target === 'readTx', options, start);
+        });
       }
     }
-    const exclusive = target === 'readTx';
+    return this.#acquireReader(kind, sql, target === 'readTx', options, start);
+  }
+
+  /**
+   * A reader for a call, at once when one is free (no promise, no microtask: the call's request goes out in this
+   * tick), else a promise that resolves in arrival order.
+   */
+  #acquireReader(kind: OperationKind, sql: string, exclusive: boolean, options: CallOptions | undefined, start: number): Lease | Promise<Lease> {
     const watch = this.#watch(kind, sql, exclusive);
     const pending = this.readers.acquire(kind, exclusive, this.#limits(sql, options, start), watch);
-    const slot = pending instanceof Promise ? await pending : pending;
-    return this.#lease(slot, this.readers, exclusive, kind, sql, watch, 0, options, start);
+    if (pending instanceof Promise) return pending.then((slot) => this.#lease(slot, this.readers, exclusive, kind, sql, watch, 0, options, start));
+    return this.#lease(pending, this.readers, exclusive, kind, sql, watch, 0, options, start);
   }
 
   /**
@@ -278,19 +289,27 @@ export class PoolCore {
     return this.costs.cost(sql);
   }
 
-  async #acquireWriter(kind: OperationKind, sql: string, exclusive: boolean, options: CallOptions | undefined, start: number): Promise<Lease> {
+  #acquireWriter(kind: OperationKind, sql: string, exclusive: boolean, options: CallOptions | undefined, start: number): Lease | Promise<Lease> {
     // Issued before any wait, so a read issued after this call waits for it under read-your-writes.
     const seq = this.barrier.issue();
-    let slot: Slot;
     const watch = this.#watch(kind, sql, exclusive);
+    let pending: Slot | Promise<Slot>;
     try {
-      const pending = this.writer.acquire(kind, exclusive, this.#limits(sql, options, start), watch);
-      slot = pending instanceof Promise ? await pending : pending;
+      pending = this.writer.acquire(kind, exclusive, this.#limits(sql, options, start), watch);
     } catch (err) {
       this.barrier.settle(seq);
       throw err;
     }
-    return this.#lease(slot, this.writer, exclusive, kind, sql, watch, seq, options, start);
+    if (pending instanceof Promise) {
+      return pending.then(
+        (slot) => this.#lease(slot, this.writer, exclusive, kind, sql, watch, seq, options, start),
+        (err: unknown) => {
+          this.barrier.settle(seq);
+          throw err;
+        },
+      );
+    }
+    return this.#lease(pending, this.writer, exclusive, kind, sql, watch, seq, options, start);
   }
 
   #limits(sql: string, options: CallOptions | undefined, start: number): WaitLimits {
@@ -316,7 +335,7 @@ export class PoolCore {
     const now = performance.now();
     const waitMs = now - start;
     group.acquired++;
-    this.#emit('acquire', () => ({ role: group.role, connectionId: slot.id, kind, waitMs }));
+    if (this.#observed('acquire')) this.#emit('acquire', () => ({ role: group.role, connectionId: slot.id, kind, waitMs }));
     let callOptions = options;
     // The engine counts a call's deadline from when it reaches the connection; the wait here already used part of it.
     const deadline = options?.timeoutMs;
@@ -336,13 +355,15 @@ export class PoolCore {
     }
     group.release(slot, lease.exclusive, lease.watch);
     if (lease.seq !== 0) this.barrier.settle(lease.seq);
-    this.#emit('release', () => ({
-      role: group.role,
-      connectionId: slot.id,
-      kind: lease.kind,
-      useMs: performance.now() - lease.start,
-      error: error === undefined ? undefined : String((error as { code?: unknown } | null)?.code ?? 'ERR_UNKNOWN'),
-    }));
+    if (this.#observed('release')) {
+      this.#emit('release', () => ({
+        role: group.role,
+        connectionId: slot.id,
+        kind: lease.kind,
+        useMs: performance.now() - lease.start,
+        error: error === undefined ? undefined : String((error as { code?: unknown } | null)?.code ?? 'ERR_UNKNOWN'),
+      }));
+    }
     if (this.#closing !== undefined) this.#checkDrain();
   }
 
@@ -642,6 +663,18 @@ export class PoolCore {
   }
 
   /** Emits an event; the payload is built only when someone listens, and a listener's throw never reaches the caller. */
+  /**
+   * Whether an event of this name has a listener or a diagnostics-channel subscriber. The events of every call
+   * (`acquire`, `release`, `enqueue`) check first, so that a pool nobody watches builds no payload closures for them.
+   */
+  #observed(event: PoolEventName): boolean {
+    let channel = this.#channels.get(event);
+    if (channel === undefined) this.#channels.set(event, (channel = diagnostics.channel(`${CHANNELS.pool}${event}`)));
+    return channel.hasSubscribers || this.#emitter.listenerCount(event) > 0;
+  }
+
+  readonly #channels = new Map<PoolEventName, diagnostics.Channel>();
+
   #emit<E extends PoolEventName>(event: E, payload: () => PoolEventMap[E]): void {
     let value: Readonly<PoolEventMap[E]> | undefined;
     const built = (): Readonly<PoolEventMap[E]> => (value ??= Object.freeze(payload()));
