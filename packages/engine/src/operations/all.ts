@@ -12,7 +12,7 @@ export const all: RequestHandler<'all'> = {
   harmless: false,
   execute(session, { sql, params, mode }, reply) {
     const entry = session.query(sql);
-    const rows = entry.stmt.all(...session.bindArgs(entry, params)) as unknown[][];
+    const rows = (Array.isArray(params) && !entry.numbered ? entry.stmt.all(params) : entry.stmt.all(...session.bindArgs(entry, params))) as unknown[][];
     if (rows.length <= CHUNK_ROWS) return session.rowsPayload(entry, rows, mode);
     // Convert every chunk before sending any, so an integer overflow fails the call without a partial answer.
     const payloads: RowsPayload[] = [];

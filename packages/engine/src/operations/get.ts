@@ -8,7 +8,8 @@ export const get: RequestHandler<'get'> = {
   harmless: false,
   execute(session, { sql, params, mode }) {
     const entry = session.query(sql);
-    const row = entry.stmt.get(...session.bindArgs(entry, params)) as unknown[] | undefined;
+    // A positional array binds as it is (what `bindArgs` would return for it), without an array and a spread per call.
+    const row = (Array.isArray(params) && !entry.numbered ? entry.stmt.get(params) : entry.stmt.get(...session.bindArgs(entry, params))) as unknown[] | undefined;
     return row === undefined ? undefined : session.rowsPayload(entry, [row], mode);
   },
   decode(payload, context) {
