@@ -21,15 +21,14 @@ import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { context, metrics, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import { MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';
+import { MeterProvider } from '@opentelemetry/sdk-metrics';
+import { DiscardExporter, IdleReader } from './sinks.ts';
 import {
   AlwaysOnSampler,
   BatchSpanProcessor,
   ParentBasedSampler,
   TraceIdRatioBasedSampler,
   TracerProvider,
-  type ReadableSpan,
-  type SpanExporter,
 } from '@opentelemetry/sdk-trace';
 import diagnostics from 'node:diagnostics_channel';
 import { Writable } from 'node:stream';
@@ -43,20 +42,6 @@ import { otel } from '@rapsqlite/otel';
 
 const rounds = Number(process.argv[2] ?? 40);
 const batch = Number(process.argv[3] ?? 400);
-
-/** Accepts spans and drops them: the cost measured is the instrumentation's and the SDK's, not an exporter's I/O. */
-class DiscardExporter implements SpanExporter {
-  export(_spans: ReadableSpan[], done: (result: { code: 0 }) => void): void {
-    done({ code: 0 });
-  }
-  async shutdown(): Promise<void> {}
-}
-
-/** A reader that is never collected: measurements are aggregated, as between two exports. */
-class IdleReader extends MetricReader {
-  protected override async onShutdown(): Promise<void> {}
-  protected override async onForceFlush(): Promise<void> {}
-}
 
 type Sdk = 'none' | 'sampled 10 %' | 'every span';
 

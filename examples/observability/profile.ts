@@ -17,8 +17,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { context, metrics, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import { MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';
-import { AlwaysOnSampler, BatchSpanProcessor, TracerProvider, type ReadableSpan, type SpanExporter } from '@opentelemetry/sdk-trace';
+import { MeterProvider } from '@opentelemetry/sdk-metrics';
+import { DiscardExporter, IdleReader } from './sinks.ts';
+import { AlwaysOnSampler, BatchSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import { open, type Middleware, type Operation } from '@rapsqlite/engine';
 import { compose } from '@rapsqlite/engine/plugin';
 import { otel } from '@rapsqlite/otel';
@@ -26,17 +27,6 @@ import { otel } from '@rapsqlite/otel';
 const config = process.argv[2] ?? 'otel';
 const terminal = process.argv[3] ?? 'db';
 const calls = Number(process.argv[4] ?? 100_000);
-
-class DiscardExporter implements SpanExporter {
-  export(_spans: ReadableSpan[], done: (result: { code: 0 }) => void): void {
-    done({ code: 0 });
-  }
-  async shutdown(): Promise<void> {}
-}
-class IdleReader extends MetricReader {
-  protected override async onShutdown(): Promise<void> {}
-  protected override async onForceFlush(): Promise<void> {}
-}
 
 const tracerProvider = new TracerProvider({ sampler: new AlwaysOnSampler(), spanProcessors: [new BatchSpanProcessor({ exporter: new DiscardExporter() })] });
 const meterProvider = new MeterProvider({ readers: [new IdleReader()] });
