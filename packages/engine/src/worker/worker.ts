@@ -271,6 +271,25 @@ function drain(): void {
   draining = false;
 }
 
+/**
+ * Sets the journal mode, waiting up to the busy timeout when another connection converts the same new file at the
+ * same moment: both hold a shared lock and want an exclusive one, and SQLite answers one of them SQLITE_BUSY at once
+ * rather than calling its busy handler (which would deadlock). Two processes opening a new file together met it.
+ */
+function setJournalMode(db: DriverDatabase, mode: string, busyTimeoutMs: number): void {
+  const deadline = performance.now() + busyTimeoutMs;
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  for (;;) {
+    try {
+      db.pragma(`journal_mode = ${mode}`);
+      return;
+    } catch (err) {
+      if ((err as { code?: unknown }).code !== 'SQLITE_BUSY' || performance.now() >= deadline) throw err;
+      Atomics.wait(pause, 0, 0, 5);
+    }
+  }
+}
+
 let opened: { close(): unknown } | undefined;
 
 async function init(): Promise<void> {
@@ -284,7 +303,7 @@ async function init(): Promise<void> {
   db.defaultSafeIntegers(true);
   // Schemas are not trusted: a malicious schema cannot call functions with side effects from views or triggers.
   db.pragma('trusted_schema = OFF');
-  if (config.journalMode !== undefined && !config.readonly) db.pragma(`journal_mode = ${config.journalMode}`);
+  if (config.journalMode !== undefined && !config.readonly) setJournalMode(db, config.journalMode, config.busyTimeoutMs);
   // better-sqlite3 reopens an existing WAL file at NORMAL without saying so; the level is always set explicitly.
   db.pragma(`synchronous = ${config.synchronous}`);
   db.pragma(`foreign_keys = ${config.foreignKeys ? 'ON' : 'OFF'}`);

@@ -36,3 +36,18 @@ describe('the init hook (defect 13)', () => {
     await expect(open(join(dir, 'e.db'), { init: 42 as never })).rejects.toMatchObject({ code: 'ERR_RAPSQLITE_INVALID_ARGUMENT' });
   });
 });
+
+describe('opening a new file from several connections at once', () => {
+  it('converts it to WAL once and every open succeeds (SQLite answers one of two converting connections BUSY at once)', async () => {
+    const dir = tempDir();
+    for (let round = 0; round < 12; round++) {
+      const path = join(dir, `fresh-${round}.db`);
+      const handles = await Promise.all([open(path), open(path), open(path)]);
+      try {
+        for (const db of handles) expect(await db.get('PRAGMA journal_mode')).toEqual({ journal_mode: 'wal' });
+      } finally {
+        await Promise.all(handles.map((db) => db.close()));
+      }
+    }
+  });
+});
