@@ -12,6 +12,17 @@ function collector(): { reports: SlowQueryReport[]; onSlow: (r: SlowQueryReport)
   return { reports, onSlow: (r) => reports.push(r) };
 }
 
+/** A global tracer provider and context manager for one test, as an application with OpenTelemetry has. */
+function useTracing(): void {
+  context.disable();
+  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+  trace.setGlobalTracerProvider(new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter: new InMemorySpanExporter() })] }));
+  onCleanup(() => {
+    trace.disable();
+    context.disable();
+  });
+}
+
 describe('slowQuery()', () => {
   it('reports operations over the threshold with summary, normalized text, rows and role, never parameters', async () => {
     const { reports, onSlow } = collector();
@@ -137,14 +148,7 @@ describe('slowQuery()', () => {
   });
 
   it('carries the trace and span ids of the active span', async () => {
-    context.disable();
-    context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
-    const provider = new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter: new InMemorySpanExporter() })] });
-    trace.setGlobalTracerProvider(provider);
-    onCleanup(() => {
-      trace.disable();
-      context.disable();
-    });
+    useTracing();
     const { reports, onSlow } = collector();
     const db = await openTemp({ middleware: [slowQuery({ thresholdMs: 0, onSlow })] });
     await db.get('SELECT 1 AS untraced');
@@ -163,14 +167,7 @@ describe('slowQuery()', () => {
   });
 
   it('carries the statement span that @rapsqlite/otel put in the operation, before the active span', async () => {
-    context.disable();
-    context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
-    const provider = new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter: new InMemorySpanExporter() })] });
-    trace.setGlobalTracerProvider(provider);
-    onCleanup(() => {
-      trace.disable();
-      context.disable();
-    });
+    useTracing();
     const tracer = trace.getTracer('test');
     const statementSpans: Array<{ traceId: string; spanId: string }> = [];
     // What the otel middleware does for a statement: a span of its own in op.attributes, not made active.
