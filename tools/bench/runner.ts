@@ -132,6 +132,8 @@ export async function runWorkload(workload: Workload, slots: readonly DriverSlot
         // No transaction was left open.
       }
     } finally {
+      const quiesce = slot.connection.quiesce;
+      if (quiesce !== undefined && workload.isolated !== true) await settle(quiesce());
       if (workload.cleanup !== undefined) await workload.cleanup(slot.connection).catch(() => undefined);
     }
   };

@@ -34,6 +34,13 @@ export interface DriverConnection {
   insertEachInTransaction(rows: readonly WriteRow[]): MaybePromise<void>;
   /** Inserts every row through the driver's batch API, in one transaction. */
   insertBatch(rows: readonly WriteRow[]): MaybePromise<void>;
+  /**
+   * Ends any read the driver leaves open between calls, outside any timing; absent when it leaves none. The runner
+   * calls it after every round. node-sqlite3 needs it: a statement stays active after `get()` until it is reset, so
+   * its connection keeps a read transaction, its WAL cannot be checkpointed, and the next workload's writes would
+   * skip the checkpoints that every other driver pays for (see "Caveats" in docs/benchmarks.md).
+   */
+  readonly quiesce?: () => MaybePromise<void>;
   /** Runs SQL outside any timing (setup, cleanup). */
   exec(sql: string): MaybePromise<void>;
   /** The first column of the first row of `sql`, outside any timing. */

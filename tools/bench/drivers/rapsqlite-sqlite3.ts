@@ -13,6 +13,7 @@ interface Sqlite3Statement {
   all(params: readonly unknown[], callback: Callback<unknown[]>): Sqlite3Statement;
   run(params: readonly unknown[], callback: (error: Error | null) => void): Sqlite3Statement;
   each(params: readonly unknown[], onRow: Callback<unknown>, onDone: Callback<number>): Sqlite3Statement;
+  reset(callback: () => void): Sqlite3Statement;
   finalize(callback: (error: Error | null) => void): void;
 }
 
@@ -38,7 +39,9 @@ function settle<T>(resolve: (value: T) => void, reject: (error: Error) => void):
 
 /**
  * The same code as the `sqlite3` driver, line for line (a node-sqlite3 user's idioms: callbacks wrapped in promises,
- * statements prepared once), run on @rapsqlite/sqlite3: the difference between the two is the drop-in's.
+ * statements prepared once), run on @rapsqlite/sqlite3: the difference between the two is the drop-in's. It is a copy,
+ * not a shared function, on purpose: one function driving both modules would see both kinds of statement objects at
+ * each call site (V8's feedback is shared by the closures of one function), unlike an application, which uses one.
  */
 async function connect(sqlite3: Sqlite3Module, file: string): Promise<DriverConnection> {
   const db = await new Promise<Sqlite3Database>((resolve, reject) => {
@@ -117,6 +120,11 @@ async function connect(sqlite3: Sqlite3Module, file: string): Promise<DriverConn
             }
           }),
       ),
+    // node-sqlite3 leaves a statement active after get() (a parameterless get continues its result), and its
+    // connection keeps the read transaction until the statement is reset.
+    quiesce: async () => {
+      for (const statement of statements) await new Promise<void>((resolve) => statement.reset(() => resolve()));
+    },
     exec,
     scalar: (sql) =>
       new Promise((resolve, reject) =>

@@ -10,6 +10,7 @@ interface Sqlite3Statement {
   all(params: readonly unknown[], callback: Callback<unknown[]>): Sqlite3Statement;
   run(params: readonly unknown[], callback: (error: Error | null) => void): Sqlite3Statement;
   each(params: readonly unknown[], onRow: Callback<unknown>, onDone: Callback<number>): Sqlite3Statement;
+  reset(callback: () => void): Sqlite3Statement;
   finalize(callback: (error: Error | null) => void): void;
 }
 
@@ -110,6 +111,11 @@ async function connect(sqlite3: Sqlite3Module, file: string): Promise<DriverConn
             }
           }),
       ),
+    // node-sqlite3 leaves a statement active after get() (a parameterless get continues its result), and its
+    // connection keeps the read transaction until the statement is reset.
+    quiesce: async () => {
+      for (const statement of statements) await new Promise<void>((resolve) => statement.reset(() => resolve()));
+    },
     exec,
     scalar: (sql) =>
       new Promise((resolve, reject) =>

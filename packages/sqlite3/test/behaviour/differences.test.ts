@@ -1,6 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { describe, expect, it } from 'vitest';
-import { call, closeDb, exec, openDb, ours, real, type Sqlite3 } from '../helpers.ts';
+import { join } from 'node:path';
+import { call, closeDb, exec, openDb, ours, real, tempDir, type Sqlite3 } from '../helpers.ts';
 
 // Every known difference from node-sqlite3, asserted on both sides so that the documentation
 // (docs/migrating-from-sqlite3.md) stays true: if node-sqlite3 changes, or this package does, a test fails here.
@@ -110,6 +111,40 @@ describe('known differences from node-sqlite3', () => {
     // AsyncContextFrame does not; neither has a context for calls queued while opening.
     expect(result.real).toEqual({ queued: undefined, after: process.versions.node.startsWith('22.') ? 'after' : undefined });
     expect(result.ours).toEqual({ queued: 'queued', after: 'after' });
+  });
+
+  it("ends a get()'s read at once, where node-sqlite3's statement keeps its connection's read transaction until reset", async () => {
+    const result = await both(async (sqlite3) => {
+      const { dir, cleanup } = tempDir();
+      try {
+        const file = join(dir, 'read.db');
+        const reader = await openDb(sqlite3, file);
+        const writer = await openDb(sqlite3, file);
+        await exec(reader, 'PRAGMA journal_mode = WAL; CREATE TABLE t (x); INSERT INTO t VALUES (1), (2), (3)');
+        const statement = reader.prepare('SELECT x FROM t WHERE x >= ?');
+        const first = await call(statement, 'get', [1]);
+        // Another connection commits while the statement is positioned on its first row.
+        await call(writer, 'run', 'INSERT INTO t VALUES (4)');
+        const count = await call<{ n: number }>(reader, 'get', 'SELECT count(*) AS n FROM t');
+        const checkpoint = await call<{ log: number; checkpointed: number }>(writer, 'get', 'PRAGMA wal_checkpoint(PASSIVE)');
+        const write = await call(reader, 'run', 'INSERT INTO t VALUES (5)');
+        await call(statement, 'finalize');
+        await closeDb(reader);
+        await closeDb(writer);
+        return {
+          first: first.value,
+          seen: count.value.n,
+          fullyCheckpointed: checkpoint.value.checkpointed === checkpoint.value.log,
+          write: write.err?.code ?? 'ok',
+        };
+      } finally {
+        cleanup();
+      }
+    });
+    // node-sqlite3: the reader still sees its old snapshot, the WAL cannot be checkpointed past it, and its own write
+    // fails (its snapshot is stale). Here the read ended with the get: nothing is held between calls.
+    expect(result.real).toEqual({ first: { x: 1 }, seen: 3, fullyCheckpointed: false, write: 'SQLITE_BUSY' });
+    expect(result.ours).toEqual({ first: { x: 1 }, seen: 4, fullyCheckpointed: true, write: 'ok' });
   });
 
   it('reports the SQLite library the engine runs in VERSION', () => {
