@@ -100,6 +100,8 @@ export class Statement {
   /** The last step returned SQLITE_DONE: a parameterless `get()` answers nothing until a reset or a rebind. */
   #done = false;
   #cursor: Cursor | undefined;
+  /** The rows left of an INSERT/UPDATE/DELETE … RETURNING that a get() or run() started (see {@link Returning}). */
+  #returning: Returning | undefined;
 
   /**
    * Prepares `sql` on `db` (node-sqlite3's constructor): `callback(err)` runs when the statement is ready or failed;
@@ -437,6 +439,7 @@ export class Statement {
   /** node-sqlite3's `sqlite3_reset`: back to the start of the result; bindings stay. */
   #restart(): void {
     this.#dropCursor();
+    this.#returning = undefined;
     this.#consumed = 0;
     this.#done = false;
   }
@@ -549,6 +552,7 @@ export class Statement {
     const plan = this.#plan;
     if (plan.empty) return this.#answer(slot, callback, sqliteError('SQLITE_MISUSE', 'not an error'));
     if (bound === undefined && this.#done) return this.#answer(slot, callback, undefined);
+    if (bound === undefined && this.#returning !== undefined) return this.#returningGet(slot, callback);
     if (bound === undefined && !this.#oneShot && (this.#cursor !== undefined || this.#consumed > 0)) return this.#cursorGet(slot, callback);
     // Whether a row comes back is known later; a following parameterless get() re-reads from the second row, which
     // gives the same answer either way.
@@ -573,6 +577,20 @@ export class Statement {
       );
       return;
     }
+    if (plan.dml && !this.#oneShot) {
+      // A DML statement with RETURNING makes all its changes at its first step: it must never run again for the rows
+      // after the first, so they are read now and kept for the parameterless get() calls that follow.
+      const fetched = this.#engine.all<Row>(plan.sql, params);
+      this.#keepReturning(fetched, 1);
+      fetched.then(
+        (rows) => {
+          this.#observe(slot, bindings, started, undefined);
+          this.#settle(slot, callback, DELIVER_ROW, rows[0]);
+        },
+        (cause: unknown) => this.#failed(slot, callback, bindings, started, cause),
+      );
+      return;
+    }
     this.#engine.get<Row>(plan.sql, params).then(
       (row) => {
         this.#observe(slot, bindings, started, undefined);
@@ -580,6 +598,46 @@ export class Statement {
       },
       (cause: unknown) => this.#failed(slot, callback, bindings, started, cause),
     );
+  }
+
+  /** Keeps the rows of a RETURNING result after the first `skip`, for the parameterless get() calls that follow. */
+  #keepReturning(fetched: Promise<Row[]>, skip: number): void {
+    const returning: Returning = { rows: undefined, failed: false, ready: Promise.resolve() };
+    returning.ready = fetched.then(
+      (rows) => {
+        returning.rows = rows.slice(skip);
+      },
+      () => {
+        returning.failed = true;
+      },
+    );
+    this.#returning = returning;
+  }
+
+  /** A parameterless `get()` after a RETURNING statement's first row: the next kept row, in call order. */
+  #returningGet(slot: Slot, callback: AnyFunction | undefined): void {
+    const returning = this.#returning as Returning;
+    this.#consumed++;
+    const deliver = (): void => {
+      if (returning.failed) {
+        // node-sqlite3 steps a statement whose step failed once more, and SQLite runs it anew.
+        this.#returning = undefined;
+        this.#consumed = 1;
+        this.#sendGet(slot, callback, this.#bindings);
+        return;
+      }
+      const row = (returning.rows as Row[]).shift();
+      if (row === undefined) this.#done = true;
+      this.#settle(slot, callback, DELIVER_ROW, row, true);
+    };
+    if (returning.rows !== undefined || returning.failed) {
+      deliver();
+      return;
+    }
+    // The rows are on their way: later calls wait, as behind a cursor's step.
+    const core = this.#core;
+    core.block();
+    void returning.ready.then(deliver).finally(() => core.unblock());
   }
 
   #failed(slot: Slot, callback: AnyFunction | undefined, bindings: Bindings, started: number, cause: unknown): void {
@@ -674,6 +732,10 @@ export class Statement {
     this.#done = plan.reader !== true;
     const core = this.#core;
     const started = core.profile ? performance.now() : 0;
+    if (plan.dml && plan.reader === true && !this.#oneShot) {
+      this.#runReturning(slot, callback, bindings, started);
+      return;
+    }
     const engine = this.#engine;
     const ran = engine.run(plan.sql, params);
     const seq = core.nextSeq();
@@ -720,6 +782,38 @@ export class Statement {
           () => done(result.lastInsertRowid, result.changes),
         ),
       (cause: unknown) => this.#failed(slot, callback, bindings, started, cause),
+    );
+  }
+
+  /**
+   * run() of an INSERT/UPDATE/DELETE … RETURNING on a prepared statement: node-sqlite3 steps it once, which makes
+   * all its changes, and leaves it on its first row. Its rows are read now (then `changes()` and
+   * `last_insert_rowid()`, in the same batch) and kept for the parameterless get() calls that follow.
+   */
+  #runReturning(slot: Slot, callback: AnyFunction | undefined, bindings: Bindings, started: number): void {
+    const core = this.#core;
+    const engine = this.#engine;
+    const fetched = engine.all<Row>(this.#plan.sql, engineParams(this.#plan, bindings));
+    const counts = engine.get<{ c: number; id: number | bigint }>('SELECT changes() AS c, last_insert_rowid() AS id');
+    counts.catch(() => undefined);
+    const seq = core.nextSeq();
+    this.#keepReturning(fetched, 1);
+    fetched.then(
+      () =>
+        counts.then(
+          (row) => {
+            const changes = row?.c ?? 0;
+            core.changesSet(seq, changes);
+            this.#observe(slot, bindings, started, undefined);
+            slot.changes = changes;
+            this.#settle(slot, callback, DELIVER_RUN, row?.id ?? 0);
+          },
+          (cause: unknown) => this.#failed(slot, callback, bindings, started, cause),
+        ),
+      (cause: unknown) => {
+        core.changesUnknown(seq);
+        this.#failed(slot, callback, bindings, started, cause);
+      },
     );
   }
 
@@ -850,6 +944,19 @@ export class Statement {
 }
 
 /** A statement's cursor: the result of a parameterless `get()`, read on over several calls. */
+/**
+ * What is left of an INSERT/UPDATE/DELETE … RETURNING result: SQLite makes every change at the statement's first step
+ * and buffers the RETURNING rows, which node-sqlite3 then steps through; here they arrive in one answer.
+ */
+interface Returning {
+  /** The rows not returned yet, once the answer arrived. */
+  rows: Row[] | undefined;
+  /** The statement failed: the next parameterless get() runs it again, as stepping it again does in node-sqlite3. */
+  failed: boolean;
+  /** Settles when the answer arrived (never rejects). */
+  ready: Promise<void>;
+}
+
 interface Cursor {
   iterator: AsyncIterableIterator<Row> | undefined;
   readonly params: ReturnType<typeof engineParams>;

@@ -68,6 +68,42 @@ describe.each(IMPLEMENTATIONS)('statements: %s', (_name, sqlite3) => {
     await finalize(stmt);
   });
 
+  it('runs an UPDATE … RETURNING once and reads its rows with parameterless get() calls (awaited or queued together)', async () => {
+    await exec(db, 'CREATE TABLE c (id INTEGER PRIMARY KEY, n INTEGER); INSERT INTO c (n) VALUES (0), (0), (0)');
+    const stmt = db.prepare('UPDATE c SET n = n + 1 RETURNING id, n');
+    const awaited = [(await call(stmt, 'get', [])).value, (await call(stmt, 'get')).value, (await call(stmt, 'get')).value, (await call(stmt, 'get')).value];
+    expect(awaited).toEqual([{ id: 1, n: 1 }, { id: 2, n: 1 }, { id: 3, n: 1 }, undefined]);
+    // Issued together (one with a callback-less get first), then a reset: the statement runs a second time.
+    const queued: unknown[] = [];
+    stmt.reset();
+    stmt.get((_e: unknown, row: unknown) => queued.push(row));
+    for (let i = 0; i < 3; i++) stmt.get((_e: unknown, row: unknown) => queued.push(row));
+    await call(stmt, 'finalize');
+    expect(queued).toEqual([{ id: 1, n: 2 }, { id: 2, n: 2 }, { id: 3, n: 2 }, undefined]);
+    expect((await call(db, 'get', 'SELECT sum(n) AS total FROM c')).value).toEqual({ total: 6 });
+  });
+
+  it('leaves an INSERT … RETURNING run() on its first row: parameterless get() reads the others without running it again', async () => {
+    await exec(db, 'CREATE TABLE r (id INTEGER PRIMARY KEY, v)');
+    const stmt = db.prepare('INSERT INTO r (v) VALUES (?), (?), (?) RETURNING id, v');
+    const ran = await call(stmt, 'run', ['x', 'y', 'z']);
+    const self = ran.self as { lastID: number; changes: number };
+    expect([ran.err, self.lastID, self.changes]).toEqual([null, 3, 3]);
+    const next = [(await call(stmt, 'get')).value, (await call(stmt, 'get')).value, (await call(stmt, 'get')).value];
+    expect(next).toEqual([{ id: 2, v: 'y' }, { id: 3, v: 'z' }, undefined]);
+    await call(stmt, 'finalize');
+    expect((await call(db, 'get', 'SELECT count(*) AS n FROM r')).value).toEqual({ n: 3 });
+  });
+
+  it('reports a failing UPDATE … RETURNING to its get() and runs it again on the next parameterless get()', async () => {
+    await exec(db, 'CREATE TABLE u (id INTEGER PRIMARY KEY, k UNIQUE); INSERT INTO u (k) VALUES (1), (2)');
+    const stmt = db.prepare('UPDATE u SET k = 2 WHERE id = 1 RETURNING id');
+    const first = await call(stmt, 'get', []);
+    const again = await call(stmt, 'get');
+    expect([first.err?.code, again.err?.code]).toEqual(['SQLITE_CONSTRAINT', 'SQLITE_CONSTRAINT']);
+    await call(stmt, 'finalize');
+  });
+
   it('leaves the result done after all(), so a parameterless get() answers nothing', async () => {
     const stmt = db.prepare('SELECT a FROM t ORDER BY a');
     const first = await call(stmt, 'get');
