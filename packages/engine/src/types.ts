@@ -74,7 +74,7 @@ export interface QueryOptions {
 
 /** Options of {@link Queryable.iterate}. */
 export interface IterateOptions extends QueryOptions {
-  /** Rows moved per message between the worker and the caller (default 256). */
+  /** Rows moved per message between the worker and the caller (default 1 024). */
   readonly chunkSize?: number;
 }
 

@@ -17,7 +17,11 @@ import { currentLease, runTransaction, transactionOf, txError, type TxState } fr
  */
 export const SQLITE_TIME_ATTRIBUTE = 'rapsqlite.sqliteTimeNs';
 
-const DEFAULT_CHUNK = 256;
+/**
+ * Rows per message of a cursor without `chunkSize`. 1 024 rather than 256: a full scan took 0.88× the time on a quiet
+ * machine and 0.77–0.79× on a loaded one (interleaved runs), for at most two chunks in memory.
+ */
+const DEFAULT_CHUNK = 1024;
 const CONTROL_KINDS: ReadonlySet<OperationKind> = new Set(['begin', 'commit', 'rollback', 'savepoint', 'release', 'rollbackTo']);
 const WRITE_KINDS: ReadonlySet<OperationKind> = new Set(['run', 'runMany', 'exec', 'begin', 'commit', 'rollback', 'savepoint', 'release', 'rollbackTo']);
 

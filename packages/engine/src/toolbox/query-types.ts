@@ -24,7 +24,7 @@ export interface ToolQueryOptions extends ToolRunOptions {
 
 /** Per-call options of `iterate`: those of the other read methods, plus the chunk size. */
 export interface ToolIterateOptions extends ToolQueryOptions {
-  /** Rows moved per message between the worker and the caller (default 256). */
+  /** Rows moved per message between the worker and the caller (default 1 024). */
   readonly chunkSize?: number;
 }
 
