@@ -127,7 +127,12 @@ export class Database {
     }
     clearInterval(keepAlive);
     core.state = 'open';
-    if (callback !== undefined) invoke(callback, this, [null]);
+    core.inOpenCallback = true;
+    try {
+      if (callback !== undefined) invoke(callback, this, [null]);
+    } finally {
+      core.inOpenCallback = false;
+    }
     emitSafely(this as unknown as EventEmitter, 'open', []);
     core.unblock();
   }
@@ -175,6 +180,9 @@ export class Database {
   close(callback?: (this: Database, err: Error | null) => void): this {
     const done = optionalFunction(callback, 0);
     const core = this.#core;
+    // From the open callback with nothing pending, node-sqlite3 begins closing at once (interrupt() then refuses),
+    // though the calls queued during the open still run first.
+    if (core.inOpenCallback && core.pending === 0) core.state = 'closing';
     core.schedule({
       run: () => {
         core.block();
@@ -226,7 +234,7 @@ export class Database {
     const core = this.#core;
     core.schedule({
       run: () => {
-        const slot = core.slot();
+        const slot = core.slot('sqlite3.Database.Exec');
         // A script may hold any statement: sqlite3_changes() is SQLite's to tell after it.
         core.changesUnknown();
         const started = core.trace || core.profile ? performance.now() : 0;

@@ -2,7 +2,16 @@ import type { EventEmitter } from 'node:events';
 import type { Database, RunResult } from './database.ts';
 import type { Row } from '@rapsqlite/engine';
 import { NO_BINDINGS, RangeFailure, bindCall, engineParams, type BindResult, type Bindings } from './internal/bind.ts';
-import { callNow, coreOf, type Caller, type DatabaseCore, type FailOutcome, type Interruptible, type Slot } from './internal/core.ts';
+import {
+  callNow,
+  coreOf,
+  type Caller,
+  type DatabaseCore,
+  type FailOutcome,
+  type Interruptible,
+  type ResourceType,
+  type Slot,
+} from './internal/core.ts';
 import { argumentError, isInterrupt, sqliteError, toSqlite3Error, type Sqlite3Error } from './internal/errors.ts';
 import { expandSql } from './internal/expand.ts';
 import { emitSafely, inheritEmitter, invoke, invoke1, invoke2, type AnyFunction } from './internal/invoke.ts';
@@ -23,6 +32,15 @@ const OP_ALL = 3;
 const OP_EACH = 4;
 const OP_RESET = 5;
 type OpKind = typeof OP_BIND | typeof OP_GET | typeof OP_RUN | typeof OP_ALL | typeof OP_EACH | typeof OP_RESET;
+/** The async resource type of each operation's callback, by OpKind. */
+const RESOURCE_TYPES: readonly ResourceType[] = [
+  'sqlite3.Statement.Bind',
+  'sqlite3.Statement.Get',
+  'sqlite3.Statement.Run',
+  'sqlite3.Statement.All',
+  'sqlite3.Statement.Each',
+  'sqlite3.Statement.Reset',
+];
 
 /** What a settled slot of a statement delivers to its callback (`slot.kind`), read by the statement's slot handler. */
 const DELIVER_NOTHING = 0;
@@ -219,7 +237,7 @@ export class Statement {
       this.#finalizeWhenIdle = true;
       return;
     }
-    const slot = this.#slot();
+    const slot = this.#slot('sqlite3.Statement.Finalize');
     this.#ready(
       slot,
       () => {
@@ -257,7 +275,7 @@ export class Statement {
       else (this.#afterFinalize ??= []).push(callback);
       return;
     }
-    const slot = this.#slot();
+    const slot = this.#slot(RESOURCE_TYPES[kind] as ResourceType);
     switch (kind) {
       case OP_GET:
         return this.#get(slot, bound, callback);
@@ -309,9 +327,9 @@ export class Statement {
     if (!called) emitSafely(this, 'error', [err]);
   }
 
-  #slot(): Slot {
+  #slot(type: ResourceType): Slot {
     this.#inflight++;
-    return this.#core.slot();
+    return this.#core.slot(type);
   }
 
   /** This statement's calls whose callbacks have not run yet. */
@@ -400,13 +418,17 @@ export class Statement {
   }
 
   #prepare(callback: AnyFunction | undefined): void {
-    const slot = this.#slot();
+    const slot = this.#slot('sqlite3.Statement.Prepare');
     const core = this.#core;
     const succeed = (reader: boolean | undefined, soon: boolean): void => {
       if (reader !== undefined) this.#plan.reader ??= reader;
-      this.#counted = true;
-      core.liveStatements++;
-      registry.register(this, core, this);
+      // SQLite prepares no statement from text without one (sqlite3_prepare gives NULL): nothing to keep close() from
+      // closing.
+      if (!this.#plan.empty) {
+        this.#counted = true;
+        core.liveStatements++;
+        registry.register(this, core, this);
+      }
       core.ready(
         slot,
         () => {

@@ -220,6 +220,38 @@ describe.each(IMPLEMENTATIONS)('opening and closing: %s', (_name, sqlite3) => {
     expect(() => db.interrupt()).toThrow('Database is not open');
   });
 
+  it('begins closing at once when close() is called from the open callback: interrupt() refuses from there', async () => {
+    const { thrown, closed } = await new Promise<{ thrown: unknown; closed: Promise<unknown[]> }>((resolve) => {
+      const db = new sqlite3.Database(':memory:', () => {
+        const closed = new Promise<unknown[]>((done) => db.close((...args: unknown[]) => done(args)));
+        let thrown: unknown;
+        try {
+          db.interrupt();
+        } catch (err) {
+          thrown = err;
+        }
+        resolve({ thrown, closed });
+      });
+    });
+    expect(thrown).toBeInstanceOf(Error);
+    expect((thrown as Error).message).toBe('Database is closing');
+    expect(await closed).toEqual([null]);
+  });
+
+  it('closes despite unfinalized statements that hold no SQL (empty text, only a comment or a semicolon)', async () => {
+    for (const sql of ['', '   ', '-- only a comment', ';']) {
+      const db = await openDb(sqlite3);
+      const stmt = db.prepare(sql);
+      const prepared = await new Promise<unknown[]>((resolve) => db.wait((...args: unknown[]) => resolve(args)));
+      expect(prepared).toEqual([null]);
+      expect(stmt.sql).toBe(sql);
+      expect(await closeDb(db)).toBeNull();
+    }
+    const db = await openDb(sqlite3);
+    db.prepare('SELECT 1');
+    expect(await closeDb(db)).toMatchObject({ code: 'SQLITE_BUSY' });
+  });
+
   it('opens a read-only file that is not a database, failing by SQLITE_NOTADB no later than the first query', async () => {
     const file = join(dir, 'not-a-db.db');
     writeFileSync(file, 'this is not an SQLite database, just some text long enough to have a header....');
