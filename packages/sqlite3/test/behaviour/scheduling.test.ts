@@ -36,12 +36,12 @@ describe.each(IMPLEMENTATIONS)('scheduling and transactions: %s', (_name, sqlite
         }),
       );
       expect(first).toBe([...types.keys()][0]);
-      await new Promise((resolve) => db.get('SELECT 1', (...a: unknown[]) => resolve(record(...a))));
-      await new Promise((resolve) => db.all('SELECT 1', (...a: unknown[]) => resolve(record(...a))));
-      await new Promise((resolve) => db.run('INSERT INTO t (b) VALUES (1)', (...a: unknown[]) => resolve(record(...a))));
-      await new Promise((resolve) => db.exec('SELECT 1', (...a: unknown[]) => resolve(record(...a))));
+      await new Promise((resolve) => db.get('SELECT 1', () => resolve(record())));
+      await new Promise((resolve) => db.all('SELECT 1', () => resolve(record())));
+      await new Promise((resolve) => db.run('INSERT INTO t (b) VALUES (1)', () => resolve(record())));
+      await new Promise((resolve) => db.exec('SELECT 1', () => resolve(record())));
       const stmt = db.prepare('SELECT b FROM t');
-      await new Promise((resolve) => stmt.get((...a: unknown[]) => resolve(record(...a))));
+      await new Promise((resolve) => stmt.get(() => resolve(record())));
       await new Promise((resolve) => stmt.finalize(resolve));
     } finally {
       hook.disable();
