@@ -51,6 +51,14 @@ const DELIVER_RUN = 4;
 /** A one-call statement's compile error, to the call's callback as node-sqlite3's errBack gives it: no `this`. */
 const DELIVER_PREPARE_ERROR = 5;
 
+/**
+ * The SQLITE_ERROR messages SQLite raises while running a statement, not while compiling it: a one-call statement
+ * failing so reports to its callback as a statement (`this` the Statement; the row callback of an `each`), as
+ * node-sqlite3 does for a failed step. Any other SQLITE_ERROR of a one-call statement is taken for a compile error.
+ */
+const RUNTIME_ERROR =
+  /^SQLITE_ERROR: (?:cannot (?:start a transaction within a transaction|commit - no transaction is active|rollback - no transaction is active|VACUUM from within a transaction|ATTACH database within transaction|DETACH database within transaction|change (?:into|out of) wal mode from within a transaction)|no such savepoint|no such database|database \S+ is already in use|too many attached databases|integer overflow|malformed JSON|bad JSON path|JSON cannot hold BLOB values|json_\w+\(\) needs|not authorized|fts5: |unterminated string|unknown special query|Safety level may not be changed inside a transaction|temporary storage cannot be changed from within a transaction)/;
+
 /** Marks the statements node-sqlite3's Database methods make for one call (`db.run`): no separate prepare round trip. */
 export const ONE_SHOT: unique symbol = Symbol('rapsqlite.sqlite3.oneShot');
 
@@ -667,7 +675,7 @@ export class Statement {
     const err = toSqlite3Error(cause);
     // A one-call statement is compiled by the request that runs it: a compile error (SQLITE_ERROR: syntax, unknown
     // table or column) is what node-sqlite3 reports through the preparation, i.e. to the same callback, unwrapped.
-    if (this.#oneShot && err.code === 'SQLITE_ERROR' && this.#prepareCallback !== undefined) {
+    if (this.#oneShot && err.code === 'SQLITE_ERROR' && this.#prepareCallback !== undefined && !RUNTIME_ERROR.test(err.message)) {
       this.#settle(slot, this.#prepareCallback, DELIVER_PREPARE_ERROR, err);
       return;
     }
@@ -1017,8 +1025,9 @@ inheritEmitter(Statement);
  */
 function map(this: Statement, ...args: unknown[]): Statement {
   const callback = args.pop() as AnyFunction;
-  args.push(function (this: Statement, err: Error | null, rows: Row[]) {
-    if (err) return callback.call(this, err);
+  // As node-sqlite3's: the callback is called bare (`this` undefined), with the error alone on failure.
+  args.push(function (err: Error | null, rows: Row[]) {
+    if (err) return callback(err);
     const result: Record<string, unknown> = {};
     if (rows.length > 0) {
       const keys = Object.keys(rows[0] as Row);
@@ -1030,7 +1039,7 @@ function map(this: Statement, ...args: unknown[]): Statement {
         for (const row of rows) result[row[key] as string] = row[value];
       }
     }
-    return callback.call(this, err, result);
+    return callback(err, result);
   });
   return this.all(...args);
 }

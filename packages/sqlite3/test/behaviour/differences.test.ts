@@ -19,6 +19,17 @@ describe('known differences from node-sqlite3', () => {
     expect(result.ours).toEqual({ t: 'integer', v: 9007199254740992 });
   });
 
+  it('fails the call for a bigint outside the 64-bit range with SQLITE_MISMATCH, where node-sqlite3 binds NULL', async () => {
+    const result = await both(async (sqlite3) => {
+      const db = await openDb(sqlite3);
+      const outcome = await call(db, 'get', 'SELECT typeof(?1) AS t', [2n ** 63n]);
+      await closeDb(db);
+      return outcome.err ? [outcome.err.code, outcome.err.errno] : outcome.value;
+    });
+    expect(result.real).toEqual({ t: 'null' });
+    expect(result.ours).toEqual(['SQLITE_MISMATCH', 20]);
+  });
+
   it('keeps a column named __proto__ as an own property, where node-sqlite3 drops it', async () => {
     const result = await both(async (sqlite3) => {
       const db = await openDb(sqlite3);
