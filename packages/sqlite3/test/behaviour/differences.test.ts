@@ -66,6 +66,25 @@ describe('known differences from node-sqlite3', () => {
     expect(result.ours).toEqual(['a SELECT 1', 'b SELECT 1']);
   });
 
+  it("emits both 'trace' and 'profile', where node-sqlite3 emits only the one switched on last", async () => {
+    const result = await both(async (sqlite3) => {
+      const seen: string[] = [];
+      for (const [sql, events] of [
+        ['SELECT 1', ['trace', 'profile']],
+        ['SELECT 2', ['profile', 'trace']],
+      ] as const) {
+        const db = await openDb(sqlite3);
+        for (const event of events) db.on(event, (text: string) => seen.push(`${event} ${text}`));
+        db.run(sql);
+        // node-sqlite3 delivers these events asynchronously: closing waits for them.
+        await closeDb(db);
+      }
+      return seen;
+    });
+    expect(result.real).toEqual(['profile SELECT 1', 'trace SELECT 2']);
+    expect(result.ours).toEqual(['trace SELECT 1', 'profile SELECT 1', 'trace SELECT 2', 'profile SELECT 2']);
+  });
+
   it("reports changes to every 'change' listener, where node-sqlite3’s second listener switches the update hook off", async () => {
     const result = await both(async (sqlite3) => {
       const db = await openDb(sqlite3);
