@@ -1,7 +1,7 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { IMPLEMENTATIONS, call, closeDb, exec, openDb, tempDir } from '../helpers.ts';
+import { IMPLEMENTATIONS, call, closeDb, eachRows, exec, openDb, tempDir } from '../helpers.ts';
 
 describe.each(IMPLEMENTATIONS)('opening and closing: %s', (_name, sqlite3) => {
   let dir: string;
@@ -252,19 +252,21 @@ describe.each(IMPLEMENTATIONS)('opening and closing: %s', (_name, sqlite3) => {
     expect(await closeDb(db)).toMatchObject({ code: 'SQLITE_BUSY' });
   });
 
-  it('opens a read-only file that is not a database, failing by SQLITE_NOTADB no later than the first query', async () => {
+  it('opens a file that is not a database (read-only or not), then fails every statement with SQLITE_NOTADB', async () => {
     const file = join(dir, 'not-a-db.db');
     writeFileSync(file, 'this is not an SQLite database, just some text long enough to have a header....');
-    const outcome = await new Promise<{ code?: string } | null>((resolve) => {
-      const db = new sqlite3.Database(file, sqlite3.OPEN_READONLY, (err: { code: string } | null) => {
-        if (err) return resolve(err);
-        db.get('SELECT * FROM sqlite_master', (queryErr: { code: string } | null) => {
-          db.close();
-          resolve(queryErr);
-        });
-      });
-    });
-    expect(outcome?.code).toBe('SQLITE_NOTADB');
+    for (const mode of [sqlite3.OPEN_READONLY, sqlite3.OPEN_READWRITE | sqlite3.OPEN_CREATE]) {
+      const db = await openDb(sqlite3, file, mode);
+      expect(db.open).toBe(true);
+      const notADb = { code: 'SQLITE_NOTADB', errno: sqlite3.NOTADB, message: 'SQLITE_NOTADB: file is not a database' };
+      expect((await call(db, 'get', 'SELECT * FROM sqlite_master')).err).toMatchObject(notADb);
+      expect((await call(db, 'run', 'CREATE TABLE t (a)')).err).toMatchObject(notADb);
+      expect((await call(db, 'exec', 'SELECT 1')).err).toMatchObject(notADb);
+      const each = await eachRows(db, 'SELECT 1');
+      expect(each.rows).toEqual([]);
+      expect(each.complete[0]).toMatchObject(notADb);
+      expect(await closeDb(db)).toBeNull();
+    }
   });
 
   it('throws (without crashing) when a method is called on something that is not a Database', async () => {
