@@ -122,13 +122,21 @@ export class Backup {
       this.#finishAll();
       return;
     }
-    // node-sqlite3 opens the destination when the backup starts, which creates the file.
+    // node-sqlite3 opens the other file when the backup starts (sqlite3_open, which creates it): a file it cannot open
+    // (no such folder, a folder) fails the backup there.
     const dest = resolve(this.filename);
-    const exists = await stat(dest).then(
-      () => true,
-      () => false,
+    const opened = await stat(dest).then(
+      (found) => !found.isDirectory(),
+      () => writeFile(dest, '').then(
+        () => true,
+        () => false,
+      ),
     );
-    if (!exists) await writeFile(dest, '').catch(() => undefined);
+    if (!opened) {
+      this.#deliverError(callback, sqliteError('SQLITE_CANTOPEN', 'unable to open database file'));
+      this.#finishAll();
+      return;
+    }
     this.#inited = true;
     this.#handleOpen = true;
     this.#core.liveBackups++;

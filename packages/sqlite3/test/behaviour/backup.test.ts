@@ -136,6 +136,17 @@ describe.each(IMPLEMENTATIONS)('backup: %s', (_name, sqlite3) => {
     await closeDb(copy);
   });
 
+  it('fails a backup whose file cannot be opened (no such folder) at its start, with SQLITE_CANTOPEN', async () => {
+    const started = await new Promise<{ err: unknown; self: unknown; backup: Sqlite3 }>((resolve) => {
+      const backup = db.backup(join(dir, 'no', 'such', 'folder.db'), function (this: unknown, err: unknown) {
+        resolve({ err, self: this, backup });
+      });
+    });
+    expect(started.err).toMatchObject({ code: 'SQLITE_CANTOPEN', errno: sqlite3.CANTOPEN, message: 'SQLITE_CANTOPEN: unable to open database file' });
+    expect(started.self).toBe(started.backup);
+    expect([started.backup.failed, started.backup.completed, started.backup.idle]).toEqual([true, false, false]);
+  });
+
   it('restores a file into the temp schema (filenameIsDest false), replacing what was there', async () => {
     await exec(db, "CREATE TEMP TABLE stale (x); INSERT INTO stale VALUES ('gone')");
     const backup = db.backup(source, 'main', 'temp', false);
