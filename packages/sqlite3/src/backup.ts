@@ -50,8 +50,10 @@ export interface Backup extends EventEmitter {
  * The engine has no page-level backup API yet, so the copy itself is one `VACUUM INTO` a scratch file next to the
  * destination, renamed over it, taken by the step that reaches the last page: the result holds every change made
  * before that step, as SQLite's backup does (a vacuumed copy: same content, possibly fewer pages). Intermediate steps
- * only advance the counters. Only a backup to a file's main database is supported (a restore from a file fails with
- * `ERR_RAPSQLITE_SQLITE3_UNSUPPORTED`), and the destination must not be open elsewhere while the step copies.
+ * only advance the counters. A restore (`filenameIsDest` false) attaches the file at that step and replaces the
+ * objects and rows of the `destName` schema with the file's, in one savepoint. Only the file's main database can be
+ * backed up into or restored from (another name fails with `ERR_RAPSQLITE_SQLITE3_UNSUPPORTED`), and a backup's
+ * destination must not be open elsewhere while the step copies.
  *
  * @example
  * ```js
@@ -105,13 +107,12 @@ export class Backup {
 
   async #initialize(callback: AnyFunction | undefined): Promise<void> {
     let err: Sqlite3Error | undefined;
-    if (!this.filenameIsDest) {
-      err = unsupportedError('Restoring from a file (filenameIsDest false) needs a page-level backup API in the engine, which it does not have yet');
-    } else if (this.destName !== 'main') {
-      err = unsupportedError('Only a backup into the main database of the destination file is supported');
+    if (this.filenameIsDest ? this.destName !== 'main' : this.sourceName !== 'main') {
+      err = unsupportedError(`Only the main database of the file can be backed up ${this.filenameIsDest ? 'into' : 'from'}`);
     } else {
       try {
-        await this.#engine.get(`PRAGMA ${identifier(this.sourceName)}.page_count`);
+        // The schema of this connection the backup reads (or, restoring, replaces) must exist.
+        await this.#engine.get(`PRAGMA ${identifier(this.filenameIsDest ? this.sourceName : this.destName)}.page_count`);
       } catch (cause) {
         err = toSqlite3Error(cause);
       }
@@ -121,13 +122,21 @@ export class Backup {
       this.#finishAll();
       return;
     }
-    // node-sqlite3 opens the destination when the backup starts, which creates the file.
+    // node-sqlite3 opens the other file when the backup starts (sqlite3_open, which creates it): a file it cannot open
+    // (no such folder, a folder) fails the backup there.
     const dest = resolve(this.filename);
-    const exists = await stat(dest).then(
-      () => true,
-      () => false,
+    const opened = await stat(dest).then(
+      (found) => !found.isDirectory(),
+      () => writeFile(dest, '').then(
+        () => true,
+        () => false,
+      ),
     );
-    if (!exists) await writeFile(dest, '').catch(() => undefined);
+    if (!opened) {
+      this.#deliverError(callback, sqliteError('SQLITE_CANTOPEN', 'unable to open database file'));
+      this.#finishAll();
+      return;
+    }
     this.#inited = true;
     this.#handleOpen = true;
     this.#core.liveBackups++;
@@ -279,19 +288,26 @@ export class Backup {
     const source = identifier(this.sourceName);
     const dest = resolve(this.filename);
     try {
-      const row = (await engine.get<Record<string, number>>(`PRAGMA ${source}.page_count`)) ?? {};
-      const count = Number(Object.values(row)[0] ?? 0);
-      this.#pageCount = count;
-      // SQLite's backup opens (and so creates) the destination at its first step.
+      // SQLite's backup opens (and so creates) the other file at its first step.
       const exists = await stat(dest).then(
         () => true,
         () => false,
       );
       if (!exists) await writeFile(dest, '');
+      const count = this.filenameIsDest
+        ? Number(Object.values((await engine.get<Record<string, number>>(`PRAGMA ${source}.page_count`)) ?? {})[0] ?? 0)
+        : await withAttached(engine, dest, (alias) => pageCount(engine, alias));
+      this.#pageCount = count;
       this.#copied = pages < 0 ? Infinity : Math.min(count, this.#copied + pages);
       if (this.#copied < count) {
         this.#remaining = count - this.#copied;
         this.#status = 'SQLITE_OK';
+        return;
+      }
+      if (!this.filenameIsDest) {
+        await withAttached(engine, dest, (alias) => restoreSchema(engine, alias, this.destName));
+        this.#remaining = 0;
+        this.#status = 'SQLITE_DONE';
         return;
       }
       await this.#checkUnlocked(engine, dest);
@@ -334,6 +350,84 @@ export class Backup {
 }
 
 const OBJECT_ORDER: Readonly<Record<string, number>> = { table: 0, index: 1, view: 2, trigger: 3 };
+
+/** Runs `task` with `file` attached to the connection under a fresh name, detaching it afterwards. */
+async function withAttached<T>(engine: EngineDatabase, file: string, task: (alias: string) => Promise<T>): Promise<T> {
+  const alias = `rapsqlite_restore_${randomBytes(4).toString('hex')}`;
+  await engine.run(`ATTACH ${quote(file)} AS ${identifier(alias)}`);
+  try {
+    return await task(alias);
+  } finally {
+    await engine.run(`DETACH ${identifier(alias)}`);
+  }
+}
+
+async function pageCount(engine: EngineDatabase, schema: string): Promise<number> {
+  const row = (await engine.get<Record<string, number>>(`PRAGMA ${identifier(schema)}.page_count`)) ?? {};
+  return Number(Object.values(row)[0] ?? 0);
+}
+
+/**
+ * A restore (`filenameIsDest` false): replaces every object and row of the connection's `destName` schema with those
+ * of the attached file's main database, in one savepoint (all or nothing), as SQLite's backup replaces the
+ * destination's pages. The `user_version` and `application_id` of the file come along.
+ */
+async function restoreSchema(engine: EngineDatabase, alias: string, destName: string): Promise<void> {
+  const from = identifier(alias);
+  const to = identifier(destName);
+  // The normalized text SQLite keeps for each object starts `CREATE [UNIQUE|VIRTUAL] <type> [IF NOT EXISTS] <name>`:
+  // the schema goes before the name.
+  const qualify = (sql: string): string =>
+    sql.replace(/^(CREATE\s+(?:UNIQUE\s+|VIRTUAL\s+)?(?:TABLE|INDEX|VIEW|TRIGGER)\s+(?:IF\s+NOT\s+EXISTS\s+)?)/i, `$1${to}.`);
+  const objects = await engine.all<{ type: string; name: string; sql: string | null }>(
+    `SELECT type, name, sql FROM ${from}.sqlite_master WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite_%'`,
+  );
+  objects.sort((a, b) => (OBJECT_ORDER[a.type] ?? 9) - (OBJECT_ORDER[b.type] ?? 9));
+  const old = await engine.all<{ type: string; name: string }>(
+    `SELECT type, name FROM ${to}.sqlite_master WHERE type IN ('table', 'view', 'trigger') AND name NOT LIKE 'sqlite_%'`,
+  );
+  const pragmas = (await engine.get<{ user_version: number }>(`PRAGMA ${from}.user_version`))?.user_version ?? 0;
+  const application = Object.values((await engine.get<Record<string, number>>(`PRAGMA ${from}.application_id`)) ?? {})[0] ?? 0;
+  const savepoint = identifier(`${alias}_savepoint`);
+  await engine.run(`SAVEPOINT ${savepoint}`);
+  try {
+    // With foreign keys on, rows arrive in no particular table order: checked when the copy is whole.
+    await engine.run('PRAGMA defer_foreign_keys = ON');
+    // Triggers and views first: dropping a table drops its indexes and triggers.
+    for (const object of [...old].sort((a, b) => (OBJECT_ORDER[b.type] ?? 9) - (OBJECT_ORDER[a.type] ?? 9))) {
+      await engine.run(`DROP ${object.type.toUpperCase()} IF EXISTS ${to}.${identifier(object.name)}`);
+    }
+    if (await engine.get(`SELECT 1 FROM ${to}.sqlite_master WHERE name = 'sqlite_sequence'`)) await engine.run(`DELETE FROM ${to}.sqlite_sequence`);
+    const isVirtual = (o: { sql: string | null }): boolean => /^CREATE\s+VIRTUAL/i.test(o.sql as string);
+    const tables = objects.filter((o) => o.type === 'table');
+    const virtual = tables.filter(isVirtual);
+    // Virtual tables make their shadow tables themselves (which SQLite's defensive mode keeps from being written):
+    // they are created first, and filled through the virtual table.
+    for (const table of virtual) await engine.run(qualify(table.sql as string));
+    const copied: Array<{ name: string; rowid: boolean }> = virtual.map((t) => ({ name: t.name, rowid: true }));
+    for (const table of tables) {
+      if (isVirtual(table) || (await engine.get(`SELECT 1 FROM ${to}.sqlite_master WHERE name = ?`, [table.name]))) continue;
+      await engine.run(qualify(table.sql as string));
+      copied.push({ name: table.name, rowid: false });
+    }
+    if (await engine.get(`SELECT 1 FROM ${from}.sqlite_master WHERE name = 'sqlite_sequence'`)) copied.push({ name: 'sqlite_sequence', rowid: false });
+    for (const { name, rowid } of copied) {
+      // table_info leaves out generated columns, which cannot be written.
+      const names = (await engine.all<{ name: string }>('SELECT name FROM pragma_table_info(?, ?)', [name, alias])).map((c) => identifier(c.name));
+      const columns = (rowid ? ['rowid', ...names] : names).join(', ');
+      if (!rowid) await engine.run(`DELETE FROM ${to}.${identifier(name)}`);
+      await engine.run(`INSERT INTO ${to}.${identifier(name)} (${columns}) SELECT ${columns} FROM ${from}.${identifier(name)}`);
+    }
+    for (const object of objects) if (object.type !== 'table') await engine.run(qualify(object.sql as string));
+    await engine.run(`PRAGMA ${to}.user_version = ${Number(pragmas) | 0}`);
+    await engine.run(`PRAGMA ${to}.application_id = ${Number(application) | 0}`);
+    await engine.run(`RELEASE ${savepoint}`);
+  } catch (cause) {
+    await engine.run(`ROLLBACK TO ${savepoint}`).catch(() => undefined);
+    await engine.run(`RELEASE ${savepoint}`).catch(() => undefined);
+    throw cause;
+  }
+}
 
 /**
  * Copies every object and row of the TEMP schema into a new database file, through a connection of its own (the

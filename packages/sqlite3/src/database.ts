@@ -111,8 +111,6 @@ export class Database {
       core.engine = await open(target.path, options);
       this.#release = target.release;
     } catch (cause) {
-      clearInterval(keepAlive);
-      await target?.release().catch(() => undefined);
       const code = (cause as { code?: unknown } | undefined)?.code;
       const made = typeof (cause as { errno?: unknown } | undefined)?.errno === 'number';
       const err = made
@@ -120,14 +118,28 @@ export class Database {
         : typeof code === 'string' && code.startsWith('SQLITE_')
           ? toSqlite3Error(cause)
           : sqliteError('SQLITE_CANTOPEN', 'unable to open database file');
-      core.abandon();
-      if (callback !== undefined) invoke(callback, this, [err]);
-      else emitSafely(this as unknown as EventEmitter, 'error', [err]);
-      return;
+      if (err.code === 'SQLITE_NOTADB' && target !== undefined) {
+        // SQLite opens a file that is not a database without complaint and fails every statement on it: the engine,
+        // which reads the schema while it opens, refused it, so a stand-in fails every call the same way.
+        core.engine = notADatabase(err);
+        this.#release = target.release;
+      } else {
+        clearInterval(keepAlive);
+        await target?.release().catch(() => undefined);
+        core.abandon();
+        if (callback !== undefined) invoke(callback, this, [err]);
+        else emitSafely(this as unknown as EventEmitter, 'error', [err]);
+        return;
+      }
     }
     clearInterval(keepAlive);
     core.state = 'open';
-    if (callback !== undefined) invoke(callback, this, [null]);
+    core.inOpenCallback = true;
+    try {
+      if (callback !== undefined) invoke(callback, this, [null]);
+    } finally {
+      core.inOpenCallback = false;
+    }
     emitSafely(this as unknown as EventEmitter, 'open', []);
     core.unblock();
   }
@@ -175,6 +187,9 @@ export class Database {
   close(callback?: (this: Database, err: Error | null) => void): this {
     const done = optionalFunction(callback, 0);
     const core = this.#core;
+    // From the open callback with nothing pending, node-sqlite3 begins closing at once (interrupt() then refuses),
+    // though the calls queued during the open still run first.
+    if (core.inOpenCallback && core.pending === 0) core.state = 'closing';
     core.schedule({
       run: () => {
         core.block();
@@ -226,7 +241,7 @@ export class Database {
     const core = this.#core;
     core.schedule({
       run: () => {
-        const slot = core.slot();
+        const slot = core.slot('sqlite3.Database.Exec');
         // A script may hold any statement: sqlite3_changes() is SQLite's to tell after it.
         core.changesUnknown();
         const started = core.trace || core.profile ? performance.now() : 0;
@@ -422,6 +437,35 @@ inheritEmitter(Database);
 // As on node-sqlite3's native class: `open` is a fixed accessor and the constructor declares no parameters.
 Object.defineProperty(Database.prototype, 'open', { configurable: false });
 Object.defineProperty(Database, 'length', { value: 0 });
+
+/** The engine database of a file that is not a database: every statement fails with `err`; closing succeeds. */
+function notADatabase(err: Sqlite3Error): EngineDatabase {
+  // Shaped as the engine's errors are (the code, SQLite's own message), so each caller converts it as it would those.
+  const message = err.message.slice(err.code.length + 2);
+  const fail = (): Promise<never> => Promise.reject(Object.assign(new Error(message), { code: err.code }));
+  const rows = {
+    next: fail,
+    return: async () => ({ done: true, value: undefined }),
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+  };
+  const stub = {
+    prepare: fail,
+    run: fail,
+    get: fail,
+    all: fail,
+    values: fail,
+    exec: fail,
+    loadExtension: fail,
+    iterate: () => rows,
+    limit: async () => undefined,
+    onChange: async () => () => undefined,
+    interrupt: () => undefined,
+    close: async () => undefined,
+  };
+  return stub as unknown as EngineDatabase;
+}
 
 /**
  * node-sqlite3's normalizeMethod: `(sql, ...params, callback?)` runs through a one-call Statement whose

@@ -2,7 +2,16 @@ import type { EventEmitter } from 'node:events';
 import type { Database, RunResult } from './database.ts';
 import type { Row } from '@rapsqlite/engine';
 import { NO_BINDINGS, RangeFailure, bindCall, engineParams, type BindResult, type Bindings } from './internal/bind.ts';
-import { callNow, coreOf, type Caller, type DatabaseCore, type FailOutcome, type Interruptible, type Slot } from './internal/core.ts';
+import {
+  callNow,
+  coreOf,
+  type Caller,
+  type DatabaseCore,
+  type FailOutcome,
+  type Interruptible,
+  type ResourceType,
+  type Slot,
+} from './internal/core.ts';
 import { argumentError, isInterrupt, sqliteError, toSqlite3Error, type Sqlite3Error } from './internal/errors.ts';
 import { expandSql } from './internal/expand.ts';
 import { emitSafely, inheritEmitter, invoke, invoke1, invoke2, type AnyFunction } from './internal/invoke.ts';
@@ -23,6 +32,15 @@ const OP_ALL = 3;
 const OP_EACH = 4;
 const OP_RESET = 5;
 type OpKind = typeof OP_BIND | typeof OP_GET | typeof OP_RUN | typeof OP_ALL | typeof OP_EACH | typeof OP_RESET;
+/** The async resource type of each operation's callback, by OpKind. */
+const RESOURCE_TYPES: readonly ResourceType[] = [
+  'sqlite3.Statement.Bind',
+  'sqlite3.Statement.Get',
+  'sqlite3.Statement.Run',
+  'sqlite3.Statement.All',
+  'sqlite3.Statement.Each',
+  'sqlite3.Statement.Reset',
+];
 
 /** What a settled slot of a statement delivers to its callback (`slot.kind`), read by the statement's slot handler. */
 const DELIVER_NOTHING = 0;
@@ -32,6 +50,14 @@ const DELIVER_ROWS = 3;
 const DELIVER_RUN = 4;
 /** A one-call statement's compile error, to the call's callback as node-sqlite3's errBack gives it: no `this`. */
 const DELIVER_PREPARE_ERROR = 5;
+
+/**
+ * The SQLITE_ERROR messages SQLite raises while running a statement, not while compiling it: a one-call statement
+ * failing so reports to its callback as a statement (`this` the Statement; the row callback of an `each`), as
+ * node-sqlite3 does for a failed step. Any other SQLITE_ERROR of a one-call statement is taken for a compile error.
+ */
+const RUNTIME_ERROR =
+  /^SQLITE_ERROR: (?:cannot (?:start a transaction within a transaction|commit - no transaction is active|rollback - no transaction is active|VACUUM from within a transaction|ATTACH database within transaction|DETACH database within transaction|change (?:into|out of) wal mode from within a transaction)|no such savepoint|no such database|database \S+ is already in use|too many attached databases|integer overflow|malformed JSON|bad JSON path|JSON cannot hold BLOB values|json_\w+\(\) needs|not authorized|fts5: |unterminated string|unknown special query|Safety level may not be changed inside a transaction|temporary storage cannot be changed from within a transaction)/;
 
 /** Marks the statements node-sqlite3's Database methods make for one call (`db.run`): no separate prepare round trip. */
 export const ONE_SHOT: unique symbol = Symbol('rapsqlite.sqlite3.oneShot');
@@ -219,7 +245,7 @@ export class Statement {
       this.#finalizeWhenIdle = true;
       return;
     }
-    const slot = this.#slot();
+    const slot = this.#slot('sqlite3.Statement.Finalize');
     this.#ready(
       slot,
       () => {
@@ -257,7 +283,7 @@ export class Statement {
       else (this.#afterFinalize ??= []).push(callback);
       return;
     }
-    const slot = this.#slot();
+    const slot = this.#slot(RESOURCE_TYPES[kind] as ResourceType);
     switch (kind) {
       case OP_GET:
         return this.#get(slot, bound, callback);
@@ -309,9 +335,9 @@ export class Statement {
     if (!called) emitSafely(this, 'error', [err]);
   }
 
-  #slot(): Slot {
+  #slot(type: ResourceType): Slot {
     this.#inflight++;
-    return this.#core.slot();
+    return this.#core.slot(type);
   }
 
   /** This statement's calls whose callbacks have not run yet. */
@@ -400,13 +426,17 @@ export class Statement {
   }
 
   #prepare(callback: AnyFunction | undefined): void {
-    const slot = this.#slot();
+    const slot = this.#slot('sqlite3.Statement.Prepare');
     const core = this.#core;
     const succeed = (reader: boolean | undefined, soon: boolean): void => {
       if (reader !== undefined) this.#plan.reader ??= reader;
-      this.#counted = true;
-      core.liveStatements++;
-      registry.register(this, core, this);
+      // SQLite prepares no statement from text without one (sqlite3_prepare gives NULL): nothing to keep close() from
+      // closing.
+      if (!this.#plan.empty) {
+        this.#counted = true;
+        core.liveStatements++;
+        registry.register(this, core, this);
+      }
       core.ready(
         slot,
         () => {
@@ -645,7 +675,7 @@ export class Statement {
     const err = toSqlite3Error(cause);
     // A one-call statement is compiled by the request that runs it: a compile error (SQLITE_ERROR: syntax, unknown
     // table or column) is what node-sqlite3 reports through the preparation, i.e. to the same callback, unwrapped.
-    if (this.#oneShot && err.code === 'SQLITE_ERROR' && this.#prepareCallback !== undefined) {
+    if (this.#oneShot && err.code === 'SQLITE_ERROR' && this.#prepareCallback !== undefined && !RUNTIME_ERROR.test(err.message)) {
       this.#settle(slot, this.#prepareCallback, DELIVER_PREPARE_ERROR, err);
       return;
     }
@@ -995,8 +1025,9 @@ inheritEmitter(Statement);
  */
 function map(this: Statement, ...args: unknown[]): Statement {
   const callback = args.pop() as AnyFunction;
-  args.push(function (this: Statement, err: Error | null, rows: Row[]) {
-    if (err) return callback.call(this, err);
+  // As node-sqlite3's: the callback is called bare (`this` undefined), with the error alone on failure.
+  args.push(function (err: Error | null, rows: Row[]) {
+    if (err) return callback(err);
     const result: Record<string, unknown> = {};
     if (rows.length > 0) {
       const keys = Object.keys(rows[0] as Row);
@@ -1008,7 +1039,7 @@ function map(this: Statement, ...args: unknown[]): Statement {
         for (const row of rows) result[row[key] as string] = row[value];
       }
     }
-    return callback.call(this, err, result);
+    return callback(err, result);
   });
   return this.all(...args);
 }

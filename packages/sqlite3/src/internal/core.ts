@@ -41,7 +41,7 @@ export class Slot {
   changes = 0;
   /** The `trace` and `profile` events of the call, emitted just before its callback. */
   observed: (() => void) | undefined = undefined;
-  /** The async context the outcome arrived in, when the slot fires later than that (behind earlier slots). */
+  /** The async resource the callback runs in (see {@link ResourceType}): the caller's context, under node-sqlite3's name. */
   context: AsyncResource | undefined = undefined;
   onHead: (() => void) | undefined = undefined;
   /** The slot taken after this one (the order is a linked list: nothing to allocate or shift per call). */
@@ -49,13 +49,28 @@ export class Slot {
 }
 
 /**
- * The async_hooks type of the resources that keep a caller's async context for later: a call queued behind the gate,
- * a callback that fires behind earlier ones. One `AsyncResource` each, entered with `runInAsyncScope`: what
+ * The async_hooks type of the resource that keeps a caller's async context for a call queued behind the gate. One
+ * `AsyncResource` each, entered with `runInAsyncScope`: what
  * `AsyncResource.bind` and `AsyncLocalStorage.snapshot()` do, without the bound function they define properties on
  * (measured: ~3 µs each, against ~50 ns).
  */
 const QUEUED_RESOURCE = 'rapsqlite.sqlite3.Queued';
-const SLOT_RESOURCE = 'rapsqlite.sqlite3.Callback';
+
+/**
+ * The async_hooks type of the resource an operation's callback runs in, node-sqlite3's name for the async work of that
+ * operation (`sqlite3.Statement.Run`, …): tools that measure a query from its resource's `init` to its callback find
+ * it under the same name. One per call, made when the call takes its turn, so it carries the caller's async context.
+ */
+export type ResourceType =
+  | 'sqlite3.Database.Exec'
+  | 'sqlite3.Statement.Prepare'
+  | 'sqlite3.Statement.Bind'
+  | 'sqlite3.Statement.Get'
+  | 'sqlite3.Statement.Run'
+  | 'sqlite3.Statement.All'
+  | 'sqlite3.Statement.Each'
+  | 'sqlite3.Statement.Reset'
+  | 'sqlite3.Statement.Finalize';
 
 /** A call held behind the gate, with the async context it was made in. */
 class Deferred extends AsyncResource implements Entry {
@@ -103,6 +118,8 @@ export class DatabaseCore {
   liveStatements = 0;
   /** Backups not finished (their handle is open): same rule. */
   liveBackups = 0;
+  /** The open callback is running (the gate still holds the calls queued during the open). */
+  inOpenCallback = false;
   trace = false;
   profile = false;
   serialized = false;
@@ -273,9 +290,10 @@ export class DatabaseCore {
    * Takes the next place in the callback order. Every issued operation takes one, so its callback runs after those of
    * the operations issued before it (node-sqlite3's serialized order), even when its result is known at once.
    */
-  slot(): Slot {
+  slot(type: ResourceType): Slot {
     this.begin();
     const slot = new Slot();
+    slot.context = new AsyncResource(type);
     if (this.#tail === undefined) this.#head = slot;
     else this.#tail.next = slot;
     this.#tail = slot;
@@ -283,10 +301,10 @@ export class DatabaseCore {
   }
 
   /**
-   * Marks a slot's result ready. Callbacks fire in slot order, each in the async context its result arrived in (the
-   * caller's: AsyncLocalStorage and async_hooks see the caller). A slot at the head fires at once; one that must wait
-   * for earlier slots, or whose result is known while its call is still being made (`soon`), keeps its context and
-   * fires later, never inside the call that made it.
+   * Marks a slot's result ready. Callbacks fire in slot order, each in its slot's async resource (made in the caller's
+   * context: AsyncLocalStorage sees the caller, async_hooks a resource named as node-sqlite3 names it). A slot at the
+   * head fires at once; one that must wait for earlier slots, or whose result is known while its call is still being
+   * made (`soon`), fires later, never inside the call that made it.
    */
   ready(slot: Slot, fire: () => void, soon = false): void {
     slot.fire = fire;
@@ -300,7 +318,6 @@ export class DatabaseCore {
       this.#flush();
       return;
     }
-    slot.context = new AsyncResource(SLOT_RESOURCE);
     if (this.#head === slot && !this.#flushQueued) {
       this.#flushQueued = true;
       queueMicrotask(this.#flush);

@@ -136,6 +136,74 @@ describe.each(IMPLEMENTATIONS)('backup: %s', (_name, sqlite3) => {
     await closeDb(copy);
   });
 
+  it('fails a backup whose file cannot be opened (no such folder) at its start, with SQLITE_CANTOPEN', async () => {
+    const started = await new Promise<{ err: unknown; self: unknown; backup: Sqlite3 }>((resolve) => {
+      const backup = db.backup(join(dir, 'no', 'such', 'folder.db'), function (this: unknown, err: unknown) {
+        resolve({ err, self: this, backup });
+      });
+    });
+    expect(started.err).toMatchObject({ code: 'SQLITE_CANTOPEN', errno: sqlite3.CANTOPEN, message: 'SQLITE_CANTOPEN: unable to open database file' });
+    expect(started.self).toBe(started.backup);
+    expect([started.backup.failed, started.backup.completed, started.backup.idle]).toEqual([true, false, false]);
+  });
+
+  it('restores a file into the temp schema (filenameIsDest false), replacing what was there', async () => {
+    await exec(db, "CREATE TEMP TABLE stale (x); INSERT INTO stale VALUES ('gone')");
+    const backup = db.backup(source, 'main', 'temp', false);
+    const first = await step(backup, 1);
+    expect(first).toMatchObject({ err: null, completed: false });
+    expect(backup.pageCount).toBeGreaterThan(1);
+    expect(backup.remaining).toBe(backup.pageCount - 1);
+    expect((await step(backup, -1)).completed).toBe(true);
+    await finish(backup);
+    expect(await count(db, 'temp.foo')).toBe(1000);
+    expect((await call(db, 'get', 'SELECT count(*) AS n FROM temp.foo JOIN main.foo USING (id, txt)')).value).toEqual({ n: 1000 });
+    expect((await call(db, 'get', "SELECT name FROM temp.sqlite_master WHERE name = 'stale'")).value).toBeUndefined();
+  });
+
+  it('loads a file into a :memory: database (main into main): tables, indexes, views, triggers, AUTOINCREMENT, FTS5, user_version', async () => {
+    const file = join(dir, `schema-${Math.random()}.db`);
+    const seed = await openDb(real, file);
+    await exec(
+      seed,
+      `PRAGMA user_version = 7;
+       CREATE TABLE a (id INTEGER PRIMARY KEY AUTOINCREMENT, v TEXT UNIQUE, g INT GENERATED ALWAYS AS (id * 2));
+       CREATE INDEX ai ON a (v); CREATE VIEW av AS SELECT v FROM a;
+       CREATE TABLE log (v TEXT); CREATE TRIGGER at AFTER INSERT ON a BEGIN INSERT INTO log VALUES (new.v); END;
+       INSERT INTO a (v) VALUES ('x'), ('y'); DELETE FROM a WHERE v = 'y';
+       CREATE VIRTUAL TABLE f USING fts5(body); INSERT INTO f VALUES ('hello world')`,
+    );
+    await closeDb(seed);
+    const memory = await openDb(sqlite3, ':memory:');
+    await exec(memory, 'CREATE TABLE old (x); INSERT INTO old VALUES (1)');
+    const backup = memory.backup(file, 'main', 'main', false);
+    expect((await step(backup, -1)).err).toBeNull();
+    await finish(backup);
+    const names = await call<Array<{ name: string }>>(memory, 'all', "SELECT name FROM sqlite_master WHERE name NOT LIKE 'f_%' ORDER BY name");
+    expect(names.value.map((r) => r.name)).toEqual(['a', 'ai', 'at', 'av', 'f', 'log', 'sqlite_autoindex_a_1', 'sqlite_sequence']);
+    expect((await call(memory, 'all', 'SELECT * FROM a')).value).toEqual([{ id: 1, v: 'x', g: 2 }]);
+    expect((await call(memory, 'all', 'SELECT * FROM log')).value).toEqual([{ v: 'x' }, { v: 'y' }]);
+    expect((await call(memory, 'get', "SELECT body FROM f WHERE f MATCH 'hello'")).value).toEqual({ body: 'hello world' });
+    expect((await call(memory, 'get', 'PRAGMA user_version')).value).toEqual({ user_version: 7 });
+    const inserted = await new Promise<{ err: unknown; lastID: number }>((resolve) =>
+      memory.run("INSERT INTO a (v) VALUES ('z')", function (this: { lastID: number }, err: unknown) {
+        resolve({ err, lastID: this.lastID });
+      }),
+    );
+    // AUTOINCREMENT continues after the highest id the file ever gave (2, deleted), and the trigger came along.
+    expect(inserted).toEqual({ err: null, lastID: 3 });
+    expect((await call(memory, 'all', 'SELECT * FROM log')).value).toEqual([{ v: 'x' }, { v: 'y' }, { v: 'z' }]);
+    await closeDb(memory);
+  });
+
+  it('fails a restore into a read-only database with SQLITE_READONLY, changing nothing', async () => {
+    const backup = db.backup(source, 'main', 'main', false);
+    const stepped = await step(backup, -1);
+    expect(stepped.err).toMatchObject({ code: 'SQLITE_READONLY', errno: sqlite3.READONLY });
+    expect(backup.failed).toBe(true);
+    expect(await count(db)).toBe(1000);
+  });
+
   it('reports SQLITE_BUSY when the destination is locked, and can go on once it is free', async () => {
     const target = join(dir, `locked-${Math.random()}.db`);
     const holder = await openDb(sqlite3, target);

@@ -1,7 +1,7 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { IMPLEMENTATIONS, call, closeDb, exec, openDb, tempDir } from '../helpers.ts';
+import { IMPLEMENTATIONS, call, closeDb, eachRows, exec, openDb, tempDir } from '../helpers.ts';
 
 describe.each(IMPLEMENTATIONS)('opening and closing: %s', (_name, sqlite3) => {
   let dir: string;
@@ -220,19 +220,53 @@ describe.each(IMPLEMENTATIONS)('opening and closing: %s', (_name, sqlite3) => {
     expect(() => db.interrupt()).toThrow('Database is not open');
   });
 
-  it('opens a read-only file that is not a database, failing by SQLITE_NOTADB no later than the first query', async () => {
-    const file = join(dir, 'not-a-db.db');
-    writeFileSync(file, 'this is not an SQLite database, just some text long enough to have a header....');
-    const outcome = await new Promise<{ code?: string } | null>((resolve) => {
-      const db = new sqlite3.Database(file, sqlite3.OPEN_READONLY, (err: { code: string } | null) => {
-        if (err) return resolve(err);
-        db.get('SELECT * FROM sqlite_master', (queryErr: { code: string } | null) => {
-          db.close();
-          resolve(queryErr);
-        });
+  it('begins closing at once when close() is called from the open callback: interrupt() refuses from there', async () => {
+    const { thrown, closed } = await new Promise<{ thrown: unknown; closed: Promise<unknown[]> }>((resolve) => {
+      const db = new sqlite3.Database(':memory:', () => {
+        const closed = new Promise<unknown[]>((done) => db.close((...args: unknown[]) => done(args)));
+        let thrown: unknown;
+        try {
+          db.interrupt();
+        } catch (err) {
+          thrown = err;
+        }
+        resolve({ thrown, closed });
       });
     });
-    expect(outcome?.code).toBe('SQLITE_NOTADB');
+    expect(thrown).toBeInstanceOf(Error);
+    expect((thrown as Error).message).toBe('Database is closing');
+    expect(await closed).toEqual([null]);
+  });
+
+  it('closes despite unfinalized statements that hold no SQL (empty text, only a comment or a semicolon)', async () => {
+    for (const sql of ['', '   ', '-- only a comment', ';']) {
+      const db = await openDb(sqlite3);
+      const stmt = db.prepare(sql);
+      const prepared = await new Promise<unknown[]>((resolve) => db.wait((...args: unknown[]) => resolve(args)));
+      expect(prepared).toEqual([null]);
+      expect(stmt.sql).toBe(sql);
+      expect(await closeDb(db)).toBeNull();
+    }
+    const db = await openDb(sqlite3);
+    db.prepare('SELECT 1');
+    expect(await closeDb(db)).toMatchObject({ code: 'SQLITE_BUSY' });
+  });
+
+  it('opens a file that is not a database (read-only or not), then fails every statement with SQLITE_NOTADB', async () => {
+    const file = join(dir, 'not-a-db.db');
+    writeFileSync(file, 'this is not an SQLite database, just some text long enough to have a header....');
+    for (const mode of [sqlite3.OPEN_READONLY, sqlite3.OPEN_READWRITE | sqlite3.OPEN_CREATE]) {
+      const db = await openDb(sqlite3, file, mode);
+      expect(db.open).toBe(true);
+      const notADb = { code: 'SQLITE_NOTADB', errno: sqlite3.NOTADB, message: 'SQLITE_NOTADB: file is not a database' };
+      expect((await call(db, 'get', 'SELECT * FROM sqlite_master')).err).toMatchObject(notADb);
+      expect((await call(db, 'run', 'CREATE TABLE t (a)')).err).toMatchObject(notADb);
+      expect((await call(db, 'exec', 'SELECT 1')).err).toMatchObject(notADb);
+      const each = await eachRows(db, 'SELECT 1');
+      expect(each.rows).toEqual([]);
+      expect(each.complete[0]).toMatchObject(notADb);
+      expect(await closeDb(db)).toBeNull();
+    }
   });
 
   it('throws (without crashing) when a method is called on something that is not a Database', async () => {

@@ -1,3 +1,4 @@
+import { createHook, executionAsyncId } from 'node:async_hooks';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { IMPLEMENTATIONS, call, closeDb, exec, openDb, tempDir, type Sqlite3 } from '../helpers.ts';
@@ -14,6 +15,38 @@ describe.each(IMPLEMENTATIONS)('scheduling and transactions: %s', (_name, sqlite
   afterEach(async () => {
     await closeDb(db);
     cleanup();
+  });
+
+  it('runs each callback inside an async resource named as node-sqlite3 names its work (sqlite3.Statement.Get, …)', async () => {
+    const types = new Map<number, string>();
+    const hook = createHook({
+      init(asyncId, type) {
+        if (type.startsWith('sqlite3.')) types.set(asyncId, type);
+      },
+    }).enable();
+    const seen: Array<string | undefined> = [];
+    const record = (): void => void seen.push(types.get(executionAsyncId()));
+    let first: number | undefined;
+    try {
+      // The first sqlite3.* resource made after the hook is the one a failing one-call statement calls back in.
+      await new Promise<void>((resolve) =>
+        db.run('DROP TABLE missing', () => {
+          first = executionAsyncId();
+          resolve();
+        }),
+      );
+      expect(first).toBe([...types.keys()][0]);
+      await new Promise((resolve) => db.get('SELECT 1', () => resolve(record())));
+      await new Promise((resolve) => db.all('SELECT 1', () => resolve(record())));
+      await new Promise((resolve) => db.run('INSERT INTO t (b) VALUES (1)', () => resolve(record())));
+      await new Promise((resolve) => db.exec('SELECT 1', () => resolve(record())));
+      const stmt = db.prepare('SELECT b FROM t');
+      await new Promise((resolve) => stmt.get(() => resolve(record())));
+      await new Promise((resolve) => stmt.finalize(resolve));
+    } finally {
+      hook.disable();
+    }
+    expect(seen).toEqual(['sqlite3.Statement.Get', 'sqlite3.Statement.All', 'sqlite3.Statement.Run', 'sqlite3.Database.Exec', 'sqlite3.Statement.Get']);
   });
 
   it('serialize(cb) runs cb at once with this = the database, returns the database, and callbacks come in call order', async () => {

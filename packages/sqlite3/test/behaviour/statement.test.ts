@@ -215,6 +215,28 @@ describe.each(IMPLEMENTATIONS)('statements: %s', (_name, sqlite3) => {
     }
   });
 
+  it('calls a Database method back on the statement for SQLITE_ERRORs SQLite raises while running (transactions, JSON, overflow)', async () => {
+    const cases: Array<[string, string, string]> = [
+      ['run', 'COMMIT', 'cannot commit - no transaction is active'],
+      ['run', 'ROLLBACK', 'cannot rollback - no transaction is active'],
+      ['run', 'RELEASE nope', 'no such savepoint: nope'],
+      ['get', "SELECT json('{bad')", 'malformed JSON'],
+      ['all', "SELECT json_extract('{}', 'bad')", "bad JSON path: 'bad'"],
+      ['get', 'SELECT abs(-9223372036854775808)', 'integer overflow'],
+      ['run', 'DETACH nope', 'no such database: nope'],
+    ];
+    for (const [method, sql, message] of cases) {
+      const outcome = await call<unknown>(db, method, sql);
+      expect(outcome.err).toMatchObject({ code: 'SQLITE_ERROR', errno: sqlite3.ERROR, message: `SQLITE_ERROR: ${message}` });
+      expect(outcome.self).toBeInstanceOf(sqlite3.Statement);
+    }
+    await exec(db, 'BEGIN');
+    const nested = await call<unknown>(db, 'run', 'BEGIN');
+    expect(nested.err?.message).toBe('SQLITE_ERROR: cannot start a transaction within a transaction');
+    expect(nested.self).toBeInstanceOf(sqlite3.Statement);
+    await exec(db, 'ROLLBACK');
+  });
+
   it('runs only the first statement of a multi-statement string in run/get/all', async () => {
     const { self } = await call<unknown>(db, 'run', "INSERT INTO t (b) VALUES ('x'); INSERT INTO t (b) VALUES ('y')");
     expect((self as { changes: number }).changes).toBe(1);
@@ -327,7 +349,14 @@ describe.each(IMPLEMENTATIONS)('statements: %s', (_name, sqlite3) => {
     });
     expect((await call(db, 'map', 'SELECT a FROM t WHERE 0')).value).toEqual({});
     const stmt = db.prepare('SELECT a, b FROM t WHERE a = ?');
-    expect((await call(stmt, 'map', 2)).value).toEqual({ 2: 'two' });
+    const mapped = await call(stmt, 'map', 2);
+    expect(mapped.value).toEqual({ 2: 'two' });
+    // The callback is called bare, as node-sqlite3's JavaScript map() calls it, and with the error alone on failure.
+    expect(mapped.self).toBeUndefined();
+    expect((await call(db, 'map', 'SELECT a, b FROM t')).self).toBeUndefined();
+    const failed = await call(db, 'map', "SELECT json('{bad') AS a, 1 AS b");
+    expect(failed.args).toEqual([expect.objectContaining({ code: 'SQLITE_ERROR' })]);
+    expect(failed.self).toBeUndefined();
     await finalize(stmt);
   });
 
