@@ -38,6 +38,12 @@ export interface DriverResult {
   readonly p99Us?: number;
   /** Throughput divided by better-sqlite3's in the same workload (higher is faster). */
   readonly vsBaseline?: number;
+  /**
+   * Operations per second of each timed round, in round order. Round r of every driver ran back to back (in a rotated
+   * order), so two drivers' rates of the same round were measured under the same load: their ratio, round by round,
+   * is steadier than the ratio of the medians (see {@link pairedRatio}).
+   */
+  readonly roundRates?: readonly number[];
   /** Event loop: largest histogram interval over all rounds, median of the rounds' p99, largest timer gap. */
   readonly loop?: {
     readonly maxDelayMs: number;
@@ -120,6 +126,7 @@ export function aggregate(driver: string, rounds: readonly RoundResult[], latenc
     driver,
     status: 'ok',
     opsPerSec: median(rates),
+    roundRates: rates,
     usPerOp: median(perOp),
     cpuUsPerOp: median(rounds.map((r) => (r.cpuMs * 1000) / Math.max(1, r.ops))),
     ...(rowRates.length > 0 ? { rowsPerSec: median(rowRates) } : {}),
@@ -148,6 +155,17 @@ export function aggregate(driver: string, rounds: readonly RoundResult[], latenc
 }
 
 /** Adds `vsBaseline` to every result, given the baseline driver's id. */
+/**
+ * How many times faster `subject` ran than `peer`: the median of their per-round throughput ratios when both have the
+ * same rounds, else the ratio of their median throughputs (results saved before rounds were kept).
+ */
+export function pairedRatio(subject: DriverResult, peer: DriverResult): number {
+  const a = subject.roundRates;
+  const b = peer.roundRates;
+  if (a !== undefined && b !== undefined && a.length === b.length && a.length > 0) return median(a.map((rate, i) => rate / (b[i] ?? Number.NaN)));
+  return (subject.opsPerSec ?? 0) / (peer.opsPerSec ?? 1);
+}
+
 export function withBaselineRatios(results: readonly DriverResult[], baseline: string): DriverResult[] {
   const base = results.find((r) => r.driver === baseline && r.status === 'ok')?.opsPerSec;
   return results.map((r) =>

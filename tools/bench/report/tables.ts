@@ -1,4 +1,4 @@
-import type { BenchReport, DriverInfo, DriverResult, WorkloadResult } from '../results.ts';
+import { pairedRatio, type BenchReport, type DriverInfo, type DriverResult, type WorkloadResult } from '../results.ts';
 import { duration, figure, mebibytes, millis, ratio } from './format.ts';
 import type { Table } from './format.ts';
 
@@ -97,7 +97,10 @@ export function workloadTable(report: BenchReport, workload: WorkloadResult): Ta
   return { headers, align, rows };
 }
 
-/** For each subject driver (rapsqlite), its throughput ratio against every other driver in this workload. */
+/**
+ * For each subject driver (rapsqlite), its throughput ratio against every other driver in this workload: the median of
+ * the per-round ratios (rounds of different drivers run back to back, so each ratio compares one moment's load).
+ */
 export function subjectRatioLines(report: BenchReport, workload: WorkloadResult): string[] {
   const ok = workload.results.filter((r) => r.status === 'ok' && r.opsPerSec !== undefined);
   const subjects = new Set(report.drivers.filter((d) => d.subject).map((d) => d.id));
@@ -106,7 +109,7 @@ export function subjectRatioLines(report: BenchReport, workload: WorkloadResult)
     .map((subject) => {
       const parts = ok
         .filter((peer) => peer.driver !== subject.driver)
-        .map((peer) => `${ratio((subject.opsPerSec ?? 0) / (peer.opsPerSec ?? 1))} ${labelOf(report, peer.driver)}`);
+        .map((peer) => `${ratio(pairedRatio(subject, peer))} ${labelOf(report, peer.driver)}`);
       return `${labelOf(report, subject.driver)} throughput vs ${parts.join(' · ')}`;
     });
 }
