@@ -82,7 +82,7 @@ const peers = new Peers({ allowInstall: false, log: (line) => process.stderr.wri
 const context: LoadContext = { requirePeer: (name) => peers.require(name), peerVersion: (name) => peers.version(name) };
 const templates = await ensureTemplates({ cacheDir: join(tmpdir(), 'rapsqlite-bench-templates'), itemRows: 200_000, streamRows: 1 }, loadBetterSqlite3());
 const dir = mkdtempSync(join(tmpdir(), 'rapsqlite-executor-'));
-const contenders = new Map<string, Pick<DriverConnection, 'getById' | 'insert'> & { quiesce?: () => unknown }>();
+const contenders = new Map<string, Pick<DriverConnection, 'getById' | 'insert' | 'quiesce'>>();
 await copyTemplate(templates.main, join(dir, 'executor.db'));
 contenders.set('C-thread experiment', openExecutor(join(dir, 'executor.db'), spin));
 const versions: string[] = [];

@@ -154,7 +154,6 @@ export function aggregate(driver: string, rounds: readonly RoundResult[], latenc
   };
 }
 
-/** Adds `vsBaseline` to every result, given the baseline driver's id. */
 /**
  * How many times faster `subject` ran than `peer`: the median of their per-round throughput ratios when both have the
  * same rounds, else the ratio of their median throughputs (results saved before rounds were kept).
@@ -166,6 +165,7 @@ export function pairedRatio(subject: DriverResult, peer: DriverResult): number {
   return (subject.opsPerSec ?? 0) / (peer.opsPerSec ?? 1);
 }
 
+/** Adds `vsBaseline` to every result, given the baseline driver's id. */
 export function withBaselineRatios(results: readonly DriverResult[], baseline: string): DriverResult[] {
   const base = results.find((r) => r.driver === baseline && r.status === 'ok')?.opsPerSec;
   return results.map((r) =>

@@ -614,7 +614,7 @@ export class Statement {
       // A DML statement with RETURNING makes all its changes at its first step: it must never run again for the rows
       // after the first, so they are read now and kept for the parameterless get() calls that follow.
       const fetched = this.#engine.all<Row>(plan.sql, params);
-      this.#keepReturning(fetched, 1);
+      this.#keepReturning(fetched);
       fetched.then(
         (rows) => {
           this.#observe(slot, bindings, started, undefined);
@@ -633,12 +633,12 @@ export class Statement {
     );
   }
 
-  /** Keeps the rows of a RETURNING result after the first `skip`, for the parameterless get() calls that follow. */
-  #keepReturning(fetched: Promise<Row[]>, skip: number): void {
+  /** Keeps the rows of a RETURNING result after the first (its call returns that one) for the parameterless get()s. */
+  #keepReturning(fetched: Promise<Row[]>): void {
     const returning: Returning = { rows: undefined, failed: false, ready: Promise.resolve() };
     returning.ready = fetched.then(
       (rows) => {
-        returning.rows = rows.slice(skip);
+        returning.rows = rows.slice(1);
       },
       () => {
         returning.failed = true;
@@ -766,7 +766,7 @@ export class Statement {
     const core = this.#core;
     const started = core.profile ? performance.now() : 0;
     if (plan.dml && plan.reader === true && !this.#oneShot) {
-      this.#runReturning(slot, callback, bindings, started);
+      this.#runReturning(slot, callback, bindings, params, started);
       return;
     }
     const engine = this.#engine;
@@ -823,14 +823,14 @@ export class Statement {
    * all its changes, and leaves it on its first row. Its rows are read now (then `changes()` and
    * `last_insert_rowid()`, in the same batch) and kept for the parameterless get() calls that follow.
    */
-  #runReturning(slot: Slot, callback: AnyFunction | undefined, bindings: Bindings, started: number): void {
+  #runReturning(slot: Slot, callback: AnyFunction | undefined, bindings: Bindings, params: ReturnType<typeof engineParams>, started: number): void {
     const core = this.#core;
     const engine = this.#engine;
-    const fetched = engine.all<Row>(this.#plan.sql, engineParams(this.#plan, bindings));
+    const fetched = engine.all<Row>(this.#plan.sql, params);
     const counts = engine.get<{ c: number; id: number | bigint }>('SELECT changes() AS c, last_insert_rowid() AS id');
     counts.catch(() => undefined);
     const seq = core.nextSeq();
-    this.#keepReturning(fetched, 1);
+    this.#keepReturning(fetched);
     fetched.then(
       () =>
         counts.then(
@@ -976,7 +976,6 @@ export class Statement {
   }
 }
 
-/** A statement's cursor: the result of a parameterless `get()`, read on over several calls. */
 /**
  * What is left of an INSERT/UPDATE/DELETE … RETURNING result: SQLite makes every change at the statement's first step
  * and buffers the RETURNING rows, which node-sqlite3 then steps through; here they arrive in one answer.
@@ -990,6 +989,7 @@ interface Returning {
   ready: Promise<void>;
 }
 
+/** A statement's cursor: the result of a parameterless `get()`, read on over several calls. */
 interface Cursor {
   iterator: AsyncIterableIterator<Row> | undefined;
   readonly params: ReturnType<typeof engineParams>;

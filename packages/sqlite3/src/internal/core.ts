@@ -41,11 +41,16 @@ export class Slot {
   changes = 0;
   /** The `trace` and `profile` events of the call, emitted just before its callback. */
   observed: (() => void) | undefined = undefined;
-  /** The async resource the callback runs in (see {@link ResourceType}): the caller's context, under node-sqlite3's name. */
-  context: AsyncResource | undefined = undefined;
   onHead: (() => void) | undefined = undefined;
   /** The slot taken after this one (the order is a linked list: nothing to allocate or shift per call). */
   next: Slot | undefined = undefined;
+
+  /** The async resource the callback runs in (see {@link ResourceType}), made in the caller's context. */
+  readonly context: AsyncResource;
+
+  constructor(context: AsyncResource) {
+    this.context = context;
+  }
 }
 
 /**
@@ -292,8 +297,7 @@ export class DatabaseCore {
    */
   slot(type: ResourceType): Slot {
     this.begin();
-    const slot = new Slot();
-    slot.context = new AsyncResource(type);
+    const slot = new Slot(new AsyncResource(type));
     if (this.#tail === undefined) this.#head = slot;
     else this.#tail.next = slot;
     this.#tail = slot;
@@ -336,9 +340,7 @@ export class DatabaseCore {
         if (slot.next === undefined) this.#tail = undefined;
         slot.next = undefined;
         try {
-          const context = slot.context;
-          if (context === undefined) fireSlot(slot);
-          else context.runInAsyncScope(fireSlot, null, slot);
+          slot.context.runInAsyncScope(fireSlot, null, slot);
         } finally {
           this.end();
         }
