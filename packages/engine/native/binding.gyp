@@ -9,7 +9,7 @@
   'targets': [
     {
       'target_name': 'rapsqlite_companion',
-      'sources': ['src/slots.c', 'src/extension.c', 'src/addon.c', 'src/hooks.c'],
+      'sources': ['src/slots.c', 'src/extension.c', 'src/addon.c', 'src/hooks.c', 'src/fastpath.c'],
       'include_dirs': ['<(napi_include_dir)', '<(sqlite_include_dir)'],
       'defines': ['NAPI_VERSION=8'],
       'conditions': [

@@ -418,6 +418,8 @@ static napi_value rc_js_schema_probe(napi_env env, napi_callback_info info) {
 
 /* The update hook and sqlite3_limit (hooks.c). */
 int rc_hooks_exports(napi_env env, napi_value exports);
+/* The fast path (fastpath.c). */
+int rc_fast_exports(napi_env env, napi_value exports);
 
 static int rc_set_function(napi_env env, napi_value exports, const char *name, napi_callback callback) {
   napi_value fn;
@@ -443,6 +445,7 @@ NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
       rc_set_function(env, exports, "schemaProbe", rc_js_schema_probe) != 0 ||
       rc_set_function(env, exports, "registerInnocuous", rc_js_register_innocuous) != 0 ||
       rc_hooks_exports(env, exports) != 0 ||
+      rc_fast_exports(env, exports) != 0 ||
       rc_set_string(env, exports, "version", RC_VERSION) != 0 ||
       rc_set_string(env, exports, "entryPoint", RC_ENTRY_POINT) != 0 ||
       rc_set_string(env, exports, "slotFunction", RC_SLOT_FUNCTION) != 0 ||

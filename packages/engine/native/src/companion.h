@@ -38,7 +38,7 @@ typedef int rc_atomic_int;
 #endif
 
 /* Bumped whenever the Node-API surface changes in a way the TypeScript loader must know about. */
-#define RC_ABI_VERSION 3
+#define RC_ABI_VERSION 4
 #define RC_VERSION "0.1.0"
 /* Entry point SQLite would derive itself from "rapsqlite_companion.node"; passed explicitly anyway. */
 #define RC_ENTRY_POINT "sqlite3_rapsqlitecompanion_init"
@@ -97,6 +97,18 @@ typedef struct rc_conn {
   unsigned next_start;
   /* Owner thread only: the update hook's change buffer (hooks.c), NULL while no hook is installed. */
   struct rc_changes *changes;
+  /*
+   * The fast path's state (fastpath.c) while the owner thread is inside fastServe, else NULL. Set and cleared by the
+   * owner under the table mutex; other threads read it and use it only while holding the table mutex.
+   */
+  struct rc_fast *fast;
+  /*
+   * Under the table mutex: fastKick counts here even while the owner is not serving, and fastServe returns at once
+   * when a kick came since the last one it saw, so that a kick landing just before the owner starts to serve (the
+   * caller posted a message the owner has not looked for yet) is not lost.
+   */
+  uint32_t kicks;
+  uint32_t kicks_seen;
 } rc_conn;
 
 /* Table mutex. */

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { compileAuthorizerRules, type AuthorizerRules } from './authorizer-rules.ts';
 
 /** The companion ABI this loader speaks; a binary reporting another one is ignored as stale. */
-const ABI_VERSION = 3;
+const ABI_VERSION = 4;
 const BINARY_NAME = 'rapsqlite_companion.node';
 
 /** What {@link Companion.takeProfile} reports: statements that finished on a connection since the last call. */
@@ -19,6 +19,31 @@ export interface CompanionProfile {
 }
 
 /**
+ * What the fast path's callback (see {@link Companion.fastInit}) receives as `payload` when `status` is 1: the
+ * better-sqlite3 name of SQLite's extended result code (`'SQLITE_CONSTRAINT_UNIQUE'`, `'UNKNOWN_SQLITE_ERROR_<n>'`
+ * for a code better-sqlite3 does not name) or `'ERR_RAPSQLITE_INTEGER_OVERFLOW'`, and the message.
+ */
+export interface FastError {
+  readonly code: string;
+  readonly message: string;
+}
+
+/**
+ * The fast path's callback, called on the thread that called {@link Companion.fastInit} once per request submitted
+ * with {@link Companion.fastSubmit}, in the order the owner thread answered them (a slot's requests in submission
+ * order).
+ *
+ * - `status` 0 (ok): `payload` is, for `get`, the row object or `undefined` (no row); for `all`, an array of row
+ *   objects; for `run`, `[changes, lastInsertRowid]` (`changes` a number; the rowid a number, or a bigint beyond
+ *   ±(2^53−1) or in mode 2).
+ * - `status` 1 (error): `payload` is a {@link FastError}.
+ * - `status` 2 (fallback): nothing ran; send the request the normal way. `payload` is undefined.
+ *
+ * `inTransaction` is whether the connection was inside a transaction after the request.
+ */
+export type FastCallback = (slot: number, id: number, status: number, payload: unknown, inTransaction: boolean) => void;
+
+/**
  * The native companion: a C library that is both a Node-API addon and an SQLite extension. Loaded into a
  * connection with `db.loadExtension(extensionPath, entryPoint)`, it gives that connection a process-wide slot
  * id (`slotSql` returns it) through which any thread can interrupt the connection's running statement; the
@@ -28,6 +53,10 @@ export interface CompanionProfile {
  * `setAuthorizer` and `takeProfile` only on the thread that loaded the extension into the connection (they throw
  * `ERR_RAPSQLITE_INVALID_ARGUMENT` elsewhere). Calls on a closed slot: `interrupt`/`setActive` return false,
  * `setAuthorizer`/`takeProfile` throw `ERR_RAPSQLITE_CLOSED`.
+ *
+ * The fast path: the owner thread may wait inside `fastServe` and run simple statements that another thread queues
+ * with `fastSubmit`, answering through the callback given to `fastInit`, without running JavaScript on the owner's
+ * side. `fastServe` is owner-only; `fastInit`, `fastSubmit`, `fastKick` and `fastKickAll` work from any thread.
  *
  * @example
  * ```ts
@@ -90,6 +119,45 @@ export interface Companion {
   isLive(slot: number): boolean;
   /** How many connections of this process hold a slot. */
   liveSlots(): number;
+  /**
+   * Creates the calling thread's channel of the fast path: the replies to the requests this thread submits come back
+   * through `callback` (see {@link FastCallback}). Each thread that submits has its own; later calls from the same
+   * thread do nothing. The channel does not keep the process alive.
+   *
+   * @example
+   * ```ts
+   * companion.fastInit((slot, id, status, payload, inTransaction) => settle(id, status, payload, inTransaction));
+   * if (!companion.fastSubmit(slot, id, 1, 'SELECT * FROM t WHERE id = ?', [7], 0)) sendTheNormalWay();
+   * ```
+   */
+  fastInit(callback: FastCallback): void;
+  /**
+   * Queues a request for the slot's owner thread if it is inside {@link Companion.fastServe} right now, and returns
+   * true; the reply then comes through the {@link FastCallback} exactly once. Returns false, queuing nothing, when the
+   * owner is not serving, the slot is closed, `fastInit` has not been called (or its thread is gone), or a parameter is not one the fast path binds (`params` must be
+   * undefined or an array of null, number, bigint within int64, string, Buffer/Uint8Array).
+   *
+   * `kind`: 0 run, 1 get, 2 all. `id`: a positive safe integer, also the request's interrupt token. `mode` (for
+   * INTEGER values): 0 number (an integer beyond ±(2^53−1) is an `ERR_RAPSQLITE_INTEGER_OVERFLOW` error), 1 auto
+   * (bigint when unsafe), 2 bigint. Throws `ERR_RAPSQLITE_INVALID_ARGUMENT` only for an argument of the wrong type or
+   * range other than `params`.
+   */
+  fastSubmit(slot: number, id: number, kind: number, sql: string, params: readonly unknown[] | undefined, mode: number): boolean;
+  /**
+   * Makes the slot's {@link Companion.fastServe} return 1 soon: after the request it is running and every request
+   * already queued. Returns whether the owner was serving (a no-op otherwise). Any thread.
+   */
+  fastKick(slot: number): boolean;
+  /** Kicks every serving slot, and makes every later {@link Companion.fastServe} return 2 at once (process exit). */
+  fastKickAll(): void;
+  /**
+   * Serves fast requests on the slot's connection, on its owner thread (throws `ERR_RAPSQLITE_INVALID_ARGUMENT`
+   * elsewhere): runs queued requests, polls for new ones for `spinMicros` µs after the last one, then sleeps until one
+   * arrives. Returns 1 when kicked, 0 when `maxMs` ms have passed since the call, 2 at once after
+   * {@link Companion.fastKickAll} or for a closed slot. Before returning it stops accepting requests, answers every request
+   * still queued and finalizes the statements it prepared, so the connection can close; call it again in a loop.
+   */
+  fastServe(slot: number, spinMicros: number, maxMs: number): number;
 }
 
 /** The raw Node-API exports of the binary. */
@@ -113,6 +181,11 @@ interface NativeCompanion {
   takeProfile(slot: number, out: Float64Array): void;
   schemaProbe(slot: number): number;
   registerInnocuous(slot: number, name: string, impl: string, nArgs: number, deterministic: boolean): void;
+  fastInit(callback: FastCallback): void;
+  fastSubmit(slot: number, id: number, kind: number, sql: string, params: readonly unknown[] | undefined, mode: number): boolean;
+  fastKick(slot: number): boolean;
+  fastKickAll(): void;
+  fastServe(slot: number, spinMicros: number, maxMs: number): number;
 }
 
 let cached: Companion | undefined;
@@ -174,6 +247,12 @@ function wrap(native: NativeCompanion, extensionPath: string): Companion {
     isInterrupted: (slot: number) => native.isInterrupted(slot),
     isLive: (slot: number) => native.isLive(slot),
     liveSlots: () => native.liveSlots(),
+    fastInit: (callback: FastCallback) => native.fastInit(callback),
+    // Passed through as they are: these run once per query on the hot path.
+    fastSubmit: native.fastSubmit,
+    fastKick: native.fastKick,
+    fastKickAll: native.fastKickAll,
+    fastServe: native.fastServe,
   });
 }
 

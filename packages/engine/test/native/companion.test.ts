@@ -79,7 +79,7 @@ describe.skipIf(disabled)('native companion', () => {
   });
 
   it('describes itself and loads as an SQLite extension in the main thread too', () => {
-    expect(companion.abiVersion).toBe(3);
+    expect(companion.abiVersion).toBe(4);
     expect(companion.entryPoint).toBe('sqlite3_rapsqlitecompanion_init');
     expect(companion.extensionPath).toMatch(/rapsqlite_companion\.node$/);
     const Database = createRequire(import.meta.url)('better-sqlite3') as new (path: string) => {
