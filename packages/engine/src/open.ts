@@ -89,6 +89,8 @@ export async function openConnection(path: string, resolved: ResolvedOptions, ro
       authorizer: resolved.authorizer,
       statementTiming: resolved.statementTiming,
       spinMicros: resolved.spinMicros,
+      // JavaScript that SQLite could call (user functions, an init module's) runs only on the regular path.
+      fastPath: companion && resolved.fastPath && !resolved.statementTiming && resolved.initModule === undefined,
       attach: resolved.toolbox.attach,
       extensions: resolved.toolbox.extensions,
       key: resolved.toolbox.key,

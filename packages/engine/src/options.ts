@@ -77,6 +77,15 @@ export interface DatabaseOptions extends ToolboxOptions, QueryToolsOptions {
    */
   readonly spinMicros?: number;
   /**
+   * Lets the worker run simple statements without JavaScript while it is idle: with the native companion, a `get`,
+   * `all` or `run` with positional parameters, made while nothing else is in flight on the connection (a caller
+   * awaiting one query at a time), is run by the companion on the worker's own thread and answered straight to the
+   * caller's thread, skipping the message round trip (see docs/architecture.md, "The native fast path"). Results,
+   * errors and cancellation are the same either way. Not used on a connection with JavaScript user functions, an
+   * `init` module, or `statementTiming`. Default true.
+   */
+  readonly fastPath?: boolean;
+  /**
    * How long, in milliseconds, a cancelled call (its `signal`, `timeoutMs`, or `db.interrupt()`) may keep running
    * before the worker is replaced to stop it: SQLite can be interrupted only while it runs its own code, not while a
    * user function or a wait for another connection's lock holds the thread. Calls the worker had not started are
@@ -152,6 +161,7 @@ const KNOWN = new Set<string>([
   'authorizer',
   'statementTiming',
   'spinMicros',
+  'fastPath',
   'cancelGraceMs',
   'init',
   'attach',
@@ -224,6 +234,7 @@ export function resolveOptions(options: DatabaseOptions | undefined): ResolvedOp
   if (!Array.isArray(middleware)) invalid('Option middleware must be an array');
   if (options.readonly !== undefined && typeof options.readonly !== 'boolean') invalid('Option readonly must be a boolean');
   if (options.foreignKeys !== undefined && typeof options.foreignKeys !== 'boolean') invalid('Option foreignKeys must be a boolean');
+  if (options.fastPath !== undefined && typeof options.fastPath !== 'boolean') invalid('Option fastPath must be a boolean');
   const [init, initModule] = resolveInit(options.init);
   const cancelGraceMs = options.cancelGraceMs ?? 250;
   if (typeof cancelGraceMs !== 'number' || !(cancelGraceMs >= 0)) invalid('Option cancelGraceMs must be a non-negative number (Infinity to never replace the worker)');
@@ -243,6 +254,7 @@ export function resolveOptions(options: DatabaseOptions | undefined): ResolvedOp
     authorizer: options.authorizer,
     statementTiming: options.statementTiming === true,
     spinMicros: count('spinMicros', options.spinMicros, 50),
+    fastPath: options.fastPath ?? true,
     cancelGraceMs,
     init,
     initModule,

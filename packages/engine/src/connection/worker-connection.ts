@@ -11,6 +11,9 @@ import { IntMode, REQUEST_SLOTS, Status, type IntModeCode, type RowsPayload, typ
 import { CANCEL_RING, CancelTable, type RequestProgress } from './cancel-table.ts';
 import type { Connection, ConnectionRequest, CursorChunk, FunctionRegistration, RequestKind, RequestResults, Ticket } from './connection.ts';
 import { restoreBuffers, rowFactory, type RowFactory } from './rows.ts';
+import { fastParams, FastKind, FastStatus, registerFast, unregisterFast, type FastReceiver } from './fast-path.ts';
+import { toWire } from '../worker/wire-error.ts';
+import { SCHEMA_CHANGE } from '../operations/run.ts';
 import type { AttachSpec } from '../worker/tools/attach.ts';
 import type { KeySpec } from '../worker/tools/encryption.ts';
 
@@ -71,6 +74,8 @@ interface Call {
   grace: ReturnType<typeof setTimeout> | undefined;
   /** Receives partial answers other than rows (a backup's progress). */
   readonly onPartial: ((progress: unknown) => void) | undefined;
+  /** Sent through the companion's fast path (see `fast-path.ts`), not as a message. */
+  fast: boolean;
 }
 
 /** How the caller's side of a connection behaves; fixed at open. */
@@ -114,6 +119,10 @@ function mayOpenTransaction(call: Call): boolean {
 }
 
 const EXEC = CODES.exec;
+const RUN = CODES.run;
+const GET = CODES.get;
+const ALL = CODES.all;
+const REGISTER = CODES.register;
 const CLOSE = CODES.close;
 const ITER_CLOSE = CODES.iterClose;
 const ITER_NEXT = CODES.iterNext;
@@ -123,7 +132,7 @@ const ITER_OPEN = CODES.iterOpen;
  * One worker thread and its better-sqlite3 connection, seen from the caller's thread: batches requests into
  * messages, decodes replies, cancels requests, serializes transactions, and replaces the worker when it dies.
  */
-export class WorkerConnection implements Connection {
+export class WorkerConnection implements Connection, FastReceiver {
   readonly info: ConnectionInfo;
   readonly #config: WorkerConfig;
   readonly #settings: ConnectionSettings;
@@ -153,6 +162,16 @@ export class WorkerConnection implements Connection {
   #deathCause: unknown;
   #slot: number | undefined;
   readonly #companion: Companion | undefined;
+  /** Calls may take the companion's fast path on the current worker (its slot is registered for the replies). */
+  #fast = false;
+  /** The call on the fast path now (at most one, and only while no other call is unsettled). */
+  #fastCall: Call | undefined;
+  /**
+   * Whether a transaction was open after the last fast call, while no message reply came after it (the shared
+   * table then knows better); undefined otherwise.
+   */
+  #fastTx: boolean | undefined;
+  #fastCalls = 0;
 
   private constructor(config: WorkerConfig, role: ConnectionRole, settings: ConnectionSettings) {
     this.#config = config;
@@ -183,6 +202,11 @@ export class WorkerConnection implements Connection {
     return this.#nextId - 1;
   }
 
+  /** Calls answered through the companion's fast path so far (see `fast-path.ts`): for tests and diagnostics. */
+  get fastCalls(): number {
+    return this.#fastCalls;
+  }
+
   /** The worker generation: it increases each time a worker exits. */
   get generation(): number {
     return this.#generation;
@@ -207,6 +231,9 @@ export class WorkerConnection implements Connection {
   /** Remembers a function registration so that every future worker replays it. */
   addFunction(spec: FunctionRegistration): void {
     (this.#config as { functions: WorkerConfig['functions'] }).functions = [...this.#config.functions, spec];
+    // SQLite could call JavaScript from any statement now: the fast path, which runs none, is off for good.
+    (this.#config as { fastPath: boolean }).fastPath = false;
+    this.#fast = false;
   }
 
   pin(pinned: boolean): void {
@@ -231,6 +258,7 @@ export class WorkerConnection implements Connection {
       worker.once('message', (hello: WorkerHello) => {
         if (hello.type === 'ready') {
           this.#slot = hello.slot;
+          this.#fast = this.#config.fastPath && this.#companion !== undefined && hello.slot !== undefined && registerFast(this.#companion, hello.slot, this);
           worker.on('message', (replies: unknown[]) => {
             if (this.#worker === worker) this.#onReplies(replies);
           });
@@ -265,6 +293,7 @@ export class WorkerConnection implements Connection {
     const id = this.#nextId++;
     const ticket = request.ticket;
     if (ticket !== undefined) ticket.id = id;
+    if (code === REGISTER) this.#fast = false;
     return new Promise((resolve, reject) => {
       const call: Call = {
         id,
@@ -284,12 +313,54 @@ export class WorkerConnection implements Connection {
         abandoned: false,
         grace: undefined,
         onPartial: request.onPartial,
+        fast: false,
       };
       this.#calls.set(id, call);
-      this.#outbox.push(call);
       if (this.#live++ === 0) this.#worker?.ref();
+      if (this.#fast && ticket === undefined && this.#calls.size === 1 && this.#submitFast(call)) return;
+      this.#outbox.push(call);
       this.#scheduleFlush();
     });
+  }
+
+  /** Sends `call` through the companion's fast path if it qualifies and the worker serves it now. */
+  #submitFast(call: Call): boolean {
+    const code = call.code;
+    const kind = code === GET ? FastKind.get : code === ALL ? FastKind.all : code === RUN ? FastKind.run : -1;
+    if (kind < 0 || call.extra !== undefined || SCHEMA_CHANGE.test(call.sql)) return false;
+    const params = fastParams(call.params);
+    if (params === undefined) return false;
+    if (!(this.#companion as Companion).fastSubmit(this.#slot as number, call.id, kind, call.sql, params, call.mode)) return false;
+    call.fast = true;
+    call.posted = true;
+    this.#fastCall = call;
+    return true;
+  }
+
+  /** A reply of the fast path (see `fast-path.ts`), on the caller's thread. */
+  onFast(id: number, status: number, payload: unknown, inTransaction: boolean): void {
+    const call = this.#fastCall;
+    if (call === undefined || call.id !== id) return;
+    this.#fastCall = undefined;
+    if (status === FastStatus.fallback) {
+      // Nothing ran: the call goes the regular way, ahead of anything queued after it.
+      call.fast = false;
+      call.posted = false;
+      this.#outbox.unshift(call);
+      this.#scheduleFlush();
+      return;
+    }
+    this.#fastTx = inTransaction;
+    this.#fastCalls++;
+    this.#calls.delete(id);
+    if (call.abandoned) {
+      if (this.#outbox.length > 0) this.#scheduleFlush();
+      return;
+    }
+    this.#release(call);
+    if (status === FastStatus.ok) call.resolve(call.code === RUN ? call.handler.decode(payload, { rows: this.#rowsOf, chunks: undefined }) : payload);
+    else call.reject(call.abortError ?? fromWire(toWire(payload, call.sql, call.params), call.sql));
+    if (this.#outbox.length > 0) this.#scheduleFlush();
   }
 
 
@@ -310,6 +381,12 @@ export class WorkerConnection implements Connection {
     const id = ticket.id;
     const call = this.#calls.get(id);
     if (call === undefined || call.abandoned) return;
+    if (call.fast) {
+      // Running in the companion (a fast call has no signal of its own; a transaction's deadline got here).
+      call.abortError = error;
+      if (this.#companion !== undefined && this.#slot !== undefined) this.#companion.interrupt(this.#slot, id);
+      return;
+    }
     if (!call.posted) {
       this.#outbox.splice(this.#outbox.indexOf(call), 1);
       this.#calls.delete(id);
@@ -340,6 +417,11 @@ export class WorkerConnection implements Connection {
    */
   interrupt(error: RapsqliteError): boolean {
     if (this.#worker === undefined || this.#companion === undefined || this.#slot === undefined) return false;
+    const fast = this.#fastCall;
+    if (fast !== undefined) {
+      fast.abortError = error;
+      return this.#companion.interrupt(this.#slot, fast.id);
+    }
     const id = this.#table.active;
     const call = this.#calls.get(this.#fullId(id));
     if (call === undefined || !call.posted || call.abandoned || this.#table.progress(call.id) !== 'running') return false;
@@ -427,7 +509,8 @@ export class WorkerConnection implements Connection {
 
   readonly #flush = (): void => {
     this.#flushQueued = false;
-    if (this.#outbox.length === 0) return;
+    // A fast call in flight answers soon; what was made after it waits for it, so that order is kept.
+    if (this.#outbox.length === 0 || this.#fastCall !== undefined) return;
     if (this.#worker === undefined) this.#spawn();
     const worker = this.#worker as Worker;
     let message: unknown[] = [];
@@ -448,9 +531,13 @@ export class WorkerConnection implements Connection {
     }
     if (message.length > 0) worker.postMessage(message);
     this.#outbox = taken === this.#outbox.length ? [] : this.#outbox.slice(taken);
+    // A worker waiting in the companion returns to its event loop, where the message is (the kick is remembered if
+    // the worker is not waiting yet; it may have served before the fast path was turned off here).
+    if (this.#companion !== undefined && this.#slot !== undefined && this.#config.companion) this.#companion.fastKick(this.#slot);
   };
 
   #onReplies(replies: unknown[]): void {
+    this.#fastTx = undefined;
     for (let i = 0; i < replies.length; i += 4) {
       const id = replies[i] as number;
       const call = this.#calls.get(id);
@@ -564,6 +651,7 @@ export class WorkerConnection implements Connection {
     this.#deathCause = undefined;
     if (this.#closed && this.#calls.size === 0) {
       this.#worker = undefined;
+      this.#endFast();
       return;
     }
     this.#retire(worker, cause);
@@ -578,13 +666,28 @@ export class WorkerConnection implements Connection {
    */
   #retire(worker: Worker, cause: unknown): void {
     this.#worker = undefined;
+    const fastTx = this.#fastTx;
+    this.#endFast();
+    const fast = this.#fastCall;
+    if (fast !== undefined) {
+      // A call in the companion when its worker died: it was running (the companion starts what it takes at once).
+      this.#fastCall = undefined;
+      this.#calls.delete(fast.id);
+      if (!fast.abandoned) {
+        this.#release(fast);
+        fast.reject(this.#lostError(fast, 'running', cause));
+      }
+    }
     // A new generation at death, not at the next spawn: until then, a transaction or cursor of the dead worker must
     // already see that its connection is gone, or its next statement would run on the replacement outside any transaction.
     this.#generation++;
     const table = this.#table;
     const running = this.#calls.get(this.#fullId(table.active));
     // Requests after an open transaction (a raw BEGIN, a script) belong to it: they must not run on the replacement.
-    const txOpen = table.inTransaction || (running !== undefined && table.progress(running.id) === 'running' && mayOpenTransaction(running));
+    const txOpen =
+      (fastTx ?? table.inTransaction) ||
+      (fast !== undefined && mayOpenTransaction(fast)) ||
+      (running !== undefined && table.progress(running.id) === 'running' && mayOpenTransaction(running));
     const requeue: Call[] = [];
     for (const call of this.#calls.values()) {
       if (!call.posted) break;
@@ -619,6 +722,17 @@ export class WorkerConnection implements Connection {
     this.#outbox = requeue.length === 0 ? this.#outbox : [...requeue, ...this.#outbox];
     void worker.terminate();
     if (this.#outbox.length > 0) this.#scheduleFlush();
+  }
+
+  /** The current worker is gone: its slot gets no more fast calls, and a wait inside the companion ends. */
+  #endFast(): void {
+    const slot = this.#slot;
+    if (slot !== undefined && this.#companion !== undefined) {
+      this.#companion.fastKick(slot);
+      unregisterFast(slot);
+    }
+    this.#fast = false;
+    this.#fastTx = undefined;
   }
 
   #lostError(call: Call, progress: RequestProgress, cause: unknown): RapsqliteError {

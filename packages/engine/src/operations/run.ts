@@ -1,7 +1,8 @@
 import type { RunResult } from '../types.ts';
 import type { RequestHandler } from './handler.ts';
 
-const SCHEMA_CHANGE = /^\s*(?:CREATE|DROP|ALTER)\b/i;
+/** DDL: a statement after which cached statements (and their column names) must be forgotten. */
+export const SCHEMA_CHANGE = /^\s*(?:CREATE|DROP|ALTER)\b/i;
 
 /** `run`: one statement that changes data; BEGIN, COMMIT and the savepoint statements travel as `run` too. */
 export const run: RequestHandler<'run'> = {

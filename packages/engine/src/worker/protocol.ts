@@ -71,6 +71,11 @@ export interface WorkerConfig {
   readonly statementTiming: boolean;
   /** How long the worker polls for the next request after answering, before it sleeps. */
   readonly spinMicros: number;
+  /**
+   * Whether the worker serves the companion's fast path while idle (see `connection/fast-path.ts`). Cleared for
+   * replacement workers once JavaScript user functions are registered.
+   */
+  readonly fastPath: boolean;
   /** Databases attached on every connection (replayed on replacement; `db.attach()` extends it). */
   readonly attach: readonly AttachSpec[];
   /** Extensions loaded on every connection. */

@@ -27,6 +27,7 @@ import { WorkerError } from './worker-error.ts';
 const FLUSH_AFTER_MS = 2;
 const CLOSE = CODES.close;
 const PREPARE = CODES.prepare;
+const REGISTER = CODES.register;
 /** A request that ran this long is slow: the next time, the replies before it are sent before it starts. */
 const SLOW_MS = 1;
 /** SQL texts whose last request was slow, at most this many (the oldest is forgotten first). */
@@ -158,6 +159,7 @@ function processBatch(batch: unknown[], start: number): Promise<void> | undefine
       continue;
     }
     const handler = HANDLERS[code];
+    if (code === REGISTER) fastPath = false;
     if (code === PREPARE && session.probesSchema) checkSchema();
     const request: WorkerRequest = { id, sql: batch[i + 2] as string, params: batch[i + 3], mode: batch[i + 4] as IntModeCode, extra: batch[i + 5] };
     if (replies.length > 0 && mayRunLong(request.sql)) {
@@ -188,12 +190,15 @@ function processBatch(batch: unknown[], start: number): Promise<void> | undefine
       // A background request (a backup) goes on between the next requests; its answer comes when it ends. For the
       // cancellation table it has finished: the worker has moved on.
       finishSync(id, code, unsafe);
+      backgrounds++;
       payload.then(
         (result: unknown) => {
+          backgrounds--;
           replies.push(id, Status.ok, result, 0);
           flush();
         },
         (err: unknown) => {
+          backgrounds--;
           replies.push(id, Status.error, toWire(err, request.sql, undefined), 0);
           flush();
         },
@@ -229,8 +234,13 @@ function processBatch(batch: unknown[], start: number): Promise<void> | undefine
       flushedAt = mark = performance.now();
     }
   }
-  flush();
-  if (batch[batch.length - REQUEST_SLOTS + 1] === CLOSE) port!.close();
+  // The last replies go out in drain(): right before the worker waits in the companion, if it does, so that a caller
+  // who sends the next call as soon as it has this answer finds the companion serving.
+  if (batch[batch.length - REQUEST_SLOTS + 1] === CLOSE) {
+    flush();
+    closed = true;
+    port!.close();
+  }
   return undefined;
 }
 
@@ -241,12 +251,23 @@ function finishSync(id: number, code: number, unsafe: boolean): void {
 
 const inbox: unknown[][] = [];
 let draining = false;
+/** Background requests running (a backup, a change watch): they need the event loop between requests. */
+let backgrounds = 0;
+/** Serve the companion's fast path while idle; off once JavaScript user functions exist on the connection. */
+let fastPath = config.fastPath && config.functions.length === 0;
+let closed = false;
+/** How long one wait inside the companion lasts at most: its cached statements are finalized when it returns. */
+const SERVE_MS = 100;
+const SERVE_KICKED = 1;
 
 const SPIN_MS = config.spinMicros / 1000;
 const gate = new PollGate();
 
 function drain(): void {
   draining = true;
+  // This drain ends by serving the companion if it may: a resumption queued for that is not needed (and its immediate
+  // would count as the event loop's work).
+  cancelResume();
   for (;;) {
     for (let batch = inbox.shift(); batch !== undefined; batch = inbox.shift()) {
       const pending = processBatch(batch, 0);
@@ -255,7 +276,10 @@ function drain(): void {
         return;
       }
     }
-    if (SPIN_MS <= 0) break;
+    // The companion polls instead, for fast calls and (through its kick) for messages.
+    if (fastPath && !closed && session.companion !== undefined && mayServe()) break;
+    flush();
+    if (SPIN_MS <= 0 || closed) break;
     // A caller awaiting one query at a time sends the next one right after our answer. Polling the port for a few
     // tens of microseconds picks it up without the cost of the thread falling asleep and being woken (measured here:
     // a bare round trip falls from ~24 µs to ~9 µs); an idle connection stops polling after SPIN_MS. When every core
@@ -269,6 +293,70 @@ function drain(): void {
     inbox.push(next.message as unknown[]);
   }
   draining = false;
+  if (fastPath && !closed) serveFast();
+  flush();
+}
+
+/**
+ * Whether the worker's JavaScript may hand its thread to the companion: nothing of its own waits for the event loop
+ * (a background request, an open cursor, a change watch), and no timer or handle of user code does either (the
+ * port to the caller is the only handle of an idle worker).
+ */
+function mayServe(): boolean {
+  if (backgrounds > 0 || session.cursors.size > 0 || watching()) return false;
+  const resources = process.getActiveResourcesInfo();
+  return resources.length === 0 || (resources.length === 1 && resources[0] === 'MessagePort');
+}
+
+/**
+ * Waits for requests inside the companion, which runs the fast path's calls on this thread (see
+ * `connection/fast-path.ts`), until the caller's thread posts a message (it then kicks the companion) or the
+ * event loop has work. The message is already in the port's queue when the kick arrives: the event loop delivers it
+ * before the immediate that comes back here.
+ */
+function serveFast(): void {
+  const companion = session.companion;
+  // A resumption already queued is this one (its immediate would count as the event loop's work).
+  cancelResume();
+  if (companion === undefined || !mayServe()) return;
+  // A message that arrived before the worker reached this point is handled first.
+  const next = receiveMessageOnPort(port!);
+  if (next !== undefined) {
+    inbox.push(next.message as unknown[]);
+    drain();
+    return;
+  }
+  for (;;) {
+    const spin = SPIN_MS > 0 && gate.allows(performance.now()) ? config.spinMicros : 0;
+    flush();
+    const outcome = companion.fastServe(session.slot, spin, SERVE_MS);
+    if (outcome === SERVE_KICKED) {
+      resume = setImmediate(resumeFast);
+      return;
+    }
+    // A timeout (the statements it cached are finalized): wait again unless the event loop has work meanwhile, or
+    // a message came without its kick.
+    if (outcome !== 0 || !mayServe()) return;
+    const late = receiveMessageOnPort(port!);
+    if (late !== undefined) {
+      inbox.push(late.message as unknown[]);
+      drain();
+      return;
+    }
+  }
+}
+
+let resume: ReturnType<typeof setImmediate> | undefined;
+
+function cancelResume(): void {
+  if (resume === undefined) return;
+  clearImmediate(resume);
+  resume = undefined;
+}
+
+function resumeFast(): void {
+  resume = undefined;
+  if (!draining && inbox.length === 0 && fastPath && !closed) serveFast();
 }
 
 /**
@@ -352,6 +440,8 @@ init().then(
       if (!draining) drain();
     });
     port.postMessage({ type: 'ready', slot: session.companion === undefined ? undefined : session.slot } satisfies WorkerHello);
+    // Idle from the start: the first call may take the fast path.
+    resume = setImmediate(resumeFast);
   },
   (err: unknown) => {
     port.postMessage({ type: 'init-error', error: toWire(err) } satisfies WorkerHello);

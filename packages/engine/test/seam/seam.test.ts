@@ -6,7 +6,8 @@ import { onCleanup, openTemp, tempDir } from '../helpers.ts';
 
 /** A database built as a provider author builds one, keeping its connection at hand. */
 async function openWithConnection(statementCacheSize?: number): Promise<{ db: Database; connection: WorkerConnection }> {
-  const resolved = resolveOptions(statementCacheSize === undefined ? {} : { statementCacheSize });
+  // The regular path's statement cache is what these tests count: the native fast path prepares nothing there.
+  const resolved = resolveOptions(statementCacheSize === undefined ? { fastPath: false } : { statementCacheSize, fastPath: false });
   const connection = await openConnection(join(tempDir(), 'seam.db'), resolved, 'writer');
   const settings = { integers: resolved.integers, timeoutMs: resolved.timeoutMs, statementTiming: false, readonly: false };
   const db = new Database({ provider: new SingleConnectionProvider(connection), settings }, []);
