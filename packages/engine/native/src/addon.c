@@ -48,8 +48,8 @@ static int rc_get_id(napi_env env, napi_value value, const char *what, double *o
   return 0;
 }
 
-/* Looks up a live slot owned by the calling thread; throws when there is none. */
-static rc_conn *rc_owned_conn(napi_env env, double slot) {
+/* Looks up a live slot owned by the calling thread; throws when there is none (declared in companion.h). */
+rc_conn *rc_owned_conn(napi_env env, double slot) {
   rc_conn *conn;
   int owned;
   rc_lock();

@@ -6,6 +6,8 @@
  * node:sqlite...), each with its own table and its own struct layouts; SQLITE_EXTENSION_INIT1's single global
  * table cannot serve two of them, so the companion binds to the first copy that loads it and refuses others.
  */
+#define _POSIX_C_SOURCE 200809L
+
 #include "companion.h"
 
 #include <stdlib.h>

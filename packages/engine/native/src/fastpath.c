@@ -35,7 +35,6 @@
 #endif
 
 #define RF_ERR_INVALID_ARGUMENT "ERR_RAPSQLITE_INVALID_ARGUMENT"
-#define RF_ERR_CLOSED "ERR_RAPSQLITE_CLOSED"
 #define RF_ERR_INTEGER_OVERFLOW "ERR_RAPSQLITE_INTEGER_OVERFLOW"
 #define RF_MAX_SAFE_INTEGER 9007199254740991.0
 #define RF_MAX_SAFE_INT64 INT64_C(9007199254740991)
@@ -333,25 +332,6 @@ static int rf_get_number(napi_env env, napi_value value, const char *what, doubl
   }
   *out = number;
   return 0;
-}
-
-/* The live connection of `slot` owned by the calling thread; throws when there is none. */
-static rc_conn *rf_owned(napi_env env, double slot) {
-  rc_conn *conn;
-  int owned;
-  rc_lock();
-  conn = rc_slot_find_locked(slot);
-  owned = conn != NULL && rc_same_thread(conn->owner, rc_current_thread());
-  rc_unlock();
-  if (conn == NULL) {
-    napi_throw_error(env, RF_ERR_CLOSED, "the companion slot does not name an open connection");
-    return NULL;
-  }
-  if (!owned) {
-    napi_throw_error(env, RF_ERR_INVALID_ARGUMENT, "this companion call must run on the thread that owns the connection");
-    return NULL;
-  }
-  return conn;
 }
 
 /* ---- The caller's side: the threadsafe function. ---- */
@@ -1226,7 +1206,7 @@ static napi_value rf_js_serve(napi_env env, napi_callback_info info) {
     napi_create_int32(env, 2, &out);
     return out;
   }
-  conn = rf_owned(env, slot);
+  conn = rc_owned_conn(env, slot);
   if (conn == NULL) return NULL;
   if (rc_atomic_load(&rf_kick_all)) {
     napi_create_int32(env, 2, &out);

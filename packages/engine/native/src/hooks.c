@@ -18,7 +18,6 @@
 #include <node_api.h>
 
 #define RH_ERR_INVALID_ARGUMENT "ERR_RAPSQLITE_INVALID_ARGUMENT"
-#define RH_ERR_CLOSED "ERR_RAPSQLITE_CLOSED"
 #define RH_MAX_SAFE_INTEGER 9007199254740991.0
 
 struct rc_changes {
@@ -97,25 +96,11 @@ static int rh_get_number(napi_env env, napi_value value, const char *what, int s
   return 0;
 }
 
-/* The live connection of `slot` owned by the calling thread; throws when there is none. */
+/* The live connection of the slot in `value` owned by the calling thread; throws when there is none. */
 static rc_conn *rh_owned(napi_env env, napi_value value) {
   double slot;
-  rc_conn *conn;
-  int owned;
   if (rh_get_number(env, value, "slot", 0, &slot) != 0) return NULL;
-  rc_lock();
-  conn = rc_slot_find_locked(slot);
-  owned = conn != NULL && rc_same_thread(conn->owner, rc_current_thread());
-  rc_unlock();
-  if (conn == NULL) {
-    napi_throw_error(env, RH_ERR_CLOSED, "the companion slot does not name an open connection");
-    return NULL;
-  }
-  if (!owned) {
-    napi_throw_error(env, RH_ERR_INVALID_ARGUMENT, "this companion call must run on the thread that owns the connection");
-    return NULL;
-  }
-  return conn;
+  return rc_owned_conn(env, slot);
 }
 
 /* watchChanges(slot, on): installs (true) or removes (false) the update hook; removing drops changes not taken. */
