@@ -3,7 +3,7 @@
  * worker thread get their own exports object over the same process-global slot table, and it keeps no
  * per-environment state, so nothing needs cleaning up when a worker exits.
  */
-#include "companion.h"
+#include "addon.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,7 +48,7 @@ static int rc_get_id(napi_env env, napi_value value, const char *what, double *o
   return 0;
 }
 
-/* Looks up a live slot owned by the calling thread; throws when there is none (declared in companion.h). */
+/* Looks up a live slot owned by the calling thread; throws when there is none (declared in addon.h). */
 rc_conn *rc_owned_conn(napi_env env, double slot) {
   rc_conn *conn;
   int owned;
@@ -416,12 +416,8 @@ static napi_value rc_js_schema_probe(napi_env env, napi_callback_info info) {
   return out;
 }
 
-/* The update hook and sqlite3_limit (hooks.c). */
-int rc_hooks_exports(napi_env env, napi_value exports);
-/* The fast path (fastpath.c). */
-int rc_fast_exports(napi_env env, napi_value exports);
-
-static int rc_set_function(napi_env env, napi_value exports, const char *name, napi_callback callback) {
+/* Declared in addon.h, for hooks.c and fastpath.c too. */
+int rc_set_function(napi_env env, napi_value exports, const char *name, napi_callback callback) {
   napi_value fn;
   if (napi_create_function(env, name, NAPI_AUTO_LENGTH, callback, NULL, &fn) != napi_ok) return -1;
   return napi_set_named_property(env, exports, name, fn) == napi_ok ? 0 : -1;

@@ -111,14 +111,6 @@ typedef struct rc_conn {
   uint32_t kicks_seen;
 } rc_conn;
 
-/*
- * The live connection of `slot` owned by the calling thread, or NULL with a JavaScript error thrown (addon.c):
- * ERR_RAPSQLITE_CLOSED when the slot names no open connection, ERR_RAPSQLITE_INVALID_ARGUMENT on another thread.
- * `env` is a napi_env (declared by its struct here, so that this header needs no Node-API header).
- */
-struct napi_env__;
-rc_conn *rc_owned_conn(struct napi_env__ *env, double slot);
-
 /* Table mutex. */
 void rc_lock(void);
 void rc_unlock(void);

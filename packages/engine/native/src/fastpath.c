@@ -21,7 +21,7 @@
 #define _POSIX_C_SOURCE 200809L
 #endif
 
-#include "companion.h"
+#include "addon.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -1313,16 +1313,10 @@ static napi_value rf_js_serve(napi_env env, napi_callback_info info) {
   return out;
 }
 
-static int rf_set(napi_env env, napi_value exports, const char *name, napi_callback callback) {
-  napi_value fn;
-  if (napi_create_function(env, name, NAPI_AUTO_LENGTH, callback, NULL, &fn) != napi_ok) return -1;
-  return napi_set_named_property(env, exports, name, fn) == napi_ok ? 0 : -1;
-}
-
 int rc_fast_exports(napi_env env, napi_value exports) {
-  if (rf_set(env, exports, "fastInit", rf_js_init) != 0 || rf_set(env, exports, "fastSubmit", rf_js_submit) != 0 ||
-      rf_set(env, exports, "fastKick", rf_js_kick) != 0 || rf_set(env, exports, "fastKickAll", rf_js_kick_all) != 0 ||
-      rf_set(env, exports, "fastServe", rf_js_serve) != 0) {
+  if (rc_set_function(env, exports, "fastInit", rf_js_init) != 0 || rc_set_function(env, exports, "fastSubmit", rf_js_submit) != 0 ||
+      rc_set_function(env, exports, "fastKick", rf_js_kick) != 0 || rc_set_function(env, exports, "fastKickAll", rf_js_kick_all) != 0 ||
+      rc_set_function(env, exports, "fastServe", rf_js_serve) != 0) {
     return -1;
   }
   return 0;

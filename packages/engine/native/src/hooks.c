@@ -9,7 +9,7 @@
  * takeChanges(slot, max) turns up to `max` of them into a flat JavaScript array [op, db, table, rowid, …] and keeps
  * the rest for the next call.
  */
-#include "companion.h"
+#include "addon.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -233,15 +233,9 @@ static napi_value rh_js_limit(napi_env env, napi_callback_info info) {
   return result;
 }
 
-static int rh_set(napi_env env, napi_value exports, const char *name, napi_callback callback) {
-  napi_value fn;
-  if (napi_create_function(env, name, NAPI_AUTO_LENGTH, callback, NULL, &fn) != napi_ok) return -1;
-  return napi_set_named_property(env, exports, name, fn) == napi_ok ? 0 : -1;
-}
-
 int rc_hooks_exports(napi_env env, napi_value exports) {
-  if (rh_set(env, exports, "watchChanges", rh_js_watch_changes) != 0 || rh_set(env, exports, "takeChanges", rh_js_take_changes) != 0 ||
-      rh_set(env, exports, "limit", rh_js_limit) != 0) {
+  if (rc_set_function(env, exports, "watchChanges", rh_js_watch_changes) != 0 || rc_set_function(env, exports, "takeChanges", rh_js_take_changes) != 0 ||
+      rc_set_function(env, exports, "limit", rh_js_limit) != 0) {
     return -1;
   }
   return 0;

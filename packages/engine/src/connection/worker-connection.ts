@@ -533,7 +533,7 @@ export class WorkerConnection implements Connection, FastReceiver {
     this.#outbox = taken === this.#outbox.length ? [] : this.#outbox.slice(taken);
     // A worker waiting in the companion returns to its event loop, where the message is (the kick is remembered if
     // the worker is not waiting yet; it may have served before the fast path was turned off here).
-    if (this.#companion !== undefined && this.#slot !== undefined && this.#config.companion) this.#companion.fastKick(this.#slot);
+    if (this.#companion !== undefined && this.#slot !== undefined) this.#companion.fastKick(this.#slot);
   };
 
   #onReplies(replies: unknown[]): void {

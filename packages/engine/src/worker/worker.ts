@@ -268,6 +268,7 @@ function drain(): void {
   // This drain ends by serving the companion if it may: a resumption queued for that is not needed (and its immediate
   // would count as the event loop's work).
   cancelResume();
+  let serve: boolean;
   for (;;) {
     for (let batch = inbox.shift(); batch !== undefined; batch = inbox.shift()) {
       const pending = processBatch(batch, 0);
@@ -277,7 +278,8 @@ function drain(): void {
       }
     }
     // The companion polls instead, for fast calls and (through its kick) for messages.
-    if (fastPath && !closed && session.companion !== undefined && mayServe()) break;
+    serve = fastPath && !closed && session.companion !== undefined && mayServe();
+    if (serve) break;
     flush();
     if (SPIN_MS <= 0 || closed) break;
     // A caller awaiting one query at a time sends the next one right after our answer. Polling the port for a few
@@ -293,7 +295,7 @@ function drain(): void {
     inbox.push(next.message as unknown[]);
   }
   draining = false;
-  if (fastPath && !closed) serveFast();
+  if (serve) serveFast(true);
   flush();
 }
 
@@ -314,11 +316,11 @@ function mayServe(): boolean {
  * event loop has work. The message is already in the port's queue when the kick arrives: the event loop delivers it
  * before the immediate that comes back here.
  */
-function serveFast(): void {
+function serveFast(mayServeChecked = false): void {
   const companion = session.companion;
   // A resumption already queued is this one (its immediate would count as the event loop's work).
   cancelResume();
-  if (companion === undefined || !mayServe()) return;
+  if (companion === undefined || (!mayServeChecked && !mayServe())) return;
   // A message that arrived before the worker reached this point is handled first.
   const next = receiveMessageOnPort(port!);
   if (next !== undefined) {
